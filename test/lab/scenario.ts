@@ -1,0 +1,165 @@
+// The lab's scenario file: one YAML file = one small cluster.
+// Format: ../shared/lab-scenarios/README.md. Unknown fields are rejected (strict)
+// so a typo never silently builds a different cluster than the author meant.
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const name = z.string().regex(/^[a-z0-9-]+$/, "must match [a-z0-9-]+");
+const ifName = z.string().regex(/^[A-Za-z0-9._-]{1,15}$/, "must be a Linux interface name (1-15 chars)");
+const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR like 10.0.0.0/24");
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address");
+
+const network = z.object({ name, cidr, gateway: ipv4.optional() }).strict();
+
+const iface = z
+  .object({
+    name: ifName,
+    network: name,
+    address: cidr,
+    defaultRoute: z.boolean().optional(),
+    mtu: z.number().int().min(576).max(9000).optional(),
+  })
+  .strict();
+
+const node = z
+  .object({
+    name,
+    role: z.enum(["control-plane", "worker"]).default("worker"),
+    podCIDR: cidr.optional(),
+    interfaces: z.array(iface).min(1),
+    sysctl: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  })
+  .strict();
+
+const flannel = z
+  .object({
+    namespace: name.default("kube-flannel"),
+    daemonSet: name.default("kube-flannel-ds"),
+    network: cidr,
+    backend: z.enum(["vxlan", "host-gw"]).default("vxlan"),
+    vni: z.number().int().min(1).max(16777215).default(1),
+    port: z.number().int().min(1).max(65535).default(8472),
+    args: z.array(z.string()).default(["--ip-masq", "--kube-subnet-mgr"]),
+    notReadyOn: z.array(name).default([]),
+  })
+  .strict();
+
+const fault = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("drop-udp"), node: name, port: z.number().int() }).strict(),
+  z.object({ kind: z.literal("forward-policy-drop"), node: name }).strict(),
+  z.object({ kind: z.literal("sysctl"), node: name, key: z.string(), value: z.string() }).strict(),
+  z.object({ kind: z.literal("mtu"), node: name, interface: ifName, mtu: z.number().int() }).strict(),
+  z.object({ kind: z.literal("delete-route"), node: name, to: cidr }).strict(),
+  z.object({ kind: z.literal("stale-fdb"), node: name, peer: name }).strict(),
+]);
+
+const service = z
+  .object({ name, node: name, port: z.number().int().min(1).max(65535), nodePort: z.number().int().min(30000).max(32767) })
+  .strict();
+
+const findingId = z.enum([
+  "vtep-duplicate-public-ip",
+  "vtep-wrong-interface",
+  "udp-vxlan-blocked",
+  "forward-policy-drop",
+  "ip-forward-disabled",
+  "mtu-mismatch",
+  "route-missing",
+  "fdb-stale",
+  "pod-cidr-missing",
+  "flannel-pod-not-ready",
+  "nodeport-unreachable",
+  "cluster-healthy",
+]);
+
+export const scenarioSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    networks: z.array(network).min(1),
+    nodes: z.array(node).min(1),
+    flannel,
+    faults: z.array(fault).default([]),
+    services: z.array(service).default([]),
+    expect: z
+      .object({
+        findings: z.array(findingId).min(1),
+        fixedBy: z
+          .enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"])
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const networks = new Set(s.networks.map((n) => n.name));
+    const nodes = new Set(s.nodes.map((n) => n.name));
+    const dup = (list: string[]) => list.find((v, i) => list.indexOf(v) !== i);
+    const dupNet = dup(s.networks.map((n) => n.name));
+    if (dupNet) ctx.addIssue({ code: "custom", path: ["networks"], message: `network "${dupNet}" is defined twice` });
+    const dupNode = dup(s.nodes.map((n) => n.name));
+    if (dupNode) ctx.addIssue({ code: "custom", path: ["nodes"], message: `node "${dupNode}" is defined twice` });
+    s.nodes.forEach((n, i) => {
+      n.interfaces.forEach((f, j) => {
+        if (!networks.has(f.network)) {
+          ctx.addIssue({ code: "custom", path: ["nodes", i, "interfaces", j, "network"], message: `unknown network "${f.network}"` });
+        }
+      });
+      const dupIf = dup(n.interfaces.map((f) => f.name));
+      if (dupIf) ctx.addIssue({ code: "custom", path: ["nodes", i, "interfaces"], message: `interface "${dupIf}" is defined twice` });
+      if (n.interfaces.filter((f) => f.defaultRoute).length > 1) {
+        ctx.addIssue({ code: "custom", path: ["nodes", i, "interfaces"], message: "at most one interface may hold the default route" });
+      }
+    });
+    const checkNode = (path: (string | number)[], value: string) => {
+      if (!nodes.has(value)) ctx.addIssue({ code: "custom", path, message: `unknown node "${value}"` });
+    };
+    s.flannel.notReadyOn.forEach((n, i) => checkNode(["flannel", "notReadyOn", i], n));
+    s.faults.forEach((f, i) => {
+      checkNode(["faults", i, "node"], f.node);
+      if (f.kind === "stale-fdb") checkNode(["faults", i, "peer"], f.peer);
+    });
+    s.services.forEach((svc, i) => checkNode(["services", i, "node"], svc.node));
+  });
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioNode = Scenario["nodes"][number];
+export type ScenarioInterface = ScenarioNode["interfaces"][number];
+export type ScenarioNetwork = Scenario["networks"][number];
+export type ScenarioFault = Scenario["faults"][number];
+export type ScenarioService = Scenario["services"][number];
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid scenario ${file}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ScenarioError";
+  }
+}
+
+function describeIssue(issue: z.ZodIssue): string {
+  const where = issue.path.length ? issue.path.join(".") : "(top level)";
+  if (issue.code === "unrecognized_keys") return `${where}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  return `${where}: ${issue.message}`;
+}
+
+/** Validates already-parsed YAML; `file` only labels the error. */
+export function parseScenario(data: unknown, file = "<scenario>"): Scenario {
+  const result = scenarioSchema.safeParse(data);
+  if (!result.success) throw new ScenarioError(file, result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+export async function loadScenario(file: string): Promise<Scenario> {
+  let data: unknown;
+  try {
+    data = parseYaml(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new ScenarioError(file, [`cannot read YAML: ${(err as Error).message}`]);
+  }
+  return parseScenario(data, file);
+}
