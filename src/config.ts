@@ -1,0 +1,172 @@
+// The only place that reads the environment and the XNODE_CONFIG file.
+// One zod schema each; every problem is listed at once so an operator fixes
+// a bad deployment in one round instead of one error per restart.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { XnodeError } from "./errors.js";
+
+// Empty strings count as unset: `FOO=` in a .env file means "not given".
+const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
+
+export const envSchema = z.object({
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().optional()),
+  PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(65535).default(3000)),
+  REDIS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().default("redis://127.0.0.1:6379")),
+  XNODE_CONFIG: optionalString,
+  LOG_LEVEL: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+});
+export type Env = z.infer<typeof envSchema>;
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, "must be a Slack user id like U0123ABCD");
+const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, "must be a Slack user group id like S0456EFGH");
+const remediationKind = z.enum([
+  "patch-flannel-iface",
+  "add-routes",
+  "open-vxlan-port",
+  "set-forward-accept",
+  "enable-ip-forward",
+]);
+
+export const clusterSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and dashes"),
+    kubeconfig: z.string().min(1),
+    context: z.string().min(1).optional(),
+    allowedRemediations: z.array(remediationKind).optional(),
+  })
+  .strict();
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+
+export const fileConfigSchema = z
+  .object({
+    clusters: z.array(clusterSchema).default([]),
+    approvals: z
+      .object({
+        approvers: z
+          .object({ users: z.array(slackUserId).default([]), usergroups: z.array(slackGroupId).default([]) })
+          .strict()
+          .default({}),
+        twoPersonRule: z.boolean().default(false),
+        expiryMinutes: z.number().int().min(1).max(24 * 60).default(15),
+      })
+      .strict()
+      .default({}),
+    digests: z
+      .array(
+        z
+          .object({
+            channel: z.string().min(1),
+            cron: z.string().min(1),
+            timezone: z.string().default("UTC"),
+            clusters: z.array(z.string()).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    checks: z
+      .object({
+        execTimeoutSeconds: z.number().min(1).max(300).default(20),
+        pingTimeoutSeconds: z.number().min(1).max(10).default(1),
+        concurrency: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = cfg.clusters.map((c) => c.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["clusters", i, "name"], message: `cluster "${n}" is defined twice` });
+    });
+    cfg.digests.forEach((d, i) =>
+      d.clusters.forEach((c, j) => {
+        if (!names.includes(c)) ctx.addIssue({ code: "custom", path: ["digests", i, "clusters", j], message: `unknown cluster "${c}"` });
+      }),
+    );
+  });
+export type FileConfig = z.infer<typeof fileConfigSchema>;
+
+export interface Config {
+  env: Env;
+  file: FileConfig;
+}
+
+function problems(source: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join(".") : "(top level)";
+    const detail = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
+    return `${source} ${where}: ${detail}`;
+  });
+}
+
+export function parseFileConfig(data: unknown, source = "config"): { config?: FileConfig; problems: string[] } {
+  const result = fileConfigSchema.safeParse(data ?? {});
+  return result.success ? { config: result.data, problems: [] } : { problems: problems(source, result.error) };
+}
+
+/**
+ * Reads env + the config file. `readFile` is a parameter so tests can hand in
+ * text without touching disk.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): Config {
+  const found: string[] = [];
+  const envResult = envSchema.safeParse(env);
+  if (!envResult.success) found.push(...problems("env", envResult.error));
+
+  let file: FileConfig | undefined = fileConfigSchema.parse({});
+  const path = envResult.success ? envResult.data.XNODE_CONFIG : undefined;
+  if (path) {
+    let data: unknown;
+    try {
+      data = parseYaml(readFile(path));
+    } catch (err) {
+      found.push(`XNODE_CONFIG ${path}: cannot read YAML: ${(err as Error).message}`);
+    }
+    if (data !== undefined || found.length === 0) {
+      const parsed = parseFileConfig(data, `XNODE_CONFIG ${path}`);
+      file = parsed.config;
+      found.push(...parsed.problems);
+    }
+  }
+  if (found.length > 0 || !envResult.success || !file) {
+    throw new XnodeError(
+      "CONFIG_INVALID",
+      `configuration is invalid:\n${found.map((p) => `  - ${p}`).join("\n")}`,
+      "Fix the listed settings and start again.",
+    );
+  }
+  return { env: envResult.data, file };
+}
+
+export type SlackMode = { mode: "socket"; botToken: string; appToken: string } | { mode: "http"; botToken: string; signingSecret: string; port: number };
+
+/** The bot needs a token and one transport; say exactly what is missing. */
+export function slackMode(env: Env): SlackMode {
+  const missing: string[] = [];
+  if (!env.SLACK_BOT_TOKEN) missing.push("SLACK_BOT_TOKEN");
+  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) missing.push("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)");
+  if (missing.length > 0 || !env.SLACK_BOT_TOKEN) {
+    throw new XnodeError("CONFIG_INVALID", `missing ${missing.join(" and ")}`, "Set them in the environment of `xnode bot`.");
+  }
+  if (env.SLACK_APP_TOKEN) return { mode: "socket", botToken: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN };
+  return { mode: "http", botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, port: env.PORT };
+}
+
+export function findCluster(file: FileConfig, name: string): ClusterConfig {
+  const cluster = file.clusters.find((c) => c.name === name);
+  if (!cluster) {
+    const known = file.clusters.map((c) => c.name).join(", ") || "none configured";
+    throw new XnodeError("CLUSTER_UNKNOWN", `unknown cluster "${name}"`, `Known clusters: ${known}.`);
+  }
+  return cluster;
+}

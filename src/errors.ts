@@ -1,0 +1,47 @@
+// Every error xnode raises on purpose: a string code (stable across Redis and
+// process boundaries, where instanceof is lost), the original cause, and a
+// `hint` written for the operator who reads it in Slack or a terminal.
+
+export type ErrorCode =
+  | "CONFIG_INVALID"
+  | "CLUSTER_UNKNOWN"
+  | "KUBECONFIG_INVALID"
+  | "KUBE_UNREACHABLE"
+  | "KUBE_UNAUTHORIZED"
+  | "KUBE_FORBIDDEN"
+  | "KUBE_NOT_FOUND"
+  | "KUBE_CONFLICT"
+  | "KUBE_REQUEST_FAILED"
+  | "EXEC_TIMEOUT"
+  | "EXEC_FAILED"
+  | "AGENT_MISSING"
+  | "FLANNEL_NOT_FOUND"
+  | "PROBE_OUTPUT_INVALID";
+
+export class XnodeError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+
+  constructor(code: ErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "XnodeError";
+    this.code = code;
+    this.hint = hint;
+  }
+
+  /** One line for a person: what happened, then what to try. */
+  describe(): string {
+    return `${this.message}. ${this.hint}`;
+  }
+}
+
+export function isXnodeError(err: unknown): err is XnodeError {
+  return err instanceof XnodeError || (err instanceof Error && err.name === "XnodeError" && "code" in err);
+}
+
+/** Best-effort message for anything thrown, including non-Errors. */
+export function errorMessage(err: unknown): string {
+  if (isXnodeError(err)) return err.describe();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

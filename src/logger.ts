@@ -1,0 +1,25 @@
+// One pino root logger; callers bind a request/job id with `.child()`.
+// Tokens and secrets are redacted wherever they appear in logged objects.
+import { pino, type DestinationStream, type Logger } from "pino";
+
+export type { Logger };
+
+export const redactPaths = [
+  "token",
+  "*.token",
+  "botToken",
+  "appToken",
+  "signingSecret",
+  "*.botToken",
+  "*.appToken",
+  "*.signingSecret",
+  "headers.authorization",
+  "*.headers.authorization",
+  "env.SLACK_BOT_TOKEN",
+  "env.SLACK_APP_TOKEN",
+  "env.SLACK_SIGNING_SECRET",
+];
+
+export function createLogger(level = "info", destination: DestinationStream = pino.destination(2)): Logger {
+  return pino({ level, base: { app: "xnode" }, redact: { paths: redactPaths, censor: "[redacted]" } }, destination);
+}
