@@ -1,8 +1,8 @@
 // One pino root logger; callers bind a request/job id with `.child()`.
 // Tokens and secrets are redacted wherever they appear in logged objects.
-import { pino, type DestinationStream, type Logger } from "pino";
+import pino from "pino";
 
-export type { Logger };
+export type Logger = pino.Logger;
 
 export const redactPaths = [
   "token",
@@ -20,6 +20,7 @@ export const redactPaths = [
   "env.SLACK_SIGNING_SECRET",
 ];
 
-export function createLogger(level = "info", destination: DestinationStream = pino.destination(2)): Logger {
+/** Logs go to stderr by default so `xnode check --json` keeps stdout clean. */
+export function createLogger(level = "info", destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino({ level, base: { app: "xnode" }, redact: { paths: redactPaths, censor: "[redacted]" } }, destination);
 }
