@@ -1,0 +1,97 @@
+// The one doorway to a cluster's API: the calls xnode makes, nothing more.
+// Everything else in xnode talks to the `KubeClient` interface.
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { XnodeError } from "../errors.js";
+import { execCommand, type ExecTarget } from "./exec-command.js";
+import { translateKubeError, type RequestDescription } from "./kube-errors.js";
+import type { ExecResult, JsonPatchOp, KubeConfigMap, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
+
+export type { ExecTarget };
+
+export interface KubeClient {
+  readonly cluster: string;
+  listNodes(): Promise<KubeNode[]>;
+  listPods(namespace: string | undefined, opts?: { labelSelector?: string; fieldSelector?: string }): Promise<KubePod[]>;
+  listDaemonSets(namespace: string, labelSelector?: string): Promise<KubeDaemonSet[]>;
+  getDaemonSet(namespace: string, name: string): Promise<KubeDaemonSet | undefined>;
+  patchDaemonSet(namespace: string, name: string, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeDaemonSet>;
+  getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
+  listServices(): Promise<KubeService[]>;
+  exec(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult>;
+}
+
+export interface KubeClientOptions {
+  cluster: string;
+  kubeconfig: string;
+  context?: string;
+}
+
+export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(opts.kubeconfig);
+  } catch (err) {
+    throw new XnodeError("KUBECONFIG_INVALID", `cannot load kubeconfig ${opts.kubeconfig} for cluster ${opts.cluster}: ${(err as Error).message}`, "Check the file path and that it is a valid kubeconfig.", { cause: err });
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) {
+      const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
+      throw new XnodeError("KUBECONFIG_INVALID", `kubeconfig ${opts.kubeconfig} has no context "${opts.context}"`, `Contexts in that file: ${known}.`);
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new XnodeError("KUBECONFIG_INVALID", `kubeconfig ${opts.kubeconfig} has no current cluster`, "Set current-context or pass --context.");
+  }
+  return kc;
+}
+
+export function createKubeClient(opts: KubeClientOptions): KubeClient {
+  const kc = loadKubeConfig(opts);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const cluster = opts.cluster;
+
+  async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw translateKubeError(err, { ...d, cluster });
+    }
+  }
+  async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof XnodeError && err.code === "KUBE_NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+
+  return {
+    cluster,
+    listNodes: () => call({ verb: "list", resource: "nodes" }, async () => (await core.listNode()).items as KubeNode[]),
+    listPods: (namespace, o = {}) =>
+      call({ verb: "list", resource: "pods", namespace }, async () =>
+        (namespace
+          ? await core.listNamespacedPod({ namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
+          : await core.listPodForAllNamespaces({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
+        ).items as KubePod[],
+      ),
+    listDaemonSets: (namespace, labelSelector) =>
+      call({ verb: "list", resource: "daemonsets", namespace }, async () => (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items as KubeDaemonSet[]),
+    getDaemonSet: (namespace, name) =>
+      orUndefined(call({ verb: "get", resource: "daemonsets", namespace, name }, async () => (await apps.readNamespacedDaemonSet({ name, namespace })) as KubeDaemonSet)),
+    patchDaemonSet: (namespace, name, ops, o = {}) =>
+      call({ verb: "patch", resource: "daemonsets", namespace, name }, async () =>
+        (await apps.patchNamespacedDaemonSet(
+          { name, namespace, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
+          setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+        )) as KubeDaemonSet,
+      ),
+    getConfigMap: (namespace, name) =>
+      orUndefined(call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap)),
+    listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
+    exec: (target, argv, timeoutMs) => execCommand(kc, target, argv, timeoutMs),
+  };
+}
