@@ -1,0 +1,114 @@
+// Decides what every agent contacts in the reachability round. Pure.
+// Pod agents build the N×N pod matrix (N execs, not N²); host agents check
+// the underlay per interface, node→pod and every NodePort.
+import type { InterfaceInfo, ReachTarget } from "../probes/evidence.js";
+import type { ClusterSnapshot, HostEvidence, MatrixEntry } from "./types.js";
+
+export const POD_AGENT_PORT = 8080;
+
+export type PlannedEntry = Omit<MatrixEntry, "ok" | "rttMs" | "error">;
+
+export interface PlannedTarget {
+  target: ReachTarget;
+  entry: PlannedEntry;
+}
+
+export interface ReachPlan {
+  host: Map<string, PlannedTarget[]>;
+  pod: Map<string, PlannedTarget[]>;
+}
+
+function toInt(ip: string): number {
+  return ip.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
+}
+
+function sameSubnet(a: string, b: string, prefixLength: number): boolean {
+  const mask = prefixLength === 0 ? 0 : (~0 << (32 - prefixLength)) >>> 0;
+  return (toInt(a) & mask) === (toInt(b) & mask);
+}
+
+/**
+ * Interfaces that carry node-to-node traffic: not loopback, not flannel's own
+ * devices, not the pod bridge or pod veths.
+ */
+export function underlayInterfaces(host: HostEvidence, podCIDR?: string): InterfaceInfo[] {
+  const overlay = new Set((host.vxlan ?? []).map((v) => v.name));
+  return (host.interfaces ?? []).filter(
+    (i) =>
+      i.name !== "lo" &&
+      !overlay.has(i.name) &&
+      !i.name.startsWith("veth") &&
+      i.name !== "cni0" &&
+      i.addresses.length > 0 &&
+      !(podCIDR && i.addresses.every((a) => cidrContains(podCIDR, a.address))),
+  );
+}
+
+function cidrContains(cidr: string, ip: string): boolean {
+  const [net, len] = cidr.split("/");
+  return sameSubnet(net!, ip, Number(len));
+}
+
+/** Addresses of `peer` that `from` can address out of `iface`, minus the ones `from` holds itself. */
+function peerAddressesVia(iface: InterfaceInfo, peerIfaces: InterfaceInfo[], own: Set<string>): string[] {
+  return peerIfaces.flatMap((pi) =>
+    pi.addresses
+      .map((a) => a.address)
+      .filter((addr) => !own.has(addr) && iface.addresses.some((mine) => sameSubnet(mine.address, addr, mine.prefixLength))),
+  );
+}
+
+export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[]): ReachPlan {
+  const plan: ReachPlan = { host: new Map(), pod: new Map() };
+  const byNode = new Map(hosts.map((h) => [h.node, h]));
+  const podCIDROf = new Map(snapshot.nodes.map((n) => [n.name, n.podCIDR]));
+  const underlay = new Map(hosts.map((h) => [h.node, underlayInterfaces(h, podCIDROf.get(h.node))]));
+  const add = (map: Map<string, PlannedTarget[]>, node: string, target: Omit<ReachTarget, "id">, entry: PlannedEntry) => {
+    const list = map.get(node) ?? [];
+    list.push({ target: { ...target, id: `t${list.length}` }, entry });
+    map.set(node, list);
+  };
+
+  for (const from of snapshot.nodes) {
+    const fromHost = byNode.get(from.name);
+    const fromIfaces = underlay.get(from.name) ?? [];
+    const own = new Set(fromIfaces.flatMap((i) => i.addresses.map((a) => a.address)));
+    for (const to of snapshot.nodes) {
+      if (to.name === from.name) continue;
+      if (fromHost) {
+        for (const iface of fromIfaces) {
+          for (const address of peerAddressesVia(iface, underlay.get(to.name) ?? [], own)) {
+            add(plan.host, from.name, { kind: "icmp", address, iface: iface.name }, { from: from.name, to: to.name, kind: "underlay-icmp", target: address, via: iface.name });
+          }
+        }
+        if (to.podAgent?.podIP) {
+          add(plan.host, from.name, { kind: "icmp", address: to.podAgent.podIP }, { from: from.name, to: to.name, kind: "node-pod-icmp", target: to.podAgent.podIP });
+        }
+      }
+      if (from.podAgent && to.podAgent?.podIP) {
+        const ip = to.podAgent.podIP;
+        add(plan.pod, from.name, { kind: "icmp", address: ip }, { from: from.name, to: to.name, kind: "pod-icmp", target: ip });
+        add(plan.pod, from.name, { kind: "tcp", address: ip, port: POD_AGENT_PORT }, { from: from.name, to: to.name, kind: "pod-tcp", target: `${ip}:${POD_AGENT_PORT}` });
+      }
+    }
+    if (!fromHost) continue;
+    // NodePorts: every node's port, from every node, through an address the source can address directly.
+    for (const svc of snapshot.services) {
+      for (const to of snapshot.nodes) {
+        const address =
+          to.name === from.name
+            ? (to.internalIP ?? fromIfaces[0]?.addresses[0]?.address)
+            : fromIfaces.flatMap((iface) => peerAddressesVia(iface, underlay.get(to.name) ?? [], own))[0];
+        if (!address) continue;
+        add(plan.host, from.name, { kind: "tcp", address, port: svc.nodePort }, {
+          from: from.name,
+          to: to.name,
+          kind: "nodeport",
+          target: `${address}:${svc.nodePort}`,
+          service: `${svc.namespace}/${svc.name}`,
+        });
+      }
+    }
+  }
+  return plan;
+}

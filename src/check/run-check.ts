@@ -1,0 +1,130 @@
+// One complete check of a cluster: snapshot → inspect every host → every
+// agent probes its targets → diagnose. Nodes run in parallel; a node that does
+// not answer is named in the report and the others are still reported.
+import { diagnose } from "../diagnosis/diagnose.js";
+import { errorMessage } from "../errors.js";
+import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
+import type { ReachTarget } from "../probes/evidence.js";
+import { hostReachabilityProbe, podReachabilityProbe } from "../probes/reachability.js";
+import { collectSnapshot } from "./collect-snapshot.js";
+import { hostAgentTarget, inspectHost, runProbe } from "./inspect-host.js";
+import { planReachTargets, type PlannedTarget } from "./plan-reach-targets.js";
+import type { CheckEvidence, CheckReport, ClusterSnapshot, HostEvidence, MatrixEntry } from "./types.js";
+
+export interface CheckOptions {
+  execTimeoutMs: number;
+  pingTimeoutSeconds: number;
+  onProgress?: (event: ProgressEvent) => void;
+  now?: () => Date;
+}
+
+export type ProgressEvent =
+  | { phase: "snapshot"; nodes: number }
+  | { phase: "inspect"; node: string; done: number; total: number; ok: boolean }
+  | { phase: "reach"; node: string; done: number; total: number; ok: boolean }
+  | { phase: "diagnose"; findings: number };
+
+export async function probeTargets(
+  kube: KubeClient,
+  target: ExecTarget,
+  agent: "host" | "pod",
+  planned: PlannedTarget[],
+  opts: Pick<CheckOptions, "execTimeoutMs" | "pingTimeoutSeconds">,
+): Promise<MatrixEntry[]> {
+  const targets: ReachTarget[] = planned.map((p) => p.target);
+  // Targets run in parallel inside the agent; allow the slowest plus exec overhead.
+  const input = { timeoutSeconds: opts.pingTimeoutSeconds, targets };
+  const probe = agent === "host" ? hostReachabilityProbe : podReachabilityProbe;
+  const results = await runProbe(kube, target, probe, input, opts.execTimeoutMs + opts.pingTimeoutSeconds * 2000);
+  return planned.map((p, i) => {
+    const r = results[i]!;
+    return { ...p.entry, ok: r.ok, ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), ...(r.error ? { error: r.error } : {}) };
+  });
+}
+
+export async function inspectAll(kube: KubeClient, snapshot: ClusterSnapshot, opts: CheckOptions): Promise<HostEvidence[]> {
+  let done = 0;
+  return Promise.all(
+    snapshot.nodes.map(async (node) => {
+      const evidence = await inspectHost(kube, node, opts.execTimeoutMs);
+      done += 1;
+      opts.onProgress?.({ phase: "inspect", node: node.name, done, total: snapshot.nodes.length, ok: evidence.errors.length === 0 });
+      return evidence;
+    }),
+  );
+}
+
+export async function reachAll(
+  kube: KubeClient,
+  snapshot: ClusterSnapshot,
+  hosts: HostEvidence[],
+  opts: CheckOptions,
+): Promise<{ matrix: MatrixEntry[]; failures: { node: string; error: string }[] }> {
+  const plan = planReachTargets(snapshot, hosts);
+  const jobs: { node: string; target: ExecTarget; agent: "host" | "pod"; planned: PlannedTarget[] }[] = [];
+  for (const node of snapshot.nodes) {
+    const host = hostAgentTarget(node);
+    const hostPlan = plan.host.get(node.name);
+    if (host && hostPlan?.length) jobs.push({ node: node.name, target: host, agent: "host", planned: hostPlan });
+    const podPlan = plan.pod.get(node.name);
+    if (node.podAgent && podPlan?.length) {
+      jobs.push({ node: node.name, target: { ...node.podAgent, pod: node.podAgent.name, label: `pod agent on ${node.name}` }, agent: "pod", planned: podPlan });
+    }
+  }
+  const failures: { node: string; error: string }[] = [];
+  let done = 0;
+  const parts = await Promise.all(
+    jobs.map(async (job) => {
+      try {
+        return await probeTargets(kube, job.target, job.agent, job.planned, opts);
+      } catch (err) {
+        failures.push({ node: job.node, error: errorMessage(err) });
+        return [];
+      } finally {
+        done += 1;
+        opts.onProgress?.({ phase: "reach", node: job.node, done, total: jobs.length, ok: true });
+      }
+    }),
+  );
+  return { matrix: parts.flat(), failures };
+}
+
+/** A node is unreachable when nothing at all could be read from its agents. */
+function unreachableNodes(hosts: HostEvidence[], reachFailures: { node: string; error: string }[]): { node: string; error: string }[] {
+  const out = new Map<string, string>();
+  for (const h of hosts) {
+    const readNothing = !h.interfaces && !h.routes && !h.vxlan && !h.fdb && !h.neighbours && !h.sysctls && !h.iptables;
+    if (readNothing && h.errors[0]) out.set(h.node, h.errors[0].message);
+  }
+  for (const f of reachFailures) if (!out.has(f.node)) out.set(f.node, f.error);
+  return [...out].map(([node, error]) => ({ node, error }));
+}
+
+export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ report: CheckReport; evidence: CheckEvidence }> {
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const snapshot = await collectSnapshot(kube, now);
+  opts.onProgress?.({ phase: "snapshot", nodes: snapshot.nodes.length });
+  const hosts = await inspectAll(kube, snapshot, opts);
+  const { matrix, failures } = await reachAll(kube, snapshot, hosts, opts);
+  const evidence: CheckEvidence = { snapshot, hosts, matrix, unreachableNodes: unreachableNodes(hosts, failures) };
+  const findings = diagnose(evidence);
+  opts.onProgress?.({ phase: "diagnose", findings: findings.length });
+  const unreachable = new Map(evidence.unreachableNodes.map((u) => [u.node, u.error]));
+  const report: CheckReport = {
+    cluster: snapshot.cluster,
+    startedAt: started.toISOString(),
+    durationMs: now().getTime() - started.getTime(),
+    nodes: snapshot.nodes.map((n) => ({
+      name: n.name,
+      internalIP: n.internalIP,
+      podCIDR: n.podCIDR,
+      publicIP: n.flannel.publicIP,
+      probed: !unreachable.has(n.name) && !!n.hostAgent,
+      ...(unreachable.has(n.name) ? { error: unreachable.get(n.name) } : {}),
+    })),
+    matrix,
+    findings,
+  };
+  return { report, evidence };
+}

@@ -1,0 +1,87 @@
+// xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+// Exit 0 healthy, 1 findings, 2 error. Progress goes to stderr, the report to stdout.
+import { parseArgs } from "node:util";
+import { runCheck, type ProgressEvent } from "./check/run-check.js";
+import { renderTextReport } from "./cli/render-text-report.js";
+import { findCluster, loadConfig, parseFileConfig } from "./config.js";
+import { errorMessage, XnodeError } from "./errors.js";
+import { createKubeClient } from "./kube/kube-client.js";
+
+export const USAGE = `usage:
+  xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+
+  <cluster>      a cluster from the config file (XNODE_CONFIG or --config);
+                 with --kubeconfig it is only a label for the report
+  --json         print one JSON object instead of the text report
+exit status: 0 healthy, 1 problems found, 2 error`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+function progressLine(ev: ProgressEvent): string {
+  switch (ev.phase) {
+    case "snapshot":
+      return `read cluster state: ${ev.nodes} nodes`;
+    case "inspect":
+      return `inspected ${ev.node} (${ev.done}/${ev.total})${ev.ok ? "" : " with errors"}`;
+    case "reach":
+      return `probed from ${ev.node} (${ev.done}/${ev.total})`;
+    case "diagnose":
+      return `diagnosed: ${ev.findings} finding(s)`;
+  }
+}
+
+export async function checkCommand(args: string[], io: CliIo = defaultIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const clusterName = positionals[0];
+  if (!clusterName || positionals.length > 1) throw new XnodeError("CONFIG_INVALID", "check needs exactly one cluster name", USAGE);
+
+  const config = loadConfig(values.config ? { ...io.env, XNODE_CONFIG: values.config } : io.env);
+  const cluster = values.kubeconfig
+    ? { name: clusterName, kubeconfig: values.kubeconfig, context: values.context }
+    : { ...findCluster(config.file, clusterName), ...(values.context ? { context: values.context } : {}) };
+  const checks = config.file.checks ?? parseFileConfig({}).config!.checks;
+
+  const kube = createKubeClient({ cluster: cluster.name, kubeconfig: cluster.kubeconfig, context: cluster.context });
+  const { report } = await runCheck(kube, {
+    execTimeoutMs: checks.execTimeoutSeconds * 1000,
+    pingTimeoutSeconds: checks.pingTimeoutSeconds,
+    onProgress: (ev) => io.stderr(`xnode: ${progressLine(ev)}\n`),
+  });
+  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTextReport(report)}\n`);
+  return report.findings.some((f) => f.id !== "cluster-healthy") ? 1 : 0;
+}
+
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === "check") return await checkCommand(rest, io);
+    if (command === "help" || command === "--help" || command === "-h") {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
+    io.stderr(`xnode: unknown command "${command ?? ""}"\n${USAGE}\n`);
+    return 2;
+  } catch (err) {
+    io.stderr(`xnode: ${errorMessage(err)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,65 @@
+// The terminal report: nodes, the pod matrix, NodePorts, findings with their
+// evidence, where the packet dies, and the proposed fixes. Pure.
+import type { CheckReport, Finding, MatrixEntry } from "../check/types.js";
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+function cell(entries: MatrixEntry[]): string {
+  if (entries.length === 0) return "?";
+  return entries.map((e) => (e.ok ? "ok" : "FAIL")).join("/");
+}
+
+function podMatrix(report: CheckReport): string[] {
+  const names = report.nodes.map((n) => n.name);
+  const pods = report.matrix.filter((m) => m.kind === "pod-icmp" || m.kind === "pod-tcp");
+  if (pods.length === 0) return ["  (no pod agents answered)"];
+  const width = Math.max(...names.map((n) => n.length), 9) + 2;
+  const lines = [`  ${pad("from \\ to", width)}${names.map((n) => pad(n, width)).join("")}`];
+  for (const from of names) {
+    const row = names.map((to) => pad(from === to ? "-" : cell(pods.filter((m) => m.from === from && m.to === to)), width));
+    lines.push(`  ${pad(from, width)}${row.join("")}`);
+  }
+  lines.push("  (each cell: ICMP/TCP from the pod agent on the row's node to the one on the column's node)");
+  return lines;
+}
+
+function nodePorts(report: CheckReport): string[] {
+  const np = report.matrix.filter((m) => m.kind === "nodeport");
+  return np.map((m) => `  ${m.ok ? "ok  " : "FAIL"} ${m.service} ${m.target} (node ${m.to}) from ${m.from}${m.error ? `: ${m.error}` : ""}`);
+}
+
+function finding(f: Finding, i: number): string[] {
+  const out = [`${i + 1}. [${f.severity}] ${f.id}${f.nodes.length ? ` (${f.nodes.join(", ")})` : ""}`];
+  out.push(`   ${f.explanation}`);
+  if (f.evidence.length) out.push("   evidence:", ...f.evidence.map((e) => `     - ${e}`));
+  if (f.trace) {
+    out.push(`   path ${f.trace.from} -> ${f.trace.to}:`);
+    for (const hop of f.trace.hops) out.push(`     ${hop.ok ? "ok  " : "FAIL"} ${hop.hop}: ${hop.detail}`);
+  }
+  f.remediations.forEach((r, j) => {
+    out.push(`   fix ${String.fromCharCode(97 + j)}) ${r.kind}: ${r.summary}${r.persistent ? "" : " (not persistent)"}`);
+    for (const d of r.diff) out.push(`        ${d}`);
+    for (const c of r.commands ?? []) out.push(`        on ${c.node}: ${c.argv.join(" ")}`);
+    for (const risk of r.risks) out.push(`        risk: ${risk}`);
+  });
+  return out;
+}
+
+export function renderTextReport(report: CheckReport): string {
+  const problems = report.findings.filter((f) => f.id !== "cluster-healthy");
+  const verdict = problems.length === 0 ? "healthy" : `${problems.length} problem${problems.length === 1 ? "" : "s"} found`;
+  const lines = [`xnode check ${report.cluster}: ${verdict} (${report.nodes.length} nodes, ${(report.durationMs / 1000).toFixed(1)} s)`, "", "Nodes:"];
+  const w = Math.max(...report.nodes.map((n) => n.name.length)) + 2;
+  for (const n of report.nodes) {
+    const parts = [`InternalIP ${n.internalIP ?? "?"}`, `pods ${n.podCIDR ?? "none"}`, `flannel public-ip ${n.publicIP ?? "?"}`];
+    lines.push(`  ${pad(n.name, w)}${parts.join("  ")}${n.probed ? "" : `  NOT PROBED: ${n.error ?? "no host agent"}`}`);
+  }
+  lines.push("", "Pod to pod:", ...podMatrix(report));
+  const np = nodePorts(report);
+  if (np.length) lines.push("", "NodePorts:", ...np);
+  lines.push("", "Findings:");
+  report.findings.forEach((f, i) => lines.push(...finding(f, i), ""));
+  return lines.join("\n");
+}
