@@ -9,7 +9,10 @@ export interface InterfaceInfo {
   name: string;
   index: number;
   mtu: number;
+  /** administratively up (UP flag) */
   up: boolean;
+  /** link has carrier (LOWER_UP flag): a veth or NIC whose other end is down has none */
+  carrier?: boolean;
   mac?: string;
   kind?: string;
   addresses: InterfaceAddress[];
@@ -17,6 +20,8 @@ export interface InterfaceInfo {
 
 export interface RouteEntry {
   dst: string; // "default" or CIDR or single address
+  /** absent for unicast; "blackhole", "unreachable", "prohibit", … otherwise */
+  type?: string;
   gateway?: string;
   dev?: string;
   onlink: boolean;

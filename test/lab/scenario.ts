@@ -47,6 +47,8 @@ const flannel = z
 
 const fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("drop-udp"), node: name, port: z.number().int() }).strict(),
+  // Added by this project: a host firewall dropping a TCP port from other machines (not from the node itself).
+  z.object({ kind: z.literal("drop-tcp"), node: name, port: z.number().int() }).strict(),
   z.object({ kind: z.literal("forward-policy-drop"), node: name }).strict(),
   z.object({ kind: z.literal("sysctl"), node: name, key: z.string(), value: z.string() }).strict(),
   z.object({ kind: z.literal("mtu"), node: name, interface: ifName, mtu: z.number().int() }).strict(),

@@ -1,0 +1,93 @@
+// `xnode check` end to end on the seed lab: text report, --json shape and exit
+// codes, and a node whose agent hangs.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { runCheck } from "../../src/check/run-check.js";
+import { runCli, type CliIo } from "../../src/cli.js";
+import { createKubeClient } from "../../src/kube/kube-client.js";
+import { kubectl, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
+
+function captureIo(): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {} };
+}
+
+describe("xnode check on the seed scenario", () => {
+  let lab: StartedLab;
+  before(async () => (lab = await startLab("seed-virtualbox-nat")));
+  after(async () => lab?.stop());
+
+  test("--json prints the fixed shape and exits 1 with the seed's findings", async () => {
+    const io = captureIo();
+    const code = await runCli(["check", "lab", "--kubeconfig", lab.kubeconfigPath, "--json"], io);
+    assert.equal(code, 1, io.err.join(""));
+    const report = JSON.parse(io.out.join("")) as Record<string, any>;
+    assert.equal(report.cluster, "lab");
+    assert.equal(typeof report.startedAt, "string");
+    assert.equal(typeof report.durationMs, "number");
+    assert.equal(report.nodes.length, 2);
+    const pods = report.matrix.filter((m: any) => m.kind === "pod-icmp");
+    assert.equal(pods.length, 2);
+    assert.ok(pods.every((m: any) => m.ok === false && typeof m.error === "string"));
+    const dup = report.findings.find((f: any) => f.id === "vtep-duplicate-public-ip");
+    assert.ok(dup, "duplicate public-ip found");
+    assert.ok(dup.evidence.some((e: string) => e.includes("10.0.2.15")), dup.evidence.join("\n"));
+    const wrong = report.findings.find((f: any) => f.id === "vtep-wrong-interface");
+    assert.ok(wrong.evidence.some((e: string) => e.includes("enp0s3")), wrong.evidence.join("\n"));
+    const patch = wrong.remediations.find((r: any) => r.kind === "patch-flannel-iface");
+    assert.ok(patch.diff.some((d: string) => d.includes("--iface=enp0s8")), patch.diff.join("\n"));
+    assert.match(io.err.join(""), /inspected k8s-/, "progress on stderr");
+  });
+
+  test("text report names the finding, the evidence and the fix", async () => {
+    const io = captureIo();
+    const code = await runCli(["check", "lab", "--kubeconfig", lab.kubeconfigPath], io);
+    assert.equal(code, 1);
+    const text = io.out.join("");
+    assert.match(text, /vtep-duplicate-public-ip/);
+    assert.match(text, /--iface=enp0s8/);
+    assert.match(text, /FAIL/);
+  });
+
+  test("an unknown context and a missing kubeconfig exit 2 with a hint", async () => {
+    const io = captureIo();
+    assert.equal(await runCli(["check", "lab", "--kubeconfig", lab.kubeconfigPath, "--context", "nope"], io), 2);
+    assert.match(io.err.join(""), /no context "nope"/);
+    const io2 = captureIo();
+    assert.equal(await runCli(["check", "lab", "--kubeconfig", "/nonexistent/kubeconfig"], io2), 2);
+    assert.match(io2.err.join(""), /cannot load kubeconfig/);
+    const io3 = captureIo();
+    assert.equal(await runCli(["check"], io3), 2);
+    assert.match(io3.err.join(""), /usage/);
+  });
+
+  test("a node whose host agent hangs is named; the other node is still reported", async () => {
+    const pod = await podOn(lab.kubeconfigPath, "xnode-system", "app.kubernetes.io/name=xnode-host-agent", "k8s-node1");
+    const res = await fetch(`${lab.lab.url}/_lab/exec-hang`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${lab.lab.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ namespace: "xnode-system", pod, hang: true }),
+    });
+    assert.equal(res.status, 200);
+    try {
+      const kube = createKubeClient({ cluster: "lab", kubeconfig: lab.kubeconfigPath });
+      const started = Date.now();
+      const { report, evidence } = await runCheck(kube, { execTimeoutMs: 2_000, pingTimeoutSeconds: 1 });
+      assert.ok(Date.now() - started < 20_000, "bounded by the exec timeout");
+      const node1 = report.nodes.find((n) => n.name === "k8s-node1")!;
+      assert.equal(node1.probed, false);
+      assert.match(node1.error ?? "", /host agent on k8s-node1.*did not answer/);
+      assert.ok(evidence.hosts.find((h) => h.node === "k8s-master1")?.interfaces, "master1 was inspected");
+      assert.ok(report.matrix.some((m) => m.from === "k8s-master1"), "master1's probes are in the matrix");
+      assert.ok(!report.findings.some((f) => f.id === "cluster-healthy"));
+    } finally {
+      await fetch(`${lab.lab.url}/_lab/exec-hang`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${lab.lab.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ namespace: "xnode-system", pod, hang: false }),
+      });
+    }
+    assert.equal((await kubectl(lab.kubeconfigPath, "get", "nodes")).code, 0);
+  });
+});
