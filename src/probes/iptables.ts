@@ -1,0 +1,104 @@
+// iptables rules and chain policies (`iptables-save`), plus the few questions
+// diagnosis asks of them. Only what iptables-save prints is visible: rules in
+// iptables-legacy tables (when this is the nft variant) or native nftables are not.
+import type { IptablesRule, IptablesState } from "./evidence.js";
+import { ProbeOutputError, type Probe } from "./probe.js";
+
+const name = "iptables";
+
+function parse(stdout: string): IptablesState {
+  const state: IptablesState = { policies: [], rules: [] };
+  let table: string | undefined;
+  const fail = (detail: string, line: string): never => {
+    throw new ProbeOutputError(name, detail, line);
+  };
+  for (const raw of stdout.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("*")) {
+      if (table) fail(`table ${line} starts before *${table} was committed`, line);
+      table = line.slice(1);
+    } else if (line === "COMMIT") {
+      if (!table) fail("COMMIT outside a table", line);
+      table = undefined;
+    } else if (!table) {
+      fail("line outside a table", line);
+    } else if (line.startsWith(":")) {
+      // ":CHAIN POLICY [packets:bytes]"; user chains have policy "-"
+      const m = /^:(\S+) (\S+)(?: \[\d+:\d+\])?$/.exec(line) ?? fail("unreadable chain line", line);
+      state.policies.push({ table, chain: m[1]!, policy: m[2]! });
+    } else if (line.startsWith("-A ")) {
+      // a bare "-A CHAIN" (a counting rule) has an empty spec
+      const m = /^-A (\S+)(?: (.*))?$/.exec(line) ?? fail("unreadable rule line", line);
+      state.rules.push({ table, chain: m[1]!, spec: m[2] ?? "" });
+    } else {
+      fail("unexpected line", line);
+    }
+  }
+  // a cut-off stream (exec timeout, truncated output) ends inside a table
+  if (table) fail(`*${table} was never committed (output truncated?)`, stdout.slice(-120));
+  return state;
+}
+
+/** An empty output is real: iptables-save prints nothing when no table is loaded. */
+export const iptablesProbe: Probe<void, IptablesState> = {
+  name,
+  agent: "host",
+  argv: () => ["iptables-save"],
+  parse,
+};
+
+export function chainPolicy(state: IptablesState, table: string, chain: string): string | undefined {
+  return state.policies.find((p) => p.table === table && p.chain === chain)?.policy;
+}
+
+export function rulesIn(state: IptablesState, table: string, chain: string): IptablesRule[] {
+  return state.rules.filter((r) => r.table === table && r.chain === chain);
+}
+
+/** Whether CHAIN jumps (-j) or goes (-g) to TARGET, e.g. FORWARD → FLANNEL-FWD. */
+export function hasJump(state: IptablesState, table: string, chain: string, target: string): boolean {
+  return rulesIn(state, table, chain).some((r) => {
+    const t = tokens(r.spec);
+    return t.some((tok, i) => (tok === "-j" || tok === "-g") && t[i + 1] === target);
+  });
+}
+
+/** filter INPUT/FORWARD rules that DROP or REJECT this UDP destination port (e.g. VXLAN 8472). */
+export function udpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
+  return portDropRules(state, "udp", port);
+}
+
+/** filter INPUT/FORWARD rules that DROP or REJECT this TCP destination port (e.g. a NodePort). */
+export function tcpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
+  return portDropRules(state, "tcp", port);
+}
+
+// Only rules naming the protocol and the port count: a catch-all DROP depends on
+// the rules before it, which is evaluation, not lookup.
+function portDropRules(state: IptablesState, protocol: "udp" | "tcp", port: number): IptablesRule[] {
+  return state.rules.filter((r) => {
+    if (r.table !== "filter" || (r.chain !== "INPUT" && r.chain !== "FORWARD")) return false;
+    const t = tokens(r.spec);
+    const option = (opt: string) => t.flatMap((tok, i) => (tok === opt ? [{ value: t[i + 1] ?? "", negated: t[i - 1] === "!" }] : []));
+    const target = option("-j")[0]?.value;
+    if (target !== "DROP" && target !== "REJECT") return false;
+    if (!option("-p").some((p) => p.value === protocol && !p.negated)) return false;
+    // `-m udp --dport` and `-m multiport --dports` may both appear; every one must let the port through
+    const ports = [...option("--dport"), ...option("--dports")];
+    return ports.length > 0 && ports.every((p) => portListHas(p.value, port) !== p.negated);
+  });
+}
+
+/** "8472", "30000:32767" or multiport's "4789,8400:8500" */
+function portListHas(list: string, port: number): boolean {
+  return list.split(",").some((item) => {
+    const [low, high] = item.includes(":") ? item.split(":") : [item, item];
+    return port >= Number(low || 0) && port <= Number(high || 65535);
+  });
+}
+
+// iptables-save quotes arguments with spaces (comments) in "…" with \" escapes.
+function tokens(spec: string): string[] {
+  return [...spec.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!));
+}
