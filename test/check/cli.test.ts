@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { runCheck } from "../../src/check/run-check.js";
 import { runCli, type CliIo } from "../../src/cli.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
-import { kubectl, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
+import { kubectl, labAdmin, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 
 function captureIo(): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -64,11 +64,7 @@ describe("xnode check on the seed scenario", () => {
 
   test("a node whose host agent hangs is named; the other node is still reported", async () => {
     const pod = await podOn(lab.kubeconfigPath, "xnode-system", "app.kubernetes.io/name=xnode-host-agent", "k8s-node1");
-    const res = await fetch(`${lab.lab.url}/_lab/exec-hang`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${lab.lab.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ namespace: "xnode-system", pod, hang: true }),
-    });
+    const res = await labAdmin(lab.lab, "POST", "/_lab/exec-hang", { namespace: "xnode-system", pod, hang: true });
     assert.equal(res.status, 200);
     try {
       const kube = createKubeClient({ cluster: "lab", kubeconfig: lab.kubeconfigPath });
@@ -82,11 +78,7 @@ describe("xnode check on the seed scenario", () => {
       assert.ok(report.matrix.some((m) => m.from === "k8s-master1"), "master1's probes are in the matrix");
       assert.ok(!report.findings.some((f) => f.id === "cluster-healthy"));
     } finally {
-      await fetch(`${lab.lab.url}/_lab/exec-hang`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${lab.lab.adminToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ namespace: "xnode-system", pod, hang: false }),
-      });
+      await labAdmin(lab.lab, "POST", "/_lab/exec-hang", { namespace: "xnode-system", pod, hang: false });
     }
     assert.equal((await kubectl(lab.kubeconfigPath, "get", "nodes")).code, 0);
   });

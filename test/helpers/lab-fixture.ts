@@ -1,6 +1,7 @@
 // Shared by tests that need a lab cluster: start/stop it in-process, write its
 // kubeconfig, and run kubectl against it as an independent second client.
 import { execFile } from "node:child_process";
+import { request } from "node:https";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,4 +69,20 @@ export async function podOn(kubeconfigPath: string, namespace: string, selector:
   const r = await kubectl(kubeconfigPath, "-n", namespace, "get", "pods", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[0].metadata.name}");
   if (r.code !== 0 || !r.stdout) throw new Error(`no pod ${selector} on ${node}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** Calls the lab API server's /_lab admin endpoints (verifying its own CA). */
+export function labAdmin(lab: Lab, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${lab.url}${path}`, { method, ca: lab.caPem, headers: { authorization: `Bearer ${lab.adminToken}`, "content-type": "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined });
+      });
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }

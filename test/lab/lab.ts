@@ -31,6 +31,7 @@ export interface LabHandle {
   readonly token: string;
   readonly adminToken: string;
   readonly kubeconfig: string;
+  readonly caPem: string;
 }
 
 export class Lab implements LabHandle {
@@ -44,6 +45,7 @@ export class Lab implements LabHandle {
     readonly token: string,
     readonly adminToken: string,
     readonly kubeconfig: string,
+    readonly caPem: string,
     private readonly flannel: FlannelController,
     private readonly stopServer: () => Promise<void>,
   ) {}
@@ -84,7 +86,7 @@ export class Lab implements LabHandle {
       });
       stopServer = server.stop;
       const kubeconfig = renderKubeconfig({ name, server: server.url, caPem: tls.caPem, token });
-      return new Lab(name, prefix, scenario, topology, store, server.url, token, adminToken, kubeconfig, flannel, server.stop);
+      return new Lab(name, prefix, scenario, topology, store, server.url, token, adminToken, kubeconfig, tls.caPem, flannel, server.stop);
     } catch (err) {
       await flannel?.stop().catch(() => undefined);
       await stopServer?.().catch(() => undefined);
