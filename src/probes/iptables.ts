@@ -64,21 +64,26 @@ export function hasJump(state: IptablesState, table: string, chain: string, targ
   });
 }
 
-/** filter INPUT/FORWARD rules that DROP or REJECT this UDP destination port (e.g. VXLAN 8472). */
+/** Rules that DROP or REJECT this UDP destination port (e.g. VXLAN 8472). */
 export function udpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
   return portDropRules(state, "udp", port);
 }
 
-/** filter INPUT/FORWARD rules that DROP or REJECT this TCP destination port (e.g. a NodePort). */
+/** Rules that DROP or REJECT this TCP destination port (e.g. a NodePort). */
 export function tcpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
   return portDropRules(state, "tcp", port);
 }
+
+// Where a packet for a local port can be dropped: filter INPUT/FORWARD, and the
+// PREROUTING chains of raw and mangle, which see a NodePort packet before DNAT
+// turns it into forwarded traffic.
+const DROP_CHAINS = new Set(["filter/INPUT", "filter/FORWARD", "raw/PREROUTING", "mangle/PREROUTING"]);
 
 // Only rules naming the protocol and the port count: a catch-all DROP depends on
 // the rules before it, which is evaluation, not lookup.
 function portDropRules(state: IptablesState, protocol: "udp" | "tcp", port: number): IptablesRule[] {
   return state.rules.filter((r) => {
-    if (r.table !== "filter" || (r.chain !== "INPUT" && r.chain !== "FORWARD")) return false;
+    if (!DROP_CHAINS.has(`${r.table}/${r.chain}`)) return false;
     const t = tokens(r.spec);
     const option = (opt: string) => t.flatMap((tok, i) => (tok === opt ? [{ value: t[i + 1] ?? "", negated: t[i - 1] === "!" }] : []));
     const target = option("-j")[0]?.value;
