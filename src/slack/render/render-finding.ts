@@ -1,0 +1,130 @@
+// One thread message per finding: what is wrong, the evidence, where the
+// packet dies, each proposed fix exactly as it would be applied, and the
+// buttons that approve, reject or re-run.
+import type { Finding, RemediationPlan, TraceHop } from "../../check/types.js";
+import { actions, button, composeMessage, context, header, section, type Block, type RenderedPart, type SlackMessage } from "./blocks.js";
+import { fitLines, MAX_SECTION_TEXT, omittedNote, truncate } from "./limits.js";
+import { bold, bullets, code, codeText, escape, fence, FENCE_OVERHEAD, italic, nameList, plural } from "./mrkdwn.js";
+import { findingEmoji } from "./verdict.js";
+
+/** What the buttons send back; the caller (approval store) decides what the values mean. */
+export interface FindingActions {
+  approveValue?: string;
+  rejectValue?: string;
+  rerunValue: string;
+}
+
+export const ACTION_IDS = { approve: "xnode_approve", reject: "xnode_reject", rerun: "xnode_rerun" } as const;
+
+// Four blocks per fix at most; six fixes keep a finding far below 50 blocks.
+const MAX_FIXES = 6;
+const MAX_LINE = 500;
+
+/** A bold title over as many lines as fit in one section, the rest replaced by `note`. */
+function titled(title: string, lines: readonly string[], note: (omitted: number) => string): RenderedPart {
+  const fitted = fitLines(lines, MAX_SECTION_TEXT - title.length - 3, note);
+  return { blocks: [section(`*${title}*\n${fitted.text}`)], cut: fitted.omitted > 0 };
+}
+
+/** Shell-style quoting so a shown command can be pasted as it stands. */
+function commandLine(argv: readonly string[]): string {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+const hopMark = (hop: TraceHop): string => (hop.ok ? (hop.unverified ? ":grey_question:" : "✅") : "❌");
+
+/** Hops up to and including the first broken one: past it the packet never goes. */
+function traceLines(hops: readonly TraceHop[]): string[] {
+  const broken = hops.findIndex((h) => !h.ok);
+  const shown = broken === -1 ? hops : hops.slice(0, broken + 1);
+  const lines = shown.map((h) => `${hopMark(h)} ${bold(h.hop)}: ${escape(truncate(h.detail, MAX_LINE))}${h.unverified ? ` ${italic("(not verified)")}` : ""}`);
+  if (shown.length < hops.length) lines.push(italic(`${plural(hops.length - shown.length, "later hop")} not shown: the packet does not get there`));
+  return lines;
+}
+
+function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
+  const more = (what: string) => (omitted: number) => `… ${omitted} more ${what}`;
+  const head = [`*Fix ${n}: ${escape(plan.kind)}*`, escape(truncate(plan.summary, MAX_LINE * 2))];
+  if (!plan.persistent) head.push(`:warning: ${italic("Not persistent: lost when the node reboots.")}`);
+  const parts: RenderedPart[] = [{ blocks: [section(head.join("\n"))], cut: false }];
+  if (plan.diff.length > 0) {
+    const diff = fitLines(plan.diff.map((d) => codeText(truncate(d, MAX_LINE))), MAX_SECTION_TEXT - FENCE_OVERHEAD, more("lines"));
+    parts.push({ blocks: [section(fence(diff.text))], cut: diff.omitted > 0 });
+  }
+  const commands = (plan.commands ?? []).map((c) => `on ${bold(c.node)}: ${code(truncate(commandLine(c.argv), MAX_LINE))}`);
+  if (commands.length > 0) parts.push(titled("Commands", commands, more("commands")));
+  if (plan.risks.length > 0) parts.push(titled("Risks", bullets(plan.risks.map((r) => truncate(r, MAX_LINE))), more("risks")));
+  return { blocks: parts.flatMap((p) => p.blocks), cut: parts.some((p) => p.cut) };
+}
+
+/** Any single line long enough to have been shortened above. */
+function hasOverlongLine(finding: Finding): boolean {
+  const lines = [
+    ...finding.evidence,
+    ...(finding.trace?.hops.map((h) => h.detail) ?? []),
+    ...finding.remediations.flatMap((r) => [...r.diff, ...r.risks, ...(r.commands ?? []).map((c) => commandLine(c.argv))]),
+  ];
+  return lines.some((l) => l.length > MAX_LINE) || finding.remediations.some((r) => r.summary.length > MAX_LINE * 2);
+}
+
+function actionBlock(finding: Finding, cluster: string, values: FindingActions): Block {
+  const kinds = finding.remediations.map((r) => r.kind).join(" + ");
+  const buttons = [];
+  if (values.approveValue !== undefined) {
+    buttons.push(
+      button({
+        actionId: ACTION_IDS.approve,
+        text: "Approve fix",
+        value: values.approveValue,
+        style: "primary",
+        confirm: {
+          title: "Apply this fix?",
+          text: `Apply ${kinds} to ${cluster} for ${finding.id}: ${finding.remediations.map((r) => r.summary).join("; ")}`,
+          confirm: "Approve",
+          deny: "Cancel",
+        },
+      }),
+    );
+  }
+  if (values.rejectValue !== undefined) buttons.push(button({ actionId: ACTION_IDS.reject, text: "Reject", value: values.rejectValue }));
+  buttons.push(button({ actionId: ACTION_IDS.rerun, text: "Re-run", value: values.rerunValue }));
+  return actions("xnode_finding_actions", buttons);
+}
+
+export interface FindingContext {
+  cluster: string;
+  /** 0-based position among the report's findings */
+  index: number;
+  total: number;
+  actions?: FindingActions;
+}
+
+export function renderFinding(finding: Finding, ctx: FindingContext): { message: SlackMessage; cut: boolean } {
+  const facts = `*Severity:* ${finding.severity}${finding.nodes.length ? ` · *Nodes:* ${nameList(finding.nodes)}` : ""}`;
+  const explanation = escape(finding.explanation);
+  const parts: RenderedPart[] = [
+    {
+      blocks: [
+        header(`${findingEmoji(finding)} ${finding.id}`),
+        context(`Finding ${ctx.index + 1} of ${ctx.total} · ${bold(ctx.cluster)}`),
+        section(`${facts}\n${explanation}`),
+      ],
+      cut: facts.length + 1 + explanation.length > MAX_SECTION_TEXT,
+    },
+  ];
+  if (finding.evidence.length > 0) {
+    parts.push(titled("Evidence", bullets(finding.evidence.map((e) => truncate(e, MAX_LINE))), omittedNote(ctx.cluster, "lines")));
+  }
+  if (finding.trace) {
+    const title = `Path ${finding.trace.from} → ${finding.trace.to}`;
+    parts.push(titled(escape(title), traceLines(finding.trace.hops), omittedNote(ctx.cluster, "hops")));
+  }
+  finding.remediations.slice(0, MAX_FIXES).forEach((plan, i) => parts.push(fixBlocks(plan, i + 1)));
+  if (finding.remediations.length > MAX_FIXES) {
+    parts.push({ blocks: [context(omittedNote(ctx.cluster, "fixes")(finding.remediations.length - MAX_FIXES))], cut: true });
+  }
+  if (ctx.actions && finding.remediations.length > 0) parts.push({ blocks: [actionBlock(finding, ctx.cluster, ctx.actions)], cut: false });
+  const fallback = `xnode: ${finding.id} (${finding.severity})${finding.nodes.length ? ` on ${finding.nodes.join(", ")}` : ""}`;
+  const { message, cut } = composeMessage(escape(fallback), parts);
+  return { message, cut: cut || hasOverlongLine(finding) };
+}

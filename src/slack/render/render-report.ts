@@ -1,0 +1,81 @@
+// The thread under a finished check: a summary, the connectivity matrix, then
+// one message per finding (with its buttons), in the order they are posted.
+import type { CheckReport, Finding } from "../../check/types.js";
+import { composeMessage, fieldSections, header, packSections, section, type RenderedPart, type SlackMessage } from "./blocks.js";
+import { capLines, omittedNote, truncate } from "./limits.js";
+import { bold, code, escape, plural } from "./mrkdwn.js";
+import { renderFinding, type FindingActions } from "./render-finding.js";
+import { renderMatrixBlocks } from "./render-matrix.js";
+import { countStates, podPairs } from "./pod-pairs.js";
+import { formatDuration, slackDate } from "./time-text.js";
+import { findingEmoji, problemsOf, verdictText } from "./verdict.js";
+
+export interface ReportRenderOptions {
+  /** button values for a finding; undefined (or no callback) renders it without buttons */
+  actionsFor?: (finding: Finding, index: number) => FindingActions | undefined;
+}
+
+/** The messages in posting order; `needsAttachment` is set when any detail was cut, so the full report should be uploaded as a file. */
+export type ReportMessages = SlackMessage[] & { needsAttachment: boolean };
+
+const MAX_NODE_LINES = 60;
+const MAX_WARNING_LINES = 20;
+
+function nodeLine(n: CheckReport["nodes"][number]): string {
+  const value = (v: string | undefined) => (v ? code(v) : "_unknown_");
+  const probed = n.probed ? "" : " · :warning: not probed";
+  return `${bold(n.name)} · InternalIP ${value(n.internalIP)} · podCIDR ${value(n.podCIDR)} · public-ip ${value(n.publicIP)}${probed}`;
+}
+
+function reachabilityLine(ok: number, total: number): string {
+  if (total === 0) return "No pod-to-pod pairs to check";
+  return ok === total ? `:white_check_mark: All ${total} pod-to-pod pairs reachable` : `:x: ${ok}/${total} pod-to-pod pairs reachable`;
+}
+
+function renderSummary(report: CheckReport): { message: SlackMessage; cut: boolean } {
+  const counts = countStates(podPairs(report));
+  const pairs = counts.ok + counts.fail + counts.unknown;
+  const problems = problemsOf(report.findings);
+  const probed = report.nodes.filter((n) => n.probed).length;
+  const nodes = capLines(report.nodes.map(nodeLine), MAX_NODE_LINES, omittedNote(report.cluster, "nodes"));
+  const notProbed = report.nodes
+    .filter((n) => !n.probed)
+    .map((n) => `:warning: ${bold(n.name)} was not probed: ${escape(truncate(n.error ?? "its agents did not answer", 500))}. Its pairs are unknown.`);
+  const warnings = capLines(notProbed, MAX_WARNING_LINES, omittedNote(report.cluster, "warnings"));
+  const findings = problems.map((f) => `${findingEmoji(f)} ${bold(f.id)}${f.nodes.length ? ` (${escape(f.nodes.join(", "))})` : ""}`);
+  const parts: RenderedPart[] = [
+    {
+      blocks: [
+        header(`xnode check: ${report.cluster}`),
+        section(`${verdictText(problems.length)} · ${reachabilityLine(counts.ok, pairs)}`),
+        ...fieldSections([
+          `*Nodes*\n${report.nodes.length} (${probed} probed)`,
+          `*Pod pairs reachable*\n${counts.ok}/${pairs}`,
+          `*Duration*\n${formatDuration(report.durationMs)}`,
+          `*Started*\n${slackDate(report.startedAt)}`,
+        ]),
+      ],
+      cut: false,
+    },
+    { blocks: packSections(["*Node addresses*", ...nodes.lines]), cut: nodes.cut },
+    { blocks: packSections(warnings.lines), cut: warnings.cut },
+    { blocks: findings.length > 0 ? packSections(["*Findings* (details follow in this thread)", ...findings]) : [], cut: false },
+  ];
+  const fallback = `xnode check ${report.cluster}: ${problems.length === 0 ? "healthy" : plural(problems.length, "problem")}`;
+  return composeMessage(escape(fallback), parts);
+}
+
+export function renderReportMessages(report: CheckReport, opts: ReportRenderOptions = {}): ReportMessages {
+  const rendered = [
+    renderSummary(report),
+    composeMessage(escape(`xnode check ${report.cluster}: connectivity`), [renderMatrixBlocks(report)]),
+    ...report.findings.map((finding, index) => {
+      const actions = opts.actionsFor?.(finding, index);
+      return renderFinding(finding, { cluster: report.cluster, index, total: report.findings.length, ...(actions ? { actions } : {}) });
+    }),
+  ];
+  return Object.assign(
+    rendered.map((r) => r.message),
+    { needsAttachment: rendered.some((r) => r.cut) },
+  );
+}

@@ -1,0 +1,216 @@
+// Hand-built reports shaped like the ones `xnode check --json` prints: the
+// seed VirtualBox case, a healthy cluster, a 25-node cluster with one broken
+// node, and a finding whose evidence is far too long for one message.
+import type { CheckReport, Finding, MatrixEntry } from "../../src/check/types.js";
+
+type Node = CheckReport["nodes"][number];
+
+/** pod-icmp and pod-tcp between every ordered pair of pod agents; `fails` picks the failing probes. */
+export function podMatrix(nodes: readonly Node[], fails: (from: string, to: string, kind: "pod-icmp" | "pod-tcp") => boolean): MatrixEntry[] {
+  const probed = nodes.filter((n) => n.probed);
+  return probed.flatMap((from, i) =>
+    nodes
+      .filter((to) => to.name !== from.name)
+      .flatMap((to) =>
+        (["pod-icmp", "pod-tcp"] as const).map((kind): MatrixEntry => {
+          const target = `10.244.${nodes.indexOf(to)}.2${kind === "pod-tcp" ? ":8080" : ""}`;
+          return fails(from.name, to.name, kind)
+            ? { from: from.name, to: to.name, kind, target, ok: false, error: kind === "pod-icmp" ? "no reply (timeout)" : "connection refused or host unreachable" }
+            : { from: from.name, to: to.name, kind, target, ok: true, rttMs: 0.3 + i / 10 };
+        }),
+      ),
+  );
+}
+
+const SEED_NODES: Node[] = [
+  { name: "k8s-master1", internalIP: "10.0.2.15", podCIDR: "10.244.0.0/24", publicIP: "10.0.2.15", probed: true },
+  { name: "k8s-node1", internalIP: "10.0.2.15", podCIDR: "10.244.1.0/24", publicIP: "10.0.2.15", probed: true },
+];
+
+const vtepDuplicate: Finding = {
+  id: "vtep-duplicate-public-ip",
+  severity: "critical",
+  nodes: ["k8s-master1", "k8s-node1"],
+  evidence: [
+    "public-ip 10.0.2.15 on k8s-master1 and k8s-node1",
+    "k8s-master1 flannel.1: vxlan id 1 local 10.0.2.15 dev enp0s3 dstport 8472",
+    "k8s-node1 flannel.1: vxlan id 1 local 10.0.2.15 dev enp0s3 dstport 8472",
+    "k8s-master1 FDB: 7a:10:e6:19:89:19 dev flannel.1 dst 10.0.2.15 (a local address of k8s-master1)",
+  ],
+  explanation:
+    "k8s-master1 and k8s-node1 advertise the same VTEP address 10.0.2.15. Each node sends VXLAN packets for a peer's pods to that peer's public-ip; " +
+    "when that address is one the sender holds itself, the kernel delivers the packets locally and they never reach the peer.",
+  remediations: [],
+  trace: {
+    from: "k8s-master1",
+    to: "k8s-node1",
+    hops: [
+      { hop: "source pod", ok: true, detail: "pod 10.244.0.2 on k8s-master1, podCIDR 10.244.0.0/24" },
+      { hop: "cni0", ok: true, detail: "cni0 on k8s-master1 up, 10.244.0.1/24, MTU 1450" },
+      { hop: "route", ok: true, detail: "k8s-master1: 10.244.1.2 → 10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink" },
+      { hop: "neighbour", ok: true, detail: "k8s-master1: 10.244.1.0 lladdr 7a:10:e6:19:89:19 dev flannel.1", unverified: true },
+      { hop: "VXLAN FDB", ok: false, detail: "k8s-master1 FDB: 7a:10:e6:19:89:19 dst 10.0.2.15, an address k8s-master1 holds itself" },
+      { hop: "underlay", ok: true, detail: "k8s-master1 → 10.0.2.15 via enp0s3" },
+      { hop: "destination pod", ok: true, detail: "pod 10.244.1.2 on k8s-node1" },
+    ],
+  },
+};
+
+const wrongInterface: Finding = {
+  id: "vtep-wrong-interface",
+  severity: "critical",
+  nodes: ["k8s-master1", "k8s-node1"],
+  evidence: [
+    "k8s-master1 flannel.1: vxlan id 1 local 10.0.2.15 dev enp0s3 dstport 8472",
+    "ping 192.168.56.102 from k8s-master1 via enp0s8 (k8s-node1): ok (0.235 ms)",
+    "ping 192.168.56.101 from k8s-node1 via enp0s8 (k8s-master1): ok (0.103 ms)",
+  ],
+  explanation: "flannel's VTEP sits on enp0s3 (NAT, 10.0.2.15 on every node) while enp0s8 reaches every other node.",
+  remediations: [
+    {
+      kind: "patch-flannel-iface",
+      summary: "Add --iface=enp0s8 to the kube-flannel container of kube-system/kube-flannel-ds-amd64",
+      patch: {
+        namespace: "kube-system",
+        name: "kube-flannel-ds-amd64",
+        ops: [{ op: "add", path: "/spec/template/spec/containers/0/args/-", value: "--iface=enp0s8" }],
+      },
+      diff: ["kube-system/kube-flannel-ds-amd64 container kube-flannel", "args: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]"],
+      persistent: true,
+      risks: ["flannel pods restart one node at a time; cross-node pod traffic pauses for a few seconds on each"],
+    },
+    {
+      kind: "add-routes",
+      summary: "Route each remote pod CIDR through the host-only network enp0s8",
+      commands: [
+        { node: "k8s-master1", argv: ["ip", "route", "replace", "10.244.1.0/24", "via", "192.168.56.102", "dev", "enp0s8"] },
+        { node: "k8s-node1", argv: ["ip", "route", "replace", "10.244.0.0/24", "via", "192.168.56.101", "dev", "enp0s8"] },
+      ],
+      diff: ["k8s-master1: + 10.244.1.0/24 via 192.168.56.102 dev enp0s8", "k8s-node1: + 10.244.0.0/24 via 192.168.56.101 dev enp0s8"],
+      persistent: false,
+      risks: ["flannel may replace these routes when it restarts"],
+    },
+  ],
+};
+
+const nodePortUnreachable: Finding = {
+  id: "nodeport-unreachable",
+  severity: "warning",
+  nodes: ["k8s-master1"],
+  evidence: ["default/nginx-svc NodePort 30309 on k8s-master1 (192.168.56.101:30309) from k8s-node1: connection refused or host unreachable"],
+  explanation: "NodePort 30309 of default/nginx-svc answers on k8s-node1 but not on k8s-master1, whose traffic to the backend crosses the broken overlay.",
+  remediations: [],
+};
+
+export const seedReport: CheckReport = {
+  cluster: "cluster-a",
+  startedAt: "2026-11-26T06:00:00.000Z",
+  durationMs: 4210,
+  nodes: SEED_NODES,
+  matrix: [
+    ...podMatrix(SEED_NODES, () => true),
+    { from: "k8s-master1", to: "k8s-node1", kind: "underlay-icmp", target: "192.168.56.102", via: "enp0s8", ok: true, rttMs: 0.235 },
+    { from: "k8s-master1", to: "k8s-node1", kind: "nodeport", target: "192.168.56.102:30309", service: "default/nginx-svc", ok: true, rttMs: 14.4 },
+    { from: "k8s-node1", to: "k8s-master1", kind: "nodeport", target: "192.168.56.101:30309", service: "default/nginx-svc", ok: false, error: "connection refused or host unreachable" },
+  ],
+  findings: [vtepDuplicate, wrongInterface, nodePortUnreachable],
+};
+
+const HEALTHY_NODES: Node[] = ["node-a", "node-b", "node-c"].map((name, i) => ({
+  name,
+  internalIP: `192.168.56.${101 + i}`,
+  podCIDR: `10.244.${i}.0/24`,
+  publicIP: `192.168.56.${101 + i}`,
+  probed: true,
+}));
+
+export const healthyReport: CheckReport = {
+  cluster: "cluster-b",
+  startedAt: "2026-11-26T07:00:00.000Z",
+  durationMs: 3100,
+  nodes: HEALTHY_NODES,
+  matrix: podMatrix(HEALTHY_NODES, () => false),
+  findings: [
+    {
+      id: "cluster-healthy",
+      severity: "info",
+      nodes: [],
+      evidence: ["6/6 pod pairs answered ICMP and TCP"],
+      explanation: "Every pod agent reached every other pod agent over ICMP and TCP.",
+      remediations: [],
+    },
+  ],
+};
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+const BIG_NODES: Node[] = Array.from({ length: 25 }, (_, i) => ({
+  name: `node-${pad2(i + 1)}`,
+  internalIP: `10.10.0.${i + 11}`,
+  podCIDR: `10.244.${i}.0/24`,
+  publicIP: `10.10.0.${i + 11}`,
+  probed: i !== 24,
+  ...(i === 24 ? { error: "exec into xnode-host-agent-9zq4t timed out after 20 s" } : {}),
+}));
+
+/** node-07's flannel pod crash-loops: nobody reaches it; node-12 cannot ping node-03 either. */
+export const bigReport: CheckReport = {
+  cluster: "cluster-big",
+  startedAt: "2026-11-26T08:00:00.000Z",
+  durationMs: 48_500,
+  nodes: BIG_NODES,
+  matrix: podMatrix(BIG_NODES, (from, to, kind) => to === "node-07" || (from === "node-12" && to === "node-03" && kind === "pod-icmp")),
+  findings: [
+    {
+      id: "flannel-pod-not-ready",
+      severity: "critical",
+      nodes: ["node-07"],
+      evidence: ["kube-flannel/kube-flannel-ds-x7k2p on node-07: not ready (CrashLoopBackOff), 14 restarts"],
+      explanation: "The flannel pod on node-07 is not running, so no other node has a route, neighbour or FDB entry for its pods.",
+      remediations: [],
+    },
+    {
+      id: "ip-forward-disabled",
+      severity: "critical",
+      nodes: ["node-12"],
+      evidence: ["node-12: net.ipv4.ip_forward = 0"],
+      explanation: "node-12 does not forward between cni0 and flannel.1.",
+      remediations: [
+        {
+          kind: "enable-ip-forward",
+          summary: "Set net.ipv4.ip_forward=1 on node-12",
+          commands: [{ node: "node-12", argv: ["sysctl", "-w", "net.ipv4.ip_forward=1"] }],
+          diff: ["node-12: net.ipv4.ip_forward 0 → 1"],
+          persistent: false,
+          risks: ["a sysctl.d file or a config manager may set it back to 0"],
+        },
+      ],
+    },
+  ],
+};
+
+const LONG_LINE = (i: number) => `node-03 iptables: -A KUBE-FIREWALL -p udp --dport 8472 -m comment --comment "rule ${String(i).padStart(3, "0")}" -j DROP `.padEnd(150, "x");
+
+export const longEvidenceReport: CheckReport = {
+  ...healthyReport,
+  cluster: "cluster-c",
+  matrix: podMatrix(HEALTHY_NODES, (_from, to) => to === "node-c"),
+  findings: [
+    {
+      id: "udp-vxlan-blocked",
+      severity: "critical",
+      nodes: ["node-c"],
+      evidence: Array.from({ length: 200 }, (_, i) => LONG_LINE(i + 1)),
+      explanation: "VXLAN UDP 8472 is dropped on node-c's INPUT chain.",
+      remediations: [
+        {
+          kind: "open-vxlan-port",
+          summary: "Accept UDP 8472 from the other nodes on node-c",
+          commands: [{ node: "node-c", argv: ["iptables", "-I", "INPUT", "1", "-p", "udp", "--dport", "8472", "-m", "comment", "--comment", "xnode: flannel vxlan", "-j", "ACCEPT"] }],
+          diff: ["node-c INPUT: + -p udp --dport 8472 -j ACCEPT (first)"],
+          persistent: false,
+          risks: [],
+        },
+      ],
+    },
+  ],
+};
