@@ -21,7 +21,7 @@ export interface CheckOptions {
 export type ProgressEvent =
   | { phase: "snapshot"; nodes: number }
   | { phase: "inspect"; node: string; done: number; total: number; ok: boolean }
-  | { phase: "reach"; node: string; done: number; total: number; ok: boolean }
+  | { phase: "reach"; node: string; done: number; total: number }
   | { phase: "diagnose"; findings: number };
 
 export async function probeTargets(
@@ -54,25 +54,37 @@ export async function inspectAll(kube: KubeClient, snapshot: ClusterSnapshot, op
   );
 }
 
-export async function reachAll(
-  kube: KubeClient,
-  snapshot: ClusterSnapshot,
-  hosts: HostEvidence[],
-  opts: CheckOptions,
-): Promise<{ matrix: MatrixEntry[]; failures: { node: string; error: string }[] }> {
+export interface AgentProbes {
+  node: string;
+  agent: "host" | "pod";
+  target: ExecTarget;
+  planned: PlannedTarget[];
+}
+
+/** Every agent's share of the reachability round, grouped per node. */
+export function planAgentProbes(snapshot: ClusterSnapshot, hosts: HostEvidence[]): AgentProbes[] {
   const plan = planReachTargets(snapshot, hosts);
-  const jobs: { node: string; target: ExecTarget; agent: "host" | "pod"; planned: PlannedTarget[] }[] = [];
+  const jobs: AgentProbes[] = [];
   for (const node of snapshot.nodes) {
     const host = hostAgentTarget(node);
     const hostPlan = plan.host.get(node.name);
-    if (host && hostPlan?.length) jobs.push({ node: node.name, target: host, agent: "host", planned: hostPlan });
+    if (host && hostPlan?.length) jobs.push({ node: node.name, agent: "host", target: host, planned: hostPlan });
     const podPlan = plan.pod.get(node.name);
     if (node.podAgent && podPlan?.length) {
-      jobs.push({ node: node.name, target: { ...node.podAgent, pod: node.podAgent.name, label: `pod agent on ${node.name}` }, agent: "pod", planned: podPlan });
+      jobs.push({ node: node.name, agent: "pod", target: { ...node.podAgent, pod: node.podAgent.name, label: `pod agent on ${node.name}` }, planned: podPlan });
     }
   }
+  return jobs;
+}
+
+/** Runs agents' probes in parallel; an agent that fails is reported, not fatal. */
+export async function runAgentProbes(
+  kube: KubeClient,
+  jobs: AgentProbes[],
+  opts: Pick<CheckOptions, "execTimeoutMs" | "pingTimeoutSeconds">,
+  onDone?: (job: AgentProbes) => void,
+): Promise<{ matrix: MatrixEntry[]; failures: { node: string; error: string }[] }> {
   const failures: { node: string; error: string }[] = [];
-  let done = 0;
   const parts = await Promise.all(
     jobs.map(async (job) => {
       try {
@@ -81,8 +93,7 @@ export async function reachAll(
         failures.push({ node: job.node, error: errorMessage(err) });
         return [];
       } finally {
-        done += 1;
-        opts.onProgress?.({ phase: "reach", node: job.node, done, total: jobs.length, ok: true });
+        onDone?.(job);
       }
     }),
   );
@@ -100,21 +111,20 @@ function unreachableNodes(hosts: HostEvidence[], reachFailures: { node: string; 
   return [...out].map(([node, error]) => ({ node, error }));
 }
 
-export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ report: CheckReport; evidence: CheckEvidence }> {
-  const now = opts.now ?? (() => new Date());
-  const started = now();
-  const snapshot = await collectSnapshot(kube, now);
-  opts.onProgress?.({ phase: "snapshot", nodes: snapshot.nodes.length });
-  const hosts = await inspectAll(kube, snapshot, opts);
-  const { matrix, failures } = await reachAll(kube, snapshot, hosts, opts);
-  const evidence: CheckEvidence = { snapshot, hosts, matrix, unreachableNodes: unreachableNodes(hosts, failures) };
+/** Diagnoses gathered evidence into the report the CLI prints and Slack shows. */
+export function assembleReport(
+  snapshot: ClusterSnapshot,
+  hosts: HostEvidence[],
+  matrix: MatrixEntry[],
+  reachFailures: { node: string; error: string }[],
+  timing: { startedAt: string; durationMs: number },
+): { report: CheckReport; evidence: CheckEvidence } {
+  const evidence: CheckEvidence = { snapshot, hosts, matrix, unreachableNodes: unreachableNodes(hosts, reachFailures) };
   const findings = diagnose(evidence);
-  opts.onProgress?.({ phase: "diagnose", findings: findings.length });
   const unreachable = new Map(evidence.unreachableNodes.map((u) => [u.node, u.error]));
   const report: CheckReport = {
     cluster: snapshot.cluster,
-    startedAt: started.toISOString(),
-    durationMs: now().getTime() - started.getTime(),
+    ...timing,
     nodes: snapshot.nodes.map((n) => ({
       name: n.name,
       internalIP: n.internalIP,
@@ -127,4 +137,24 @@ export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ 
     findings,
   };
   return { report, evidence };
+}
+
+export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ report: CheckReport; evidence: CheckEvidence }> {
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const snapshot = await collectSnapshot(kube, now);
+  opts.onProgress?.({ phase: "snapshot", nodes: snapshot.nodes.length });
+  const hosts = await inspectAll(kube, snapshot, opts);
+  const jobs = planAgentProbes(snapshot, hosts);
+  let done = 0;
+  const { matrix, failures } = await runAgentProbes(kube, jobs, opts, (job) => {
+    done += 1;
+    opts.onProgress?.({ phase: "reach", node: job.node, done, total: jobs.length });
+  });
+  const result = assembleReport(snapshot, hosts, matrix, failures, {
+    startedAt: started.toISOString(),
+    durationMs: now().getTime() - started.getTime(),
+  });
+  opts.onProgress?.({ phase: "diagnose", findings: result.report.findings.length });
+  return result;
 }

@@ -136,6 +136,8 @@ export interface TraceHop {
   hop: string;
   ok: boolean;
   detail: string;
+  /** the evidence for this hop was missing: ok only because nothing contradicts it */
+  unverified?: boolean;
 }
 
 export interface Finding {

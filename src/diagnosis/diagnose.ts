@@ -1,0 +1,41 @@
+// diagnose: evidence of one check → findings. Pure: the same evidence always
+// gives the same findings, in the order of the rules below (causes that
+// explain others first; the rules that must stand down for them after).
+import type { CheckEvidence, Finding } from "../check/types.js";
+import { clusterHealthy } from "./rules/cluster-healthy.js";
+import { fdbStale } from "./rules/fdb-stale.js";
+import { flannelPodNotReady } from "./rules/flannel-pod-not-ready.js";
+import { forwardPolicyDrop } from "./rules/forward-policy-drop.js";
+import { ipForwardDisabled } from "./rules/ip-forward-disabled.js";
+import { mtuMismatch } from "./rules/mtu-mismatch.js";
+import { nodeportUnreachable } from "./rules/nodeport-unreachable.js";
+import { podCidrMissing } from "./rules/pod-cidr-missing.js";
+import { routeMissing } from "./rules/route-missing.js";
+import type { Rule } from "./rules/rule.js";
+import { udpVxlanBlocked } from "./rules/udp-vxlan-blocked.js";
+import { vtepDuplicatePublicIp } from "./rules/vtep-duplicate-public-ip.js";
+import { vtepWrongInterface } from "./rules/vtep-wrong-interface.js";
+
+const rules: readonly Rule[] = [
+  podCidrMissing,
+  flannelPodNotReady,
+  vtepDuplicatePublicIp,
+  vtepWrongInterface,
+  routeMissing,
+  fdbStale,
+  ipForwardDisabled,
+  forwardPolicyDrop,
+  mtuMismatch,
+  // reads the findings above: its "suspected" form stands down for them
+  udpVxlanBlocked,
+  nodeportUnreachable,
+  // only when nothing above found anything
+  clusterHealthy,
+];
+
+export function diagnose(evidence: CheckEvidence): Finding[] {
+  return rules.reduce<Finding[]>((found, rule) => {
+    const finding = rule(evidence, found);
+    return finding ? [...found, finding] : found;
+  }, []);
+}

@@ -1,0 +1,168 @@
+// What a node's iptables does with one packet: walks a built-in chain of a
+// table rule by rule, into user chains, down to the policy. Only
+// matches it understands decide; a rule with any other match (marks, ipsets,
+// addrtype, …) is skipped, so a verdict never rests on a guess about it.
+import type { IptablesRule, IptablesState } from "../probes/evidence.js";
+import { chainPolicy, rulesIn } from "../probes/iptables.js";
+import { cidrContains } from "./ipv4.js";
+
+export interface Packet {
+  protocol: "udp" | "tcp" | "icmp";
+  src: string;
+  dst: string;
+  dport?: number;
+  inIface?: string;
+  outIface?: string;
+}
+
+export interface Verdict {
+  verdict: "accept" | "drop";
+  table: string;
+  chain: string;
+  /** the rule that decided; absent when the chain's policy did */
+  rule?: IptablesRule;
+  /** the built-in chain's policy, when it decided */
+  policy?: string;
+}
+
+interface Condition {
+  option: string;
+  value: string;
+  negated: boolean;
+}
+
+interface ParsedRule {
+  conditions: Condition[];
+  target?: string;
+  isGoto: boolean;
+  /** the rule uses a match this evaluator does not model */
+  opaque: boolean;
+}
+
+const OPTION_ALIASES: Record<string, string> = {
+  "--source": "-s",
+  "--destination": "-d",
+  "--in-interface": "-i",
+  "--out-interface": "-o",
+  "--protocol": "-p",
+  "--destination-port": "--dport",
+  "--destination-ports": "--dports",
+  "--state": "--ctstate",
+};
+const MODELLED_OPTIONS = new Set(["-s", "-d", "-i", "-o", "-p", "--dport", "--dports", "--ctstate", "--comment"]);
+const MODELLED_MODULES = new Set(["comment", "udp", "tcp", "icmp", "multiport", "conntrack", "state"]);
+const PROTOCOL_NUMBERS: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp" };
+const MAX_CHAIN_DEPTH = 16;
+
+/** iptables-save quotes arguments with spaces (comments) in "…" with \" escapes. */
+function tokens(spec: string): string[] {
+  return [...spec.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!));
+}
+
+function parseRule(spec: string): ParsedRule {
+  const t = tokens(spec);
+  const rule: ParsedRule = { conditions: [], isGoto: false, opaque: false };
+  let negated = false;
+  for (let i = 0; i < t.length; i++) {
+    const tok = t[i]!;
+    if (tok === "!") {
+      negated = true;
+      continue;
+    }
+    if (tok === "-j" || tok === "--jump" || tok === "-g" || tok === "--goto") {
+      rule.target = t[i + 1];
+      rule.isGoto = tok === "-g" || tok === "--goto";
+      break; // what follows are the target's own options (--reject-with, …)
+    }
+    const option = OPTION_ALIASES[tok] ?? tok;
+    if (option === "-m" || option === "--match") {
+      if (!MODELLED_MODULES.has(t[i + 1] ?? "")) rule.opaque = true;
+      i++;
+    } else if (MODELLED_OPTIONS.has(option)) {
+      rule.conditions.push({ option, value: t[i + 1] ?? "", negated });
+      i++;
+    } else if (option.startsWith("-")) {
+      rule.opaque = true;
+    }
+    negated = false;
+  }
+  return rule;
+}
+
+function interfaceMatches(pattern: string, name: string): boolean {
+  return pattern.endsWith("+") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+function portListHas(list: string, port: number): boolean {
+  return list.split(",").some((item) => {
+    const [low, high] = item.includes(":") ? item.split(":") : [item, item];
+    return port >= Number(low || 0) && port <= Number(high || 65535);
+  });
+}
+
+/** true/false, or undefined when the packet does not say (an interface it has no name for). */
+function conditionHolds(c: Condition, p: Packet): boolean | undefined {
+  switch (c.option) {
+    case "-s":
+      return c.value.split(",").some((cidr) => cidrContains(cidr, p.src));
+    case "-d":
+      return c.value.split(",").some((cidr) => cidrContains(cidr, p.dst));
+    case "-i":
+      return p.inIface === undefined ? undefined : interfaceMatches(c.value, p.inIface);
+    case "-o":
+      return p.outIface === undefined ? undefined : interfaceMatches(c.value, p.outIface);
+    case "-p": {
+      const proto = PROTOCOL_NUMBERS[c.value] ?? c.value.toLowerCase();
+      return proto === "all" || proto === "0" || proto === p.protocol;
+    }
+    case "--dport":
+    case "--dports":
+      return p.dport !== undefined && portListHas(c.value, p.dport);
+    case "--ctstate":
+      // what we ask about is always the first packet of a flow
+      return c.value.split(",").includes("NEW");
+    default:
+      return true; // --comment
+  }
+}
+
+function matches(rule: ParsedRule, p: Packet): boolean {
+  if (rule.opaque) return false;
+  return rule.conditions.every((c) => {
+    const holds = conditionHolds(c, p);
+    return holds !== undefined && holds !== c.negated;
+  });
+}
+
+type WalkResult = { decided: Verdict } | "fell-through";
+
+function walk(state: IptablesState, table: string, chain: string, p: Packet, depth: number): WalkResult {
+  for (const rule of rulesIn(state, table, chain)) {
+    const parsed = parseRule(rule.spec);
+    if (!parsed.target || !matches(parsed, p)) continue;
+    if (parsed.target === "ACCEPT") return { decided: { verdict: "accept", table, chain: rule.chain, rule } };
+    if (parsed.target === "DROP" || parsed.target === "REJECT") return { decided: { verdict: "drop", table, chain: rule.chain, rule } };
+    if (parsed.target === "RETURN") return "fell-through";
+    const isUserChain = chainPolicy(state, table, parsed.target) !== undefined || rulesIn(state, table, parsed.target).length > 0;
+    if (!isUserChain || depth >= MAX_CHAIN_DEPTH) continue; // LOG, MARK, DNAT, …: not deciding here
+    const sub = walk(state, table, parsed.target, p, depth + 1);
+    // a goto that falls through returns past this chain too
+    if (sub !== "fell-through" || parsed.isGoto) return sub;
+  }
+  return "fell-through";
+}
+
+/** The verdict of a built-in chain (filter INPUT, mangle PREROUTING, …) for `p`. */
+export function evaluateChain(state: IptablesState, table: string, chain: string, p: Packet): Verdict {
+  const result = walk(state, table, chain, p, 0);
+  if (result !== "fell-through") return result.decided;
+  // a table that was never loaded has no policy line: the kernel accepts
+  const policy = chainPolicy(state, table, chain) ?? "ACCEPT";
+  return { verdict: policy === "DROP" ? "drop" : "accept", table, chain, policy };
+}
+
+/** Whether the rule names a destination port: a deliberate block of that port, not a catch-all. */
+export function namesDestinationPort(rule: IptablesRule): boolean {
+  return parseRule(rule.spec).conditions.some((c) => c.option === "--dport" || c.option === "--dports");
+}
+

@@ -1,0 +1,72 @@
+// IPv4 arithmetic for the rules: addresses and CIDRs as the probes print them
+// ("10.244.1.0/24", a bare "10.244.1.5" for a /32 route, "default").
+
+export interface Cidr {
+  /** the network's first address as an unsigned 32-bit number */
+  network: number;
+  prefixLength: number;
+}
+
+export function parseIpv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+export function formatIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+function mask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+/** "a.b.c.d/n", a bare address (/32) or "default" (/0). Host bits are cleared. */
+export function parseCidr(text: string): Cidr | undefined {
+  if (text === "default") return { network: 0, prefixLength: 0 };
+  const [address, length, ...rest] = text.split("/");
+  if (rest.length > 0 || address === undefined) return undefined;
+  const ip = parseIpv4(address);
+  const prefixLength = length === undefined ? 32 : /^\d{1,2}$/.test(length) ? Number(length) : NaN;
+  if (ip === undefined || !(prefixLength >= 0 && prefixLength <= 32)) return undefined;
+  return { network: (ip & mask(prefixLength)) >>> 0, prefixLength };
+}
+
+function formatCidr(cidr: Cidr): string {
+  return `${formatIpv4(cidr.network)}/${cidr.prefixLength}`;
+}
+
+export function cidrContains(cidr: string, ip: string): boolean {
+  const net = parseCidr(cidr);
+  const address = parseIpv4(ip);
+  return net !== undefined && address !== undefined && ((address & mask(net.prefixLength)) >>> 0) === net.network;
+}
+
+/** Whether `outer` contains every address of `inner`. */
+export function cidrCovers(outer: string, inner: string): boolean {
+  const a = parseCidr(outer);
+  const b = parseCidr(inner);
+  return a !== undefined && b !== undefined && a.prefixLength <= b.prefixLength && cidrContains(outer, formatIpv4(b.network));
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  return cidrCovers(a, b) || cidrCovers(b, a);
+}
+
+export function sameSubnet(a: string, b: string, prefixLength: number): boolean {
+  const x = parseIpv4(a);
+  const y = parseIpv4(b);
+  return x !== undefined && y !== undefined && ((x & mask(prefixLength)) >>> 0) === ((y & mask(prefixLength)) >>> 0);
+}
+
+/** "10.244.1.0/24" → "10.244.1.0": flannel's lease address, the remote flannel.1's own /32. */
+export function networkAddress(cidr: string): string | undefined {
+  const net = parseCidr(cidr);
+  return net && formatIpv4(net.network);
+}
+
+/** The subnet an interface address lies in: 192.168.56.101/24 → 192.168.56.0/24. */
+export function subnetOf(address: string, prefixLength: number): string | undefined {
+  const net = parseCidr(`${address}/${prefixLength}`);
+  return net && formatCidr(net);
+}

@@ -1,0 +1,126 @@
+// What flannel should have programmed on a node for each peer lease (route,
+// then for VXLAN the neighbour and FDB entries the route relies on), compared
+// with what the node shows. route-missing, fdb-stale and the trace share it.
+import type { CheckEvidence, NodeSnapshot } from "../check/types.js";
+import type { RouteEntry } from "../probes/evidence.js";
+import {
+  addressHolders,
+  backendOf,
+  everyNodeHasInterfaces,
+  flannelDevice,
+  flannelPeers,
+  hostOf,
+  nodeNamed,
+  POD_BRIDGE,
+  sameMac,
+} from "./cluster-view.js";
+import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
+import { cidrContains, cidrCovers, networkAddress, parseCidr } from "./ipv4.js";
+import { overlayProvenWorking } from "./matrix-view.js";
+
+export interface EntryProblem {
+  node: string;
+  /** the peer whose lease the entry is for; absent for an FDB entry of no current peer */
+  peer?: string;
+  kind: "route" | "neighbour" | "fdb";
+  line: string;
+}
+
+const ZERO_MAC = "00:00:00:00:00:00";
+
+function prefixOf(r: RouteEntry): number {
+  return parseCidr(r.dst)?.prefixLength ?? -1;
+}
+
+/** Longest-prefix match for one address, as the kernel would pick (default included). */
+export function routeLookup(routes: readonly RouteEntry[], ip: string): RouteEntry | undefined {
+  return routes
+    .filter((r) => cidrContains(r.dst, ip))
+    .reduce<RouteEntry | undefined>((best, r) => (best === undefined || prefixOf(r) > prefixOf(best) ? r : best), undefined);
+}
+
+/** Why `route` (the kernel's pick for a pod CIDR) does not carry it to its node, or undefined when it does. */
+export function routeProblem(route: RouteEntry | undefined, cidr: string): string | undefined {
+  if (route === undefined) return `no route for ${cidr}`;
+  if (route.dst === "default" || !cidrCovers(route.dst, cidr)) {
+    return `no route for ${cidr} (it would follow ${describeRoute(route)})`;
+  }
+  if (route.type !== undefined && route.type !== "unicast") return `${cidr} hits a ${route.type} route (${describeRoute(route)})`;
+  if (route.dev === POD_BRIDGE) return `${cidr} would go into the local pod bridge (${describeRoute(route)})`;
+  return undefined;
+}
+
+function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot): EntryProblem[] {
+  const host = hostOf(ev, node.name);
+  const routes = host?.routes;
+  const cidr = peer.podCIDR;
+  if (!routes || !cidr) return [];
+  const route = routeLookup(routes, networkAddress(cidr) ?? "");
+  const problem = routeProblem(route, cidr);
+  const at = { node: node.name, peer: peer.name };
+  if (problem) return [{ ...at, kind: "route", line: `${node.name}: ${problem}, ${peer.name}'s podCIDR` }];
+  // Neighbour and FDB only matter for a route through flannel's VXLAN device (not host-gw, DirectRouting or a static fix).
+  const device = flannelDevice(ev, host);
+  if (!route || !device || route.dev !== device.name || !peer.flannel.vtepMac) return [];
+  const mac = peer.flannel.vtepMac;
+  const problems: EntryProblem[] = [];
+  const gateway = route.gateway;
+  const neighbour = gateway && host.neighbours?.find((n) => n.dst === gateway && n.dev === device.name);
+  if (gateway && host.neighbours && !neighbour) {
+    problems.push({ ...at, kind: "neighbour", line: `${node.name}: no neighbour entry for ${gateway} on ${device.name} (expected lladdr ${mac}, ${peer.name}'s VtepMAC)` });
+  } else if (neighbour && !sameMac(neighbour.lladdr, mac)) {
+    problems.push({ ...at, kind: "neighbour", line: `${describeNeighbour(node.name, neighbour)}, but ${peer.name}'s VtepMAC is ${mac}` });
+  }
+  const fdb = host.fdb?.filter((e) => e.dev === device.name && sameMac(e.mac, mac));
+  if (fdb && fdb.length === 0) {
+    problems.push({ ...at, kind: "fdb", line: `${node.name}: no FDB entry for ${peer.name}'s VtepMAC ${mac} on ${device.name}` });
+  }
+  for (const entry of fdb ?? []) {
+    const line = fdbDstProblem(ev, peer, entry.dst);
+    if (line) problems.push({ ...at, kind: "fdb", line: `${describeFdb(node.name, entry)}, ${line}` });
+  }
+  return problems;
+}
+
+/**
+ * What is wrong with sending `peer`'s VXLAN traffic to `dst`. The peer's own
+ * public-ip is right unless no node holds it: a public-ip-overwrite naming an
+ * address outside the cluster (a NAT) is accepted while the overlay to the
+ * peer is seen working.
+ */
+function fdbDstProblem(ev: CheckEvidence, peer: NodeSnapshot, dst: string): string | undefined {
+  const annotated = peer.flannel.publicIP;
+  if (dst !== annotated) return `but ${peer.name}'s public-ip is ${annotated}${isNowhere(ev, dst) ? `; no node holds ${dst}` : ""}`;
+  if (!isNowhere(ev, dst) || (peer.flannel.publicIPOverwrite === dst && overlayProvenWorking(ev, peer.name))) return undefined;
+  return `${peer.name}'s public-ip${peer.flannel.publicIPOverwrite === dst ? " (from public-ip-overwrite)" : ""}, which no node holds`;
+}
+
+/** An address no node holds, when every node's interfaces were read (else we cannot know). */
+function isNowhere(ev: CheckEvidence, ip: string): boolean {
+  return everyNodeHasInterfaces(ev) && addressHolders(ev, ip).length === 0;
+}
+
+/** FDB entries of the VXLAN device for MACs of no current peer that point at an address no node holds. */
+function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, peers: readonly NodeSnapshot[]): EntryProblem[] {
+  const host = hostOf(ev, node.name);
+  const device = flannelDevice(ev, host);
+  if (!device) return [];
+  return (host?.fdb ?? [])
+    .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !peers.some((p) => sameMac(p.flannel.vtepMac, e.mac)))
+    .filter((e) => isNowhere(ev, e.dst))
+    .map((e) => ({ node: node.name, kind: "fdb" as const, line: `${describeFdb(node.name, e)}: no node holds ${e.dst} and no node has that VtepMAC` }));
+}
+
+/**
+ * Everything wrong with flannel's entries on `node`. Only for nodes where
+ * flannel runs a data plane (a podCIDR and its VXLAN device, or host-gw).
+ */
+export function overlayEntryProblems(ev: CheckEvidence, name: string): EntryProblem[] {
+  const node = nodeNamed(ev, name);
+  if (!node?.podCIDR) return [];
+  const backend = backendOf(ev, node);
+  const programmed = backend === "host-gw" || (backend === "vxlan" && flannelDevice(ev, hostOf(ev, name)) !== undefined);
+  if (!programmed) return [];
+  const peers = flannelPeers(ev, node);
+  return [...peers.flatMap((p) => peerProblems(ev, node, p)), ...strayFdbProblems(ev, node, peers)];
+}
