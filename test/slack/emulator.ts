@@ -1,0 +1,119 @@
+// A local stand-in for Slack's Web API, for tests that run the real WebClient
+// and Bolt against it: `clientOptions: { slackApiUrl: emulator.url }`.
+// It keeps channel state (messages, threads, files), validates messages the
+// way Slack does, records every call and can be told to fail the next ones.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Directory } from "./emulator/api-call.js";
+import { chatMethods } from "./emulator/chat-methods.js";
+import { directoryMethods } from "./emulator/directory-methods.js";
+import { FaultPlan, type Fault } from "./emulator/faults.js";
+import { fileMethods } from "./emulator/file-methods.js";
+import { createRequestHandler, type RecordedCall } from "./emulator/http-handler.js";
+import { Workspace, type EmulatedFile, type EmulatedMessage } from "./emulator/workspace.js";
+import { brief, pollUntil } from "./poll-until.js";
+
+export type { Fault } from "./emulator/faults.js";
+export { UPLOAD_STEP, type RecordedCall } from "./emulator/http-handler.js";
+export type { EmulatedFile, EmulatedMessage } from "./emulator/workspace.js";
+
+export const EMULATED_TEAM_ID = "T0EMU0001";
+export const EMULATED_BOT_USER_ID = "U0EMUBOT1";
+
+export interface SlackEmulatorOptions {
+  teamId?: string;
+  botUserId?: string;
+  /** users.info answers for these ids (and for the bot user). */
+  users?: Record<string, { name: string; isAdmin?: boolean }>;
+  /** usergroups.users.list answers for these group ids. */
+  usergroups?: Record<string, string[]>;
+}
+
+export class SlackEmulator {
+  constructor(
+    /** Base for `slackApiUrl`, ending with `/api/`. */
+    readonly url: string,
+    /** Every request, in arrival order, with its outcome. */
+    readonly calls: RecordedCall[],
+    readonly directory: Readonly<Directory>,
+    private readonly server: Server,
+    private readonly workspace: Workspace,
+    private readonly faults: FaultPlan,
+  ) {}
+
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** A channel's messages as they are now (after updates), thread replies included, oldest first. */
+  messages(channel: string): EmulatedMessage[] {
+    return this.workspace.messages.filter((m) => m.channel === channel).map((m) => structuredClone(m));
+  }
+
+  /** A thread's root followed by its replies; empty when there is no such root. */
+  thread(channel: string, ts: string): EmulatedMessage[] {
+    return this.messages(channel).filter((m) => m.ts === ts || m.thread_ts === ts);
+  }
+
+  /** Files completed by files.completeUploadExternal, optionally only those shared to a channel. */
+  files(channel?: string): EmulatedFile[] {
+    return this.workspace.files.filter((f) => channel === undefined || f.channel_id === channel).map((f) => structuredClone(f));
+  }
+
+  /** The next `times` calls of `method` fail this way (UPLOAD_STEP fails the bytes POST). */
+  failNext(method: string, fault: Fault, times = 1): void {
+    this.faults.add(method, fault, times);
+  }
+
+  /** Resolves with the predicate's first truthy result; rejects listing what was recorded. */
+  waitFor<T>(predicate: (emulator: this) => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
+    return pollUntil(() => predicate(this), timeoutMs, () => this.describe());
+  }
+
+  /** Forgets calls, messages, files and queued faults; users, groups and ids to come stay. */
+  reset(): void {
+    this.calls.length = 0;
+    this.workspace.clear();
+    this.faults.clear();
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private describe(): string {
+    const calls = this.calls.map((c) => `  ${c.method} ${brief(c.args)} → ${c.error ?? "ok"}`);
+    const messages = this.workspace.messages.map((m) => `  ${m.channel} ${m.ts}${m.thread_ts && m.thread_ts !== m.ts ? ` (in ${m.thread_ts})` : ""} ${brief(m.text, 80)}`);
+    return [`recorded calls (${calls.length}):`, ...calls, `messages (${messages.length}):`, ...messages].join("\n");
+  }
+}
+
+export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
+  const directory: Directory = {
+    teamId: opts.teamId ?? EMULATED_TEAM_ID,
+    botUserId: opts.botUserId ?? EMULATED_BOT_USER_ID,
+    botId: "B0EMUBOT1",
+    users: opts.users ?? {},
+    usergroups: opts.usergroups ?? {},
+  };
+  const workspace = new Workspace();
+  const faults = new FaultPlan();
+  const calls: RecordedCall[] = [];
+  let origin = "";
+  const server = createServer(
+    createRequestHandler({
+      methods: { ...chatMethods, ...directoryMethods, ...fileMethods },
+      context: { workspace, directory, uploadUrl: (fileId) => `${origin}/upload/${fileId}` },
+      faults,
+      record: (call) => calls.push(call),
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return new SlackEmulator(`${origin}/api/`, calls, directory, server, workspace, faults);
+}
