@@ -6,9 +6,15 @@ import { renderTextReport } from "./cli/render-text-report.js";
 import { findCluster, loadConfig, parseFileConfig } from "./config.js";
 import { errorMessage, XnodeError } from "./errors.js";
 import { createKubeClient } from "./kube/kube-client.js";
+import { createLogger } from "./logger.js";
+import { startBot, type RunningProcess } from "./processes/bot-process.js";
+import { startWorker } from "./processes/worker-process.js";
 
 export const USAGE = `usage:
   xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+  xnode bot        the Slack app (HTTP with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN)
+  xnode worker     the BullMQ workers that run checks
+  xnode all        both in one process, for small installs
 
   <cluster>      a cluster from the config file (XNODE_CONFIG or --config);
                  with --kubeconfig it is only a label for the report
@@ -70,10 +76,27 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
   return report.findings.some((f) => f.id !== "cluster-healthy") ? 1 : 0;
 }
 
+/** Runs until SIGTERM/SIGINT, then stops cleanly (jobs in flight finish or return to the queue). */
+async function serve(command: "bot" | "worker" | "all", io: CliIo): Promise<number> {
+  const config = loadConfig(io.env);
+  const logger = createLogger(config.env.LOG_LEVEL);
+  const running: RunningProcess[] = [];
+  if (command !== "worker") running.push(await startBot(config, logger));
+  if (command !== "bot") running.push(await startWorker(config, logger));
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  logger.info("shutting down");
+  await Promise.all(running.map((r) => r.stop()));
+  return 0;
+}
+
 export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === "check") return await checkCommand(rest, io);
+    if (command === "bot" || command === "worker" || command === "all") return await serve(command, io);
     if (command === "help" || command === "--help" || command === "-h") {
       io.stdout(`${USAGE}\n`);
       return 0;

@@ -41,7 +41,8 @@ function finding(f: Finding, i: number): string[] {
   f.remediations.forEach((r, j) => {
     out.push(`   fix ${String.fromCharCode(97 + j)}) ${r.kind}: ${r.summary}${r.persistent ? "" : " (not persistent)"}`);
     for (const d of r.diff) out.push(`        ${d}`);
-    for (const c of r.commands ?? []) out.push(`        on ${c.node}: ${c.argv.join(" ")}`);
+    // The diff already names per-node commands for most plans; list them only when it does not.
+    if (r.diff.length === 0) for (const c of r.commands ?? []) out.push(`        on ${c.node}: ${c.argv.join(" ")}`);
     for (const risk of r.risks) out.push(`        risk: ${risk}`);
   });
   return out;

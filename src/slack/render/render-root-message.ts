@@ -19,6 +19,12 @@ interface Subject {
   cluster: string;
   /** Slack user id of whoever asked */
   requestedBy: string;
+  /** link to the report thread, for messages that are not its root (a joiner's) */
+  threadLink?: string;
+}
+
+function threadRef(s: Subject): string {
+  return s.threadLink ? `<${s.threadLink}|the report thread>` : "thread";
 }
 
 export type RootMessageState =
@@ -49,7 +55,7 @@ function doneMessage(s: Subject, report: Pick<CheckReport, "findings" | "duratio
   const problems = problemsOf(report.findings);
   const ids = problems.map((f) => f.id).join(", ");
   const line = `${bold(s.cluster)}: ${verdictText(problems.length)}${ids ? ` (${escape(ids)})` : ""}`;
-  const facts = `${plural(report.nodes.length, "node")} · checked in ${formatDuration(report.durationMs)} for ${mention(s.requestedBy)} · details in thread`;
+  const facts = `${plural(report.nodes.length, "node")} · checked in ${formatDuration(report.durationMs)} for ${mention(s.requestedBy)} · details in ${threadRef(s)}`;
   const fallback = `xnode: ${s.cluster} ${problems.length === 0 ? "healthy" : plural(problems.length, "problem")}`;
   return toMessage(escape(fallback), [section(line), context(facts)]);
 }
@@ -73,7 +79,7 @@ export function renderRootMessage(s: RootMessageState): SlackMessage {
     }
     case "joined":
       return toMessage(escape(`xnode: joined the running check of ${s.cluster}`), [
-        context(`${mention(s.joinedBy)} asked too; joined the running check of ${bold(s.cluster)} started for ${mention(s.requestedBy)}`),
+        context(`${mention(s.joinedBy)} asked too; joined the running check of ${bold(s.cluster)} started for ${mention(s.requestedBy)}${s.threadLink ? `: follow ${threadRef(s)}` : ""}`),
       ]);
   }
 }

@@ -1,0 +1,49 @@
+// `/xnode …` text → a typed command, or a reason it is not one. Pure; the
+// cluster list comes from config so unknown names never reach a queue.
+import { z } from "zod";
+
+export type XnodeCommand =
+  | { kind: "check"; cluster: string }
+  | { kind: "help" }
+  | { kind: "clusters" }
+  | { kind: "status" }
+  | { kind: "audit"; cluster: string }
+  | { kind: "digest-now" };
+
+export type ParsedCommand = { ok: true; command: XnodeCommand } | { ok: false; problem: string };
+
+const clusterName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/);
+
+export function parseCommand(text: string, knownClusters: readonly string[]): ParsedCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [verb, ...args] = words;
+  const needsCluster = (kind: "check" | "audit"): ParsedCommand => {
+    if (args.length !== 1) return { ok: false, problem: `\`${kind}\` takes exactly one cluster name` };
+    const name = args[0]!;
+    if (!clusterName.safeParse(name).success) return { ok: false, problem: `"${name}" is not a cluster name` };
+    if (!knownClusters.includes(name)) {
+      return { ok: false, problem: `unknown cluster "${name}"; configured: ${knownClusters.join(", ") || "none"}` };
+    }
+    return { ok: true, command: { kind, cluster: name } };
+  };
+  const noArgs = (command: XnodeCommand): ParsedCommand =>
+    args.length === 0 ? { ok: true, command } : { ok: false, problem: `\`${verb}\` takes no arguments` };
+
+  switch (verb?.toLowerCase()) {
+    case undefined:
+    case "help":
+      return noArgs({ kind: "help" });
+    case "check":
+      return needsCluster("check");
+    case "audit":
+      return needsCluster("audit");
+    case "clusters":
+      return noArgs({ kind: "clusters" });
+    case "status":
+      return noArgs({ kind: "status" });
+    case "digest":
+      return args.length === 1 && args[0] === "now" ? { ok: true, command: { kind: "digest-now" } } : { ok: false, problem: "did you mean `digest now`?" };
+    default:
+      return { ok: false, problem: `unknown command "${verb}"` };
+  }
+}

@@ -1,0 +1,71 @@
+// Starts a check for someone, or joins the one already running for that
+// cluster: one run, every requester answered.
+import { randomUUID } from "node:crypto";
+import type { Queue } from "bullmq";
+import { CHECK_ATTEMPTS } from "../jobs/check-processors.js";
+import { JOB } from "../jobs/check-payloads.js";
+import type { Logger } from "../logger.js";
+import type { SlackMessage, SlackPort } from "../slack/slack-port.js";
+import type { CheckRecord, CheckStore } from "../store/check-store.js";
+
+export interface CheckRequest {
+  cluster: string;
+  user: string;
+  channel: string;
+  requestId: string;
+}
+
+export interface RequestCheckDeps {
+  queue: Queue;
+  store: CheckStore;
+  slack: SlackPort;
+  logger: Logger;
+  now?: () => Date;
+  render: {
+    queued(check: CheckRecord): SlackMessage;
+    joined(check: CheckRecord | undefined, user: string, threadLink: string | undefined): SlackMessage;
+  };
+}
+
+export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): Promise<{ checkId: string; joined: boolean }> {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.logger.child({ requestId: req.requestId, cluster: req.cluster });
+  // Two tries: a check may finish between our claim attempt and our join.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const checkId = randomUUID();
+    const claim = await deps.store.claim(req.cluster, checkId);
+    if (claim.claimed) {
+      const rec: CheckRecord = {
+        id: checkId,
+        cluster: req.cluster,
+        requestId: req.requestId,
+        requestedBy: req.user,
+        channel: req.channel,
+        status: "queued",
+        startedAt: now().toISOString(),
+      };
+      const root = await deps.slack.post(req.channel, deps.render.queued(rec));
+      rec.channel = root.channel;
+      rec.rootTs = root.ts;
+      await deps.store.saveCheck(rec);
+      await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
+      await deps.queue.add(JOB.start, { checkId, cluster: req.cluster, requestId: req.requestId }, { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } });
+      log.info({ checkId, user: req.user }, "check queued");
+      return { checkId, joined: false };
+    }
+    const running = await deps.store.getCheck(claim.runningId);
+    const link = running?.rootTs ? await deps.slack.permalink(running.channel, running.rootTs) : undefined;
+    const msg = await deps.slack.post(req.channel, deps.render.joined(running, req.user, link));
+    if (await deps.store.subscribe(req.cluster, claim.runningId, { user: req.user, channel: msg.channel, ts: msg.ts })) {
+      log.info({ checkId: claim.runningId, user: req.user }, "joined running check");
+      return { checkId: claim.runningId, joined: true };
+    }
+    // It finished meanwhile: our "joined" note would never be answered; start afresh.
+    await deps.slack.update(msg.channel, msg.ts, { text: "The running check just finished; starting a new one." });
+  }
+  throw new Error(`could not start or join a check of ${req.cluster}`);
+}
+
+export function newRequestId(): string {
+  return randomUUID().slice(0, 8);
+}

@@ -1,0 +1,83 @@
+// The `/xnode` slash command: parse, ack within Slack's 3 s, answer or enqueue.
+// No Kubernetes here: checks run on the workers.
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { Queue } from "bullmq";
+import type { Logger } from "../logger.js";
+import { renderClusters } from "../slack/render/render-clusters.js";
+import { renderHelp } from "../slack/render/render-help.js";
+import { renderStatus } from "../slack/render/render-status.js";
+import { renderUsageError } from "../slack/render/render-usage-error.js";
+import type { CheckStore, LastResult } from "../store/check-store.js";
+import { parseCommand } from "./parse-command.js";
+import { newRequestId, requestCheck, type RequestCheckDeps } from "./request-check.js";
+
+export interface XnodeCommandDeps {
+  clusters: readonly string[];
+  queue: Queue;
+  store: CheckStore;
+  logger: Logger;
+  requestCheckDeps: RequestCheckDeps;
+  now?: () => Date;
+}
+
+function outcome(last: LastResult) {
+  return { at: last.finishedAt, problems: last.findingIds.filter((id) => id !== "cluster-healthy").length };
+}
+
+export function xnodeCommandListener(deps: XnodeCommandDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const requestId = newRequestId();
+    const log = deps.logger.child({ requestId, user: command.user_id, channel: command.channel_id });
+    const parsed = parseCommand(command.text ?? "", deps.clusters);
+    if (!parsed.ok) {
+      log.info({ text: command.text, problem: parsed.problem }, "rejected command");
+      await ack({ response_type: "ephemeral", ...renderUsageError(parsed.problem, command.text) } as never);
+      return;
+    }
+    const c = parsed.command;
+    switch (c.kind) {
+      case "help":
+        await ack({ response_type: "ephemeral", ...renderHelp() } as never);
+        return;
+      case "clusters": {
+        const lasts = await Promise.all(deps.clusters.map((name) => deps.store.getLast(name)));
+        await ack({ response_type: "ephemeral", ...renderClusters(deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })), now()) } as never);
+        return;
+      }
+      case "status": {
+        const [counts, running, lasts] = await Promise.all([
+          deps.queue.getJobCounts("waiting", "active", "delayed", "waiting-children"),
+          deps.store.runningChecks([...deps.clusters]),
+          Promise.all(deps.clusters.map((name) => deps.store.getLast(name))),
+        ]);
+        const runningInfo = await Promise.all(running.map(async (r) => ({ cluster: r.cluster, rec: await deps.store.getCheck(r.checkId) })));
+        await ack({
+          response_type: "ephemeral",
+          ...renderStatus(
+            {
+              queue: { waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0), active: (counts.active ?? 0) + (counts["waiting-children"] ?? 0) },
+              running: runningInfo.map((r) => ({ cluster: r.cluster, startedAt: r.rec?.startedAt ?? now().toISOString(), requestedBy: r.rec?.requestedBy })),
+              last: deps.clusters.flatMap((cluster, i) => (lasts[i] ? [{ cluster, outcome: outcome(lasts[i]!) }] : [])),
+            },
+            now(),
+          ),
+        } as never);
+        return;
+      }
+      case "check":
+        await ack();
+        try {
+          await requestCheck({ ...deps.requestCheckDeps, logger: log }, { cluster: c.cluster, user: command.user_id, channel: command.channel_id, requestId });
+        } catch (err) {
+          log.error({ err }, "could not start check");
+          await respond({ response_type: "ephemeral", text: `Could not start the check of ${c.cluster}: ${(err as Error).message}. Try again in a minute; if it persists, the bot's Redis may be down.` });
+        }
+        return;
+      case "audit":
+      case "digest-now":
+        await ack({ response_type: "ephemeral", text: `\`${c.kind === "audit" ? "audit" : "digest now"}\` is not available in this version of xnode yet.` });
+        return;
+    }
+  };
+}

@@ -1,0 +1,174 @@
+// The steps of a check as BullMQ jobs. A check is two flows in a row because
+// the reachability round needs every node's addresses first:
+//   check-start (snapshot) → flow 1: check-inspect × nodes → check-plan
+//   check-plan → flow 2: check-reach × nodes → check-diagnose (report, answers)
+import { UnrecoverableError, type FlowProducer, type Job } from "bullmq";
+import { collectSnapshot } from "../check/collect-snapshot.js";
+import { inspectHost } from "../check/inspect-host.js";
+import { assembleReport, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
+import type { HostEvidence } from "../check/types.js";
+import { isXnodeError, type ErrorCode } from "../errors.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import type { Logger } from "../logger.js";
+import type { CheckStore } from "../store/check-store.js";
+import type { CheckNotifier } from "./check-notifier.js";
+import {
+  CHECK_QUEUE,
+  JOB,
+  diagnosePayload,
+  inspectPayload,
+  planPayload,
+  reachPayload,
+  startPayload,
+  type CheckBase,
+  type ReachResultValue,
+} from "./check-payloads.js";
+
+export interface CheckWorkerDeps {
+  kubeFor(cluster: string): KubeClient;
+  store: CheckStore;
+  notifier: CheckNotifier;
+  flows: FlowProducer;
+  execTimeoutMs: number;
+  pingTimeoutSeconds: number;
+  logger: Logger;
+  now?: () => Date;
+  /** minimum time between two progress edits of one check's message */
+  progressIntervalMs?: number;
+}
+
+export const CHECK_ATTEMPTS = 3;
+const childOpts = { ignoreDependencyOnFailure: true, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } } as const;
+
+// Failures that another attempt cannot fix: configuration and permissions.
+const PERMANENT: ErrorCode[] = ["CONFIG_INVALID", "CLUSTER_UNKNOWN", "KUBECONFIG_INVALID", "KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_NOT_FOUND"];
+
+function isPermanent(err: unknown): boolean {
+  return err instanceof UnrecoverableError || (isXnodeError(err) && PERMANENT.includes(err.code));
+}
+
+function asOperatorError(err: unknown): { message: string; hint: string } {
+  if (isXnodeError(err)) return { message: err.message, hint: err.hint };
+  return { message: (err as Error)?.message ?? String(err), hint: "Retry with /xnode check; if it keeps failing, look at the worker's logs." };
+}
+
+export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promise<unknown> {
+  const now = deps.now ?? (() => new Date());
+
+  async function fail(base: CheckBase, err: unknown): Promise<void> {
+    const rec = await deps.store.updateCheck(base.checkId, { status: "failed", finishedAt: now().toISOString(), error: asOperatorError(err).message });
+    const subscribers = await deps.store.finish(base.cluster, base.checkId);
+    if (rec) await deps.notifier.failed(rec, asOperatorError(err), subscribers);
+  }
+
+  async function advance(base: CheckBase): Promise<void> {
+    const progress = await deps.store.advance(base.checkId);
+    const last = progress.done >= progress.total;
+    if (!last && !(await deps.store.throttle(base.checkId, deps.progressIntervalMs ?? 1000))) return;
+    const rec = await deps.store.getCheck(base.checkId);
+    if (rec) await deps.notifier.progress(rec, progress).catch((err: unknown) => deps.logger.warn({ err, checkId: base.checkId }, "progress update failed"));
+  }
+
+  const steps: Record<string, (job: Job) => Promise<unknown>> = {
+    async [JOB.start](job) {
+      const data = startPayload.parse(job.data);
+      try {
+        const snapshot = await collectSnapshot(deps.kubeFor(data.cluster), now);
+        await deps.store.updateCheck(data.checkId, { status: "running", phase: "inspect" });
+        await deps.store.startPhase(data.checkId, "inspect", snapshot.nodes.length);
+        await deps.flows.add({
+          name: JOB.plan,
+          queueName: CHECK_QUEUE,
+          data: { ...data, snapshot },
+          children: snapshot.nodes.map((node) => ({ name: JOB.inspect, queueName: CHECK_QUEUE, data: { ...data, node }, opts: childOpts })),
+        });
+        return { nodes: snapshot.nodes.length };
+      } catch (err) {
+        if (!isPermanent(err) && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
+        await fail(data, err);
+        return { failed: true };
+      }
+    },
+
+    async [JOB.inspect](job) {
+      const data = inspectPayload.parse(job.data);
+      const evidence = await inspectHost(deps.kubeFor(data.cluster), data.node, deps.execTimeoutMs);
+      await advance(data);
+      return evidence;
+    },
+
+    async [JOB.plan](job) {
+      const data = planPayload.parse(job.data);
+      const values = await job.getChildrenValues<HostEvidence>();
+      const byNode = new Map(Object.values(values).map((h) => [h.node, h]));
+      // An inspect job that failed outright leaves a gap, reported like a silent node.
+      const hosts = data.snapshot.nodes.map((n) => byNode.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
+      const perNode = new Map<string, AgentProbes[]>();
+      for (const p of planAgentProbes(data.snapshot, hosts)) perNode.set(p.node, [...(perNode.get(p.node) ?? []), p]);
+      await deps.store.updateCheck(data.checkId, { phase: "reach" });
+      await deps.store.startPhase(data.checkId, "reach", perNode.size);
+      const base = { checkId: data.checkId, cluster: data.cluster, requestId: data.requestId };
+      await deps.flows.add({
+        name: JOB.diagnose,
+        queueName: CHECK_QUEUE,
+        data: { ...base, snapshot: data.snapshot, hosts },
+        children: [...perNode].map(([node, agents]) => ({
+          name: JOB.reach,
+          queueName: CHECK_QUEUE,
+          data: { ...base, node, agents: agents.map(({ agent, target, planned }) => ({ agent, target, planned })) },
+          opts: childOpts,
+        })),
+      });
+      return { agents: perNode.size };
+    },
+
+    async [JOB.reach](job) {
+      const data = reachPayload.parse(job.data);
+      const jobs: AgentProbes[] = data.agents.map((a) => ({ ...a, node: data.node }));
+      const { matrix, failures } = await runAgentProbes(deps.kubeFor(data.cluster), jobs, deps);
+      await advance(data);
+      const value: ReachResultValue = { node: data.node, entries: matrix, failures };
+      return value;
+    },
+
+    async [JOB.diagnose](job) {
+      const data = diagnosePayload.parse(job.data);
+      const values = Object.values(await job.getChildrenValues<ReachResultValue>());
+      const rec = await deps.store.getCheck(data.checkId);
+      const startedAt = rec?.startedAt ?? data.snapshot.takenAt;
+      const { report } = assembleReport(
+        data.snapshot,
+        data.hosts,
+        values.flatMap((v) => v.entries),
+        values.flatMap((v) => v.failures),
+        { startedAt, durationMs: now().getTime() - new Date(startedAt).getTime() },
+      );
+      await deps.store.saveReport(data.checkId, report);
+      const problems = report.findings.filter((f) => f.id !== "cluster-healthy");
+      const pods = report.matrix.filter((m) => m.kind === "pod-icmp" || m.kind === "pod-tcp");
+      const verdict = problems.length === 0 ? "healthy" : `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+      const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt: now().toISOString(), verdict });
+      await deps.store.saveLast({
+        checkId: data.checkId,
+        cluster: data.cluster,
+        finishedAt: now().toISOString(),
+        verdict,
+        findingIds: report.findings.map((f) => f.id),
+        reachable: { ok: pods.filter((m) => m.ok).length, total: pods.length },
+        channel: done?.channel,
+        rootTs: done?.rootTs,
+      });
+      const subscribers = await deps.store.finish(data.cluster, data.checkId);
+      if (done) await deps.notifier.finished(done, report, subscribers);
+      deps.logger.info({ checkId: data.checkId, requestId: data.requestId, cluster: data.cluster, verdict, durationMs: report.durationMs }, "check finished");
+      return { verdict };
+    },
+  };
+
+  return async (job: Job) => {
+    const step = steps[job.name];
+    if (!step) throw new UnrecoverableError(`unknown job ${job.name}`);
+    return step(job);
+  };
+}
+

@@ -1,0 +1,65 @@
+// `xnode bot`: the Bolt app (HTTP or Socket Mode) and its listeners.
+import type { Server } from "node:http";
+import bolt from "@slack/bolt";
+import { slackMode, type Config } from "../config.js";
+import { rerunActionListener } from "../handlers/rerun-action.js";
+import { xnodeCommandListener } from "../handlers/xnode-command.js";
+import type { RequestCheckDeps } from "../handlers/request-check.js";
+import { XnodeError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { renderRootMessage } from "../slack/render/render-root-message.js";
+import { boltLogger } from "./bolt-logger.js";
+import { openSharedServices } from "./shared-services.js";
+
+export interface RunningProcess {
+  /** HTTP mode: the port Bolt listens on */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+export async function startBot(config: Config, logger: Logger, opts: { port?: number; host?: string } = {}): Promise<RunningProcess> {
+  const mode = slackMode(config.env);
+  const services = await openSharedServices(config);
+  const clusters = config.file.clusters.map((c) => c.name);
+  const log = logger.child({ process: "bot" });
+  const requestCheckDeps: RequestCheckDeps = {
+    queue: services.queue,
+    store: services.store,
+    slack: services.slack,
+    logger: log,
+    render: {
+      queued: (c) => renderRootMessage({ state: "queued", cluster: c.cluster, requestedBy: c.requestedBy }),
+      joined: (c, user, threadLink) =>
+        renderRootMessage({ state: "joined", cluster: c?.cluster ?? "", requestedBy: c?.requestedBy ?? user, joinedBy: user, ...(threadLink ? { threadLink } : {}) }),
+    },
+  };
+  const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};
+  const app =
+    mode.mode === "socket"
+      ? new bolt.App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger: boltLogger(log), deferInitialization: true })
+      : new bolt.App({ token: mode.botToken, signingSecret: mode.signingSecret, clientOptions, logger: boltLogger(log), deferInitialization: true });
+  // Deferred so a bad token is an error we report, not an unhandled rejection from the constructor's auth.test.
+  try {
+    await app.init();
+  } catch (err) {
+    await services.close();
+    throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${(err as Error).message}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
+  }
+  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, logger: log, requestCheckDeps }));
+  app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));
+  app.error(async (err) => {
+    log.error({ err }, "unhandled error in a Slack listener");
+  });
+
+  const started = mode.mode === "http" ? ((await app.start({ port: opts.port ?? mode.port, host: opts.host })) as Server) : await app.start();
+  const address = mode.mode === "http" ? (started as Server).address() : null;
+  const boundPort = address && typeof address === "object" ? address.port : undefined;
+  log.info({ mode: mode.mode, port: boundPort, clusters }, "xnode bot started");
+  return {
+    port: boundPort,
+    async stop() {
+      await app.stop();
+      await services.close();
+    },
+  };
+}

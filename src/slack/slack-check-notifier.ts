@@ -1,0 +1,64 @@
+// Tells Slack what a check is doing: progress edits on the root message, the
+// report as a thread under it, and the verdict on every joiner's message.
+import type { CheckReport, Finding } from "../check/types.js";
+import type { CheckNotifier, CheckProgress } from "../jobs/check-notifier.js";
+import type { Logger } from "../logger.js";
+import type { CheckRecord, Subscriber } from "../store/check-store.js";
+import type { FindingActions } from "./render/render-finding.js";
+import { renderReportMessages } from "./render/render-report.js";
+import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";
+import type { SlackPort } from "./slack-port.js";
+
+/** Issue approval ids for a finding's fixes; absent until approvals are configured. */
+export type ApprovalIssuer = (check: CheckRecord, report: CheckReport, finding: Finding) => Promise<{ approveValue: string; rejectValue: string } | undefined>;
+
+const PHASES: readonly CheckPhase[] = ["snapshot", "inspect", "reach", "diagnose"];
+
+function asPhase(phase: string): CheckPhase {
+  return (PHASES as readonly string[]).includes(phase) ? (phase as CheckPhase) : "inspect";
+}
+
+export function slackCheckNotifier(slack: SlackPort, logger: Logger, issueApprovals?: ApprovalIssuer): CheckNotifier {
+  const isRoot = (check: CheckRecord, sub: Subscriber) => sub.channel === check.channel && sub.ts === check.rootTs;
+
+  async function eachJoiner(check: CheckRecord, subscribers: Subscriber[], render: (link: string | undefined) => ReturnType<typeof renderRootMessage>) {
+    const joiners = subscribers.filter((s) => s.ts && !isRoot(check, s));
+    if (joiners.length === 0) return;
+    const link = check.rootTs ? await slack.permalink(check.channel, check.rootTs) : undefined;
+    await Promise.all(joiners.map((s) => slack.update(s.channel, s.ts!, render(link))));
+  }
+
+  return {
+    async progress(check: CheckRecord, progress: CheckProgress) {
+      if (!check.rootTs) return;
+      await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "running", cluster: check.cluster, requestedBy: check.requestedBy, progress: { ...progress, phase: asPhase(progress.phase) } }));
+    },
+
+    async finished(check, report, subscribers) {
+      const subject = { cluster: check.cluster, requestedBy: check.requestedBy };
+      if (check.rootTs) {
+        await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "done", ...subject, report }));
+        const actions = new Map<Finding, FindingActions>();
+        for (const f of report.findings) {
+          if (f.remediations.length === 0) continue;
+          const approval = issueApprovals ? await issueApprovals(check, report, f) : undefined;
+          actions.set(f, { rerunValue: check.cluster, ...approval });
+        }
+        const messages = renderReportMessages(report, { actionsFor: (f) => actions.get(f) });
+        for (const m of messages) await slack.post(check.channel, m, check.rootTs);
+        if (messages.needsAttachment) {
+          await slack
+            .uploadText(check.channel, check.rootTs, `xnode-${check.cluster}-report.json`, `Full xnode report for ${check.cluster}`, JSON.stringify(report, null, 2))
+            .catch((err: unknown) => logger.warn({ err, checkId: check.id }, "report upload failed"));
+        }
+      }
+      await eachJoiner(check, subscribers, (threadLink) => renderRootMessage({ state: "done", ...subject, report, threadLink }));
+    },
+
+    async failed(check, error, subscribers) {
+      const msg = renderRootMessage({ state: "failed", cluster: check.cluster, requestedBy: check.requestedBy, error });
+      if (check.rootTs) await slack.update(check.channel, check.rootTs, msg);
+      await eachJoiner(check, subscribers, () => msg);
+    },
+  };
+}

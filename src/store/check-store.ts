@@ -1,0 +1,163 @@
+// Redis-backed state of checks: who asked, where the answers go, the one
+// running check per cluster, finished reports (with a TTL) and the last
+// verdict per cluster.
+import type { Redis } from "ioredis";
+import type { CheckReport } from "../check/types.js";
+
+export interface Subscriber {
+  user: string;
+  channel: string;
+  /** the message to update with progress and the verdict */
+  ts?: string;
+}
+
+export type CheckStatus = "queued" | "running" | "done" | "failed";
+
+export interface CheckRecord {
+  id: string;
+  cluster: string;
+  requestId: string;
+  requestedBy: string;
+  channel: string;
+  rootTs?: string;
+  status: CheckStatus;
+  startedAt: string;
+  finishedAt?: string;
+  phase?: string;
+  done?: number;
+  total?: number;
+  verdict?: string;
+  error?: string;
+}
+
+export interface LastResult {
+  checkId: string;
+  cluster: string;
+  finishedAt: string;
+  verdict: string;
+  findingIds: string[];
+  reachable: { ok: number; total: number };
+  channel?: string;
+  rootTs?: string;
+}
+
+const DAY_S = 24 * 3600;
+
+// Atomic: join only while the check still holds the cluster's slot.
+const JOIN_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('RPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0`;
+
+// Atomic: free the slot and take the subscriber list in one step, so a join
+// either lands before (and is answered) or finds the slot free.
+const FINISH_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return redis.call('LRANGE', KEYS[2], 0, -1)`;
+
+export class CheckStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "xnode:",
+    private readonly reportTtlSeconds = 7 * DAY_S,
+    /** a check that never finishes frees its cluster after this long */
+    private readonly activeTtlSeconds = 15 * 60,
+  ) {}
+
+  private key(...parts: string[]): string {
+    return `${this.prefix}${parts.join(":")}`;
+  }
+
+  /** Claims the cluster for a new check; returns the id of the running one when taken. */
+  async claim(cluster: string, checkId: string): Promise<{ claimed: true } | { claimed: false; runningId: string }> {
+    const ok = await this.redis.set(this.key("active", cluster), checkId, "EX", this.activeTtlSeconds, "NX");
+    if (ok === "OK") return { claimed: true };
+    const runningId = await this.redis.get(this.key("active", cluster));
+    return runningId ? { claimed: false, runningId } : this.claim(cluster, checkId);
+  }
+
+  async activeCheck(cluster: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key("active", cluster))) ?? undefined;
+  }
+
+  async subscribe(cluster: string, checkId: string, sub: Subscriber): Promise<boolean> {
+    const joined = await this.redis.eval(JOIN_SCRIPT, 2, this.key("active", cluster), this.key("check", checkId, "subscribers"), checkId, JSON.stringify(sub));
+    return joined === 1;
+  }
+
+  /** Releases the cluster and returns everyone waiting for this check's answer. */
+  async finish(cluster: string, checkId: string): Promise<Subscriber[]> {
+    const raw = (await this.redis.eval(FINISH_SCRIPT, 2, this.key("active", cluster), this.key("check", checkId, "subscribers"), checkId)) as string[];
+    return raw.map((s) => JSON.parse(s) as Subscriber);
+  }
+
+  async subscribers(checkId: string): Promise<Subscriber[]> {
+    return (await this.redis.lrange(this.key("check", checkId, "subscribers"), 0, -1)).map((s) => JSON.parse(s) as Subscriber);
+  }
+
+  async saveCheck(rec: CheckRecord): Promise<void> {
+    await this.redis.set(this.key("check", rec.id), JSON.stringify(rec), "EX", this.reportTtlSeconds);
+  }
+
+  async getCheck(id: string): Promise<CheckRecord | undefined> {
+    const raw = await this.redis.get(this.key("check", id));
+    return raw ? (JSON.parse(raw) as CheckRecord) : undefined;
+  }
+
+  async updateCheck(id: string, patch: Partial<CheckRecord>): Promise<CheckRecord | undefined> {
+    const rec = await this.getCheck(id);
+    if (!rec) return undefined;
+    const next = { ...rec, ...patch };
+    await this.saveCheck(next);
+    return next;
+  }
+
+  /** Starts a phase: `total` units of work, none done. */
+  async startPhase(id: string, phase: string, total: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.key("check", id, "progress"), { phase, done: 0, total })
+      .expire(this.key("check", id, "progress"), this.activeTtlSeconds)
+      .exec();
+  }
+
+  /** Counts one unit done; concurrent jobs each get a distinct count. */
+  async advance(id: string): Promise<{ phase: string; done: number; total: number }> {
+    const key = this.key("check", id, "progress");
+    const done = await this.redis.hincrby(key, "done", 1);
+    const [phase, total] = await this.redis.hmget(key, "phase", "total");
+    return { phase: phase ?? "", done, total: Number(total ?? 0) };
+  }
+
+  /** true at most once per interval per check: progress edits must not flood Slack. */
+  async throttle(id: string, intervalMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key("check", id, "throttle"), "1", "PX", intervalMs, "NX")) === "OK";
+  }
+
+  async saveReport(id: string, report: CheckReport): Promise<void> {
+    await this.redis.set(this.key("report", id), JSON.stringify(report), "EX", this.reportTtlSeconds);
+  }
+
+  async getReport(id: string): Promise<CheckReport | undefined> {
+    const raw = await this.redis.get(this.key("report", id));
+    return raw ? (JSON.parse(raw) as CheckReport) : undefined;
+  }
+
+  async saveLast(result: LastResult): Promise<void> {
+    await this.redis.set(this.key("last", result.cluster), JSON.stringify(result));
+  }
+
+  async getLast(cluster: string): Promise<LastResult | undefined> {
+    const raw = await this.redis.get(this.key("last", cluster));
+    return raw ? (JSON.parse(raw) as LastResult) : undefined;
+  }
+
+  /** Running checks' ids per cluster, for /xnode status. */
+  async runningChecks(clusters: string[]): Promise<{ cluster: string; checkId: string }[]> {
+    if (clusters.length === 0) return [];
+    const ids = await this.redis.mget(clusters.map((c) => this.key("active", c)));
+    return clusters.flatMap((cluster, i) => (ids[i] ? [{ cluster, checkId: ids[i]! }] : []));
+  }
+}
