@@ -23,7 +23,7 @@ export interface RequestCheckDeps {
   now?: () => Date;
   render: {
     queued(check: CheckRecord): SlackMessage;
-    joined(check: CheckRecord | undefined, user: string, threadLink: string | undefined): SlackMessage;
+    joined(cluster: string, running: CheckRecord | undefined, user: string, threadLink: string | undefined): SlackMessage;
   };
 }
 
@@ -55,7 +55,7 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
     }
     const running = await deps.store.getCheck(claim.runningId);
     const link = running?.rootTs ? await deps.slack.permalink(running.channel, running.rootTs) : undefined;
-    const msg = await deps.slack.post(req.channel, deps.render.joined(running, req.user, link));
+    const msg = await deps.slack.post(req.channel, deps.render.joined(req.cluster, running, req.user, link));
     if (await deps.store.subscribe(req.cluster, claim.runningId, { user: req.user, channel: msg.channel, ts: msg.ts })) {
       log.info({ checkId: claim.runningId, user: req.user }, "joined running check");
       return { checkId: claim.runningId, joined: true };

@@ -29,8 +29,9 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     logger: log,
     render: {
       queued: (c) => renderRootMessage({ state: "queued", cluster: c.cluster, requestedBy: c.requestedBy }),
-      joined: (c, user, threadLink) =>
-        renderRootMessage({ state: "joined", cluster: c?.cluster ?? "", requestedBy: c?.requestedBy ?? user, joinedBy: user, ...(threadLink ? { threadLink } : {}) }),
+      // The running check's record can lag its claim by a moment: fall back to what the joiner knows.
+      joined: (cluster, running, user, threadLink) =>
+        renderRootMessage({ state: "joined", cluster, requestedBy: running?.requestedBy ?? user, joinedBy: user, ...(threadLink ? { threadLink } : {}) }),
     },
   };
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};

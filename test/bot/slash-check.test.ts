@@ -1,0 +1,148 @@
+// `/xnode check` end to end: a signed slash command into the real Bolt app,
+// BullMQ on real Redis, the worker probing a lab cluster through client-node,
+// and the answer in the Slack emulator's channel and thread.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startLab, type StartedLab } from "../helpers/lab-fixture.js";
+import { SIGNING_SECRET, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
+import { postSlashCommand } from "../slack/signed-request.js";
+
+const CHANNEL = "C0NETOPS1";
+
+function textOf(m: EmulatedMessage): string {
+  return `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+}
+
+function actionIds(m: EmulatedMessage): string[] {
+  return ((m.blocks ?? []) as { type: string; elements?: { action_id?: string }[] }[])
+    .filter((b) => b.type === "actions")
+    .flatMap((b) => (b.elements ?? []).map((e) => e.action_id ?? ""));
+}
+
+/** The report is complete when the summary, the matrix and one message per finding are in the thread. */
+async function waitForReport(emulator: SlackEmulator, channel: string, rootTs: string, findings: number): Promise<EmulatedMessage[]> {
+  return emulator.waitFor(() => {
+    const replies = emulator.thread(channel, rootTs).filter((m) => m.ts !== rootTs);
+    return replies.length >= 2 + findings ? replies : undefined;
+  }, 60_000);
+}
+
+describe("/xnode check on the seed lab", () => {
+  let lab: StartedLab;
+  let emulator: SlackEmulator;
+  let xnode: XnodeUnderTest;
+
+  before(async () => {
+    lab = await startLab("seed-virtualbox-nat");
+    emulator = await startSlackEmulator();
+    xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }] });
+  });
+  after(async () => {
+    await xnode?.stop();
+    await emulator?.close();
+    await lab?.stop();
+  });
+
+  test("root message, then a thread with the seed's findings, evidence and an Approve button", async () => {
+    const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0ALICE01", channel_id: CHANNEL });
+    assert.equal(res.status, 200);
+    const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /Checking/.test(textOf(m)) || /lab/.test(m.text)), 10_000);
+    assert.match(textOf(root), /U0ALICE01/);
+    const replies = await waitForReport(emulator, CHANNEL, root.ts, 3);
+    const all = replies.map(textOf).join("\n");
+    assert.match(all, /vtep-duplicate-public-ip/);
+    assert.match(all, /10\.0\.2\.15/);
+    assert.match(all, /enp0s3/);
+    const wrong = replies.find((m) => /vtep-wrong-interface/.test(m.text))!;
+    assert.ok(actionIds(wrong).includes("xnode_approve"), `Approve button on the fixable finding: ${actionIds(wrong).join(", ")}`);
+    const finalRoot = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => m.ts === root.ts && /problem/.test(textOf(m))), 10_000);
+    assert.match(textOf(finalRoot), /3 problems/);
+  });
+});
+
+describe("/xnode check on a healthy lab, concurrency and bad input", () => {
+  let lab: StartedLab;
+  let emulator: SlackEmulator;
+  let xnode: XnodeUnderTest;
+
+  before(async () => {
+    lab = await startLab("healthy-three-nodes");
+    emulator = await startSlackEmulator();
+    xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }] });
+  });
+  after(async () => {
+    await xnode?.stop();
+    await emulator?.close();
+    await lab?.stop();
+  });
+
+  test("healthy: a thread that says all pairs reachable, with no buttons", async () => {
+    await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0BOB0001", channel_id: CHANNEL });
+    const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /U0BOB0001/.test(textOf(m))), 10_000);
+    const replies = await waitForReport(emulator, CHANNEL, root.ts, 1);
+    const all = replies.map(textOf).join("\n");
+    assert.match(all, /reachable/i);
+    assert.deepEqual(replies.flatMap(actionIds), [], "no buttons on a healthy report");
+  });
+
+  test("two checks of one cluster at once: one run, two answers", async () => {
+    emulator.reset();
+    const startsBefore = await countStartJobs(xnode);
+    const [a, b] = await Promise.all([
+      postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0CAROL01", channel_id: CHANNEL }),
+      postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0DAVE001", channel_id: "C0OTHER01" }),
+    ]);
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    // Each requester's own message ends with the verdict; only one of them got a thread.
+    const [first, second] = await emulator.waitFor(() => {
+      const tops = [...emulator.messages(CHANNEL), ...emulator.messages("C0OTHER01")].filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+      const done = tops.filter((m) => /healthy/i.test(m.text));
+      return done.length === 2 ? done : undefined;
+    }, 60_000);
+    assert.notEqual(first!.channel, second!.channel, "one answer in each requester's channel");
+    assert.equal((await countStartJobs(xnode)) - startsBefore, 1, "exactly one check ran");
+    const joiner = [first!, second!].find((m) => /report thread/.test(textOf(m)));
+    assert.ok(joiner, "the joiner's answer links the running check's thread");
+    const roots = [first!, second!].filter((m) => emulator.thread(m.channel, m.ts).length > 1);
+    assert.equal(roots.length, 1, "one report thread");
+  });
+
+  test("bad command text: an ephemeral usage error and nothing enqueued", async () => {
+    emulator.reset();
+    const before = await countStartJobs(xnode);
+    for (const text of ["check", "check nope", "check lab extra", "frobnicate", "check ../../etc"]) {
+      const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text, user_id: "U0EVE0001", channel_id: CHANNEL });
+      assert.equal(res.status, 200);
+      const body = res.body as { response_type?: string; text?: string; blocks?: unknown[] };
+      assert.equal(body.response_type, "ephemeral", `ephemeral for "${text}"`);
+      assert.match(`${body.text}${JSON.stringify(body.blocks)}`, /usage|\/xnode check/i, `usage shown for "${text}"`);
+    }
+    assert.equal(await countStartJobs(xnode), before, "no job enqueued");
+    assert.equal(emulator.callsOf("chat.postMessage").length, 0, "nothing posted to the channel");
+  });
+
+  test("help, clusters and status answer ephemerally", async () => {
+    for (const [text, expect] of [["help", /\/xnode check/], ["clusters", /lab/], ["status", /queue|waiting|running/i]] as const) {
+      const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text, user_id: "U0EVE0001", channel_id: CHANNEL });
+      const body = res.body as { response_type?: string; text?: string; blocks?: unknown[] };
+      assert.equal(body.response_type, "ephemeral");
+      assert.match(`${body.text}${JSON.stringify(body.blocks)}`, expect, text);
+    }
+  });
+});
+
+async function countStartJobs(xnode: XnodeUnderTest): Promise<number> {
+  const { Queue } = await import("bullmq");
+  const { createRedis } = await import("../../src/store/redis-connection.js");
+  const redis = createRedis(xnode.config.env.REDIS_URL);
+  const queue = new Queue("xnode-check", { connection: redis, prefix: xnode.prefix });
+  try {
+    const jobs = await queue.getJobs(["completed", "active", "waiting", "delayed", "failed"], 0, 1000);
+    return jobs.filter((j) => j.name === "check-start").length;
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}

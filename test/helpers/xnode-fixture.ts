@@ -1,0 +1,75 @@
+// Runs the real xnode bot and worker in-process against loopback services:
+// Redis on 127.0.0.1:6379 under a unique prefix, the Slack emulator, and
+// (optionally) a lab cluster. Cleans its Redis keys afterwards.
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import { envSchema, parseFileConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startBot } from "../../src/processes/bot-process.js";
+import type { RunningProcess } from "../../src/processes/bot-process.js";
+import { startWorker } from "../../src/processes/worker-process.js";
+import { createRedis } from "../../src/store/redis-connection.js";
+import type { SlackEmulator } from "../slack/emulator.js";
+
+export const SIGNING_SECRET = "xnode-test-signing-secret";
+export const REDIS_URL = process.env.XNODE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface XnodeUnderTest {
+  config: Config;
+  botUrl: string;
+  prefix: string;
+  bot: RunningProcess;
+  workers: RunningProcess[];
+  stop(): Promise<void>;
+}
+
+export async function startXnode(opts: {
+  emulator: SlackEmulator;
+  clusters: { name: string; kubeconfig: string }[];
+  file?: Record<string, unknown>;
+  workers?: number;
+}): Promise<XnodeUnderTest> {
+  const prefix = `xt${randomBytes(4).toString("hex")}`;
+  const env = envSchema.parse({
+    SLACK_BOT_TOKEN: "xoxb-xnode-test",
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: opts.emulator.url,
+    REDIS_URL,
+    XNODE_REDIS_PREFIX: prefix,
+    LOG_LEVEL: process.env.XNODE_TEST_LOG_LEVEL ?? "silent",
+  });
+  const parsed = parseFileConfig({ clusters: opts.clusters, checks: { execTimeoutSeconds: 10, pingTimeoutSeconds: 1, concurrency: 8 }, ...opts.file });
+  if (!parsed.config) throw new Error(`test config invalid: ${parsed.problems.join("; ")}`);
+  const config: Config = { env, file: parsed.config };
+  const logger = env.LOG_LEVEL === "silent" ? pino({ level: "silent" }) : createLogger(env.LOG_LEVEL);
+  const bot = await startBot(config, logger, { port: 0, host: "127.0.0.1" });
+  const workers: RunningProcess[] = [];
+  for (let i = 0; i < (opts.workers ?? 1); i++) workers.push(await startWorker(config, logger));
+  return {
+    config,
+    botUrl: `http://127.0.0.1:${bot.port}/slack/events`,
+    prefix,
+    bot,
+    workers,
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await bot.stop();
+      await deleteKeys(prefix);
+    },
+  };
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = createRedis(REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
