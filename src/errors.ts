@@ -16,7 +16,10 @@ export type ErrorCode =
   | "EXEC_FAILED"
   | "AGENT_MISSING"
   | "FLANNEL_NOT_FOUND"
-  | "PROBE_OUTPUT_INVALID";
+  | "PROBE_OUTPUT_INVALID"
+  | "FIX_ABORTED"
+  | "FIX_FAILED"
+  | "ROLLOUT_TIMEOUT";
 
 export class XnodeError extends Error {
   readonly code: ErrorCode;

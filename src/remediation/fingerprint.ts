@@ -1,0 +1,86 @@
+// The part of the live cluster a plan depends on, recorded when the plan is
+// shown for approval and compared again right before it runs: if it moved,
+// the plan was made for a cluster that no longer exists and is refused.
+// Per kind: the DaemonSet's resourceVersion for a patch; for host commands the
+// state those commands touch on their nodes (whole route table for routes,
+// the edited iptables tables, the written sysctls).
+import type { ClusterSnapshot, RemediationPlan } from "../check/types.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import { sha256Hex } from "./canonical.js";
+import { parseHostAction, type HostAction } from "./host-actions.js";
+import { iptablesHash, nodeShell, readSysctl, routeTableHash } from "./node-exec.js";
+
+export interface LiveFingerprint {
+  /** resourceVersion undefined: the DaemonSet was not found */
+  daemonSet?: { namespace: string; name: string; resourceVersion?: string };
+  /** node → hash of its main route table */
+  routes?: Record<string, string>;
+  /** node → hash of the iptables tables the plan edits there */
+  iptables?: Record<string, string>;
+  /** node → sysctl key → value */
+  sysctls?: Record<string, Record<string, string>>;
+}
+
+/** Node → parsed actions, in plan order; throws FIX_ABORTED for a command xnode does not apply. */
+export function actionsByNode(plan: Pick<RemediationPlan, "commands">): Map<string, { argv: string[]; action: HostAction }[]> {
+  const out = new Map<string, { argv: string[]; action: HostAction }[]>();
+  for (const c of plan.commands ?? []) {
+    const list = out.get(c.node) ?? [];
+    list.push({ argv: c.argv, action: parseHostAction(c.argv) });
+    out.set(c.node, list);
+  }
+  return out;
+}
+
+export async function takeFingerprint(
+  kube: KubeClient,
+  snapshot: ClusterSnapshot,
+  plan: Pick<RemediationPlan, "patch" | "commands">,
+  opts: { execTimeoutMs?: number } = {},
+): Promise<LiveFingerprint> {
+  const fp: LiveFingerprint = {};
+  if (plan.patch) {
+    const { namespace, name } = plan.patch;
+    const ds = await kube.getDaemonSet(namespace, name);
+    fp.daemonSet = { namespace, name, ...(ds?.metadata.resourceVersion ? { resourceVersion: ds.metadata.resourceVersion } : {}) };
+  }
+  const byNode = actionsByNode(plan);
+  await Promise.all(
+    [...byNode].map(async ([node, items]) => {
+      const shell = nodeShell(kube, snapshot, node, opts.execTimeoutMs);
+      const actions = items.map((i) => i.action);
+      if (actions.some((a) => a.kind === "route")) (fp.routes ??= {})[node] = await routeTableHash(shell);
+      const tables = [...new Set(actions.flatMap((a) => (a.kind === "iptables" ? [a.table] : [])))].sort();
+      if (tables.length > 0) {
+        const hashes = await Promise.all(tables.map((t) => iptablesHash(shell, t)));
+        (fp.iptables ??= {})[node] = sha256Hex(hashes.join("\n"));
+      }
+      for (const a of actions) if (a.kind === "sysctl") ((fp.sysctls ??= {})[node] ??= {})[a.key] = await readSysctl(shell, a.key);
+    }),
+  );
+  return fp;
+}
+
+/** What changed between two fingerprints of the same plan, in operator words; undefined when nothing did. */
+export function describeDrift(before: LiveFingerprint, now: LiveFingerprint): string | undefined {
+  const changes: string[] = [];
+  if (before.daemonSet) {
+    const { namespace, name, resourceVersion } = before.daemonSet;
+    const current = now.daemonSet?.namespace === namespace && now.daemonSet.name === name ? now.daemonSet.resourceVersion : undefined;
+    if (current === undefined) changes.push(`DaemonSet ${namespace}/${name} no longer exists`);
+    else if (current !== resourceVersion) changes.push(`DaemonSet ${namespace}/${name} changed: resourceVersion ${resourceVersion ?? "(none)"} → ${current}`);
+  }
+  for (const [node, hash] of Object.entries(before.routes ?? {})) {
+    if (now.routes?.[node] !== hash) changes.push(`routes on ${node} changed since the plan was made`);
+  }
+  for (const [node, hash] of Object.entries(before.iptables ?? {})) {
+    if (now.iptables?.[node] !== hash) changes.push(`iptables rules on ${node} changed since the plan was made`);
+  }
+  for (const [node, values] of Object.entries(before.sysctls ?? {})) {
+    for (const [key, value] of Object.entries(values)) {
+      const current = now.sysctls?.[node]?.[key];
+      if (current !== value) changes.push(`${key} on ${node} changed: ${value} → ${current ?? "(unreadable)"}`);
+    }
+  }
+  return changes.length > 0 ? changes.join("; ") : undefined;
+}

@@ -1,0 +1,125 @@
+// The host-agent commands xnode knows how to run, verify and undo, parsed
+// from a plan's argv. Anything else is refused before it runs: a command we
+// cannot verify or roll back is not one we apply on someone's node.
+import { XnodeError } from "../errors.js";
+
+export type HostAction =
+  | { kind: "route"; verb: "replace" | "del"; dst: string; via?: string; dev?: string; onlink: boolean; metric?: number }
+  | { kind: "iptables"; table: string; op: "-I" | "-A" | "-D"; chain: string; position?: number; spec: string[] }
+  | { kind: "sysctl"; key: string; value: string };
+
+const ROUTE_TYPES = new Set(["unicast", "blackhole", "unreachable", "prohibit", "throw"]);
+const ROUTE_KEYS = new Set(["via", "dev", "metric", "proto", "scope", "src", "mtu"]);
+const SYSCTL_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
+
+function unsupported(argv: readonly string[], why: string): XnodeError {
+  return new XnodeError(
+    "FIX_ABORTED",
+    `xnode cannot run \`${argv.join(" ")}\` as part of a fix: ${why}`,
+    "Only `ip route replace|del`, `iptables -I|-A|-D` and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
+  );
+}
+
+function parseRoute(argv: readonly string[]): HostAction {
+  const verb = argv[2];
+  if (verb !== "replace" && verb !== "del") throw unsupported(argv, `ip route ${verb ?? ""} is not a supported verb`);
+  let i = 3;
+  if (ROUTE_TYPES.has(argv[i] ?? "")) i++;
+  const dst = argv[i++];
+  if (!dst || !/^[0-9.]+(\/\d+)?$/.test(dst)) throw unsupported(argv, "the destination is not an IPv4 prefix");
+  const action: Extract<HostAction, { kind: "route" }> = { kind: "route", verb, dst, onlink: false };
+  while (i < argv.length) {
+    const key = argv[i++]!;
+    if (key === "onlink") {
+      action.onlink = true;
+      continue;
+    }
+    const value = argv[i++];
+    if (!ROUTE_KEYS.has(key) || value === undefined) throw unsupported(argv, `unexpected "${key}"`);
+    if (key === "via") action.via = value;
+    if (key === "dev") action.dev = value;
+    if (key === "metric") action.metric = Number(value);
+  }
+  return action;
+}
+
+function parseIptables(argv: readonly string[]): HostAction {
+  let i = 1;
+  let table = "filter";
+  if (argv[i] === "-t") {
+    table = argv[i + 1] ?? "";
+    i += 2;
+  }
+  const op = argv[i];
+  const chain = argv[i + 1];
+  if ((op !== "-I" && op !== "-A" && op !== "-D") || !chain) throw unsupported(argv, "only -I, -A and -D of one rule are supported");
+  i += 2;
+  let position: number | undefined;
+  if (op === "-I" && /^\d+$/.test(argv[i] ?? "")) position = Number(argv[i++]);
+  const spec = argv.slice(i);
+  if (spec.length === 0 || spec.some((t) => ["-I", "-A", "-D", "-F", "-X", "-P", "-t", "-R"].includes(t))) {
+    throw unsupported(argv, "the rule is empty or carries a second command");
+  }
+  return { kind: "iptables", table, op, chain, ...(position !== undefined ? { position } : {}), spec };
+}
+
+function parseSysctl(argv: readonly string[]): HostAction {
+  const m = argv.length === 3 && argv[1] === "-w" ? /^([^=]+)=(.*)$/.exec(argv[2]!) : null;
+  if (!m || !SYSCTL_KEY.test(m[1]!)) throw unsupported(argv, "expected `sysctl -w key=value` with one key");
+  return { kind: "sysctl", key: m[1]!, value: m[2]! };
+}
+
+export function parseHostAction(argv: readonly string[]): HostAction {
+  if (argv[0] === "ip" && argv[1] === "route") return parseRoute(argv);
+  if (argv[0] === "iptables") return parseIptables(argv);
+  if (argv[0] === "sysctl") return parseSysctl(argv);
+  throw unsupported(argv, `${argv[0] ?? "an empty command"} is not a command xnode applies`);
+}
+
+/** "net.ipv4.ip_forward" → "/proc/sys/net/ipv4/ip_forward" (read with cat: the agent need not ship procps). */
+export function sysctlPath(key: string): string {
+  return `/proc/sys/${key.split(".").join("/")}`;
+}
+
+/** `iptables [-t T] OP CHAIN` prefix, with the table omitted for filter as people write it. */
+export function iptablesHead(table: string, op: string, chain: string): string[] {
+  return ["iptables", ...(table === "filter" ? [] : ["-t", table]), op, chain];
+}
+
+/** A route as `ip -j route show` prints it. */
+export interface RouteJson {
+  type?: string;
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  metric?: number;
+  prefsrc?: string;
+  flags?: string[];
+  metrics?: { mtu?: number }[];
+  [key: string]: unknown;
+}
+
+/** argv after `ip route replace` that recreates `route` as it was: `10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink`. */
+export function routeSpec(route: RouteJson): string[] {
+  const mtu = route.metrics?.find((m) => m.mtu !== undefined)?.mtu;
+  return [
+    ...(route.type && route.type !== "unicast" ? [route.type] : []),
+    route.dst,
+    ...(route.gateway ? ["via", route.gateway] : []),
+    ...(route.dev ? ["dev", route.dev] : []),
+    // "boot" is what `ip route` sets when no proto is given
+    ...(route.protocol && route.protocol !== "boot" ? ["proto", route.protocol] : []),
+    ...(route.scope && route.scope !== "global" && route.scope !== "universe" ? ["scope", route.scope] : []),
+    ...(route.metric ? ["metric", String(route.metric)] : []),
+    ...(route.prefsrc ? ["src", route.prefsrc] : []),
+    ...(mtu !== undefined ? ["mtu", String(mtu)] : []),
+    ...(route.flags?.includes("onlink") ? ["onlink"] : []),
+  ];
+}
+
+/** The key the kernel replaces a route by (main table): destination and metric. */
+export function routeKey(route: Pick<RouteJson, "dst" | "metric">): string {
+  return `${route.dst} metric ${route.metric ?? 0}`;
+}

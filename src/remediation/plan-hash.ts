@@ -1,0 +1,16 @@
+// What an approval is bound to: the plan's actionable content only (kind,
+// patch target and ops, per-node commands), not its wording, so rephrasing a
+// summary or risk never invalidates an approval and changing a command always does.
+import type { RemediationPlan } from "../check/types.js";
+import { canonicalJson, sha256Hex } from "./canonical.js";
+
+export function planHash(plan: RemediationPlan): string {
+  return sha256Hex(
+    canonicalJson({
+      kind: plan.kind,
+      // op order and command order are part of what runs: kept as given
+      patch: plan.patch ? { namespace: plan.patch.namespace, name: plan.patch.name, ops: plan.patch.ops } : null,
+      commands: plan.commands ? plan.commands.map((c) => ({ node: c.node, argv: c.argv })) : null,
+    }),
+  );
+}

@@ -1,0 +1,78 @@
+// The plan that undoes an applied fix, in the same form as any other plan so
+// it goes through the same approval, drift check, dry run and verification.
+import type { RemediationPlan } from "../check/types.js";
+import type { AppliedCommand } from "./apply-host-commands.js";
+import { canonicalJson } from "./canonical.js";
+import { argsDiffLine } from "./daemonset-args.js";
+import { iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
+import type { AppliedFix } from "./types.js";
+
+function undoRoute(before: RouteJson[], after: RouteJson[]): string[][] {
+  const keyOf = (r: RouteJson) => canonicalJson(r);
+  const removed = before.filter((r) => !after.some((a) => keyOf(a) === keyOf(r)));
+  const added = after.filter((r) => !before.some((b) => keyOf(b) === keyOf(r)));
+  // a restored route with the same destination and metric replaces the added one in place
+  const restoredKeys = new Set(removed.map(routeKey));
+  return [
+    ...added.filter((r) => !restoredKeys.has(routeKey(r))).map((r) => ["ip", "route", "del", ...routeSpec(r)]),
+    ...removed.map((r) => ["ip", "route", "replace", ...routeSpec(r)]),
+  ];
+}
+
+function undoCommand(c: AppliedCommand): string[][] {
+  const action = parseHostAction(c.argv);
+  const r = c.record;
+  if (action.kind === "route" && r.kind === "route") return undoRoute(r.before, r.after);
+  if (action.kind === "iptables" && r.kind === "iptables") {
+    if (action.op !== "-D") return [[...iptablesHead(action.table, "-D", action.chain), ...action.spec]];
+    return r.deletedAt === undefined ? [] : [[...iptablesHead(action.table, "-I", action.chain), String(r.deletedAt), ...action.spec]];
+  }
+  if (action.kind === "sysctl" && r.kind === "sysctl" && r.previous !== action.value) return [["sysctl", "-w", `${action.key}=${r.previous}`]];
+  return [];
+}
+
+function hostRisks(commands: { argv: string[] }[]): string[] {
+  const tools = new Set(commands.map((c) => c.argv[0]));
+  return [
+    "Not persistent, like the fix it undoes.",
+    ...(tools.has("ip") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
+    ...(tools.has("iptables") ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."] : []),
+    ...(tools.has("sysctl") ? ["Sets the sysctls back to their previous values: if forwarding was off, pods on that node are unreachable from other nodes again."] : []),
+  ];
+}
+
+export function rollbackPlanFor(applied: AppliedFix): RemediationPlan {
+  const summary = `Undo "${applied.plan.summary}"`;
+  if (applied.kind === "patch") {
+    const p = applied.patch;
+    const path = `/spec/template/spec/containers/${p.containerIndex}/args`;
+    return {
+      kind: applied.plan.kind,
+      summary: `${summary}: restore flannel's previous args in DaemonSet ${p.namespace}/${p.name}`,
+      patch: {
+        namespace: p.namespace,
+        name: p.name,
+        ops: [
+          { op: "test", path: "/metadata/resourceVersion", value: applied.resourceVersion },
+          p.previousArgs ? { op: "replace", path, value: p.previousArgs } : { op: "remove", path },
+        ],
+      },
+      diff: [argsDiffLine(p.newFlags, p.previousFlags)],
+      persistent: true,
+      risks: [
+        "The rollout restarts flannel on every node with the previous args: whatever the fix repaired breaks again, and cross-node pod traffic pauses briefly on each node.",
+        `The rollback is refused if the DaemonSet changed after resourceVersion ${applied.resourceVersion}; re-run the check then.`,
+      ],
+    };
+  }
+  // undo in reverse order: the last change first, as a stack
+  const commands = [...applied.commands].reverse().flatMap((c) => undoCommand(c).map((argv) => ({ node: c.node, argv })));
+  return {
+    kind: applied.plan.kind,
+    summary,
+    commands,
+    diff: commands.map((c) => `${c.node}: ${c.argv.join(" ")}`),
+    persistent: false,
+    risks: commands.length === 0 ? ["The fix changed nothing that needs undoing."] : hostRisks(commands),
+  };
+}

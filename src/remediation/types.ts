@@ -1,0 +1,58 @@
+// What executing a fix reports: the steps as they happen and the outcome,
+// with everything needed to undo it later (a rollback plan and the state it
+// expects to find).
+import type { RemediationPlan } from "../check/types.js";
+import type { AppliedCommand } from "./apply-host-commands.js";
+import type { PatchApplied } from "./apply-patch.js";
+import type { LiveFingerprint } from "./fingerprint.js";
+import type { RolloutProgress } from "./wait-for-rollout.js";
+
+export type AppliedFix =
+  | {
+      kind: "patch";
+      plan: Pick<RemediationPlan, "kind" | "summary">;
+      patch: PatchApplied;
+      /** the DaemonSet's resourceVersion once rolled out (status updates move it past the patch's) */
+      resourceVersion: string;
+      rollout?: RolloutProgress;
+    }
+  | { kind: "host-commands"; plan: Pick<RemediationPlan, "kind" | "summary">; commands: AppliedCommand[] };
+
+/** Progress as it happens; `text` is one line for the operator. */
+export type FixStep =
+  | { kind: "diff"; lines: string[]; dryRun: string; text: string }
+  | { kind: "patched"; namespace: string; name: string; resourceVersion: string; text: string }
+  | ({ kind: "rollout"; text: string } & RolloutProgress)
+  | { kind: "command"; node: string; argv: string[]; verified: string; durationMs: number; text: string };
+
+export interface FixTimings {
+  /** snapshot + drift check + dry run */
+  prepareMs: number;
+  /** the patch request, or all host commands with their verification */
+  applyMs: number;
+  /** waiting for the DaemonSet rollout (patch plans) */
+  rolloutMs?: number;
+  totalMs: number;
+}
+
+export type FixOutcome =
+  | { status: "refused-drift"; reason: string }
+  | { status: "aborted"; reason: string }
+  | {
+      status: "applied";
+      applied: AppliedFix;
+      rollback: RemediationPlan;
+      rollbackFingerprint: LiveFingerprint;
+      timings: FixTimings;
+      /** onStep callbacks that threw: reported, never allowed to stop a fix half-way */
+      warnings: string[];
+    }
+  | {
+      /** something was (or may have been) changed and then a step failed */
+      status: "failed";
+      reason: string;
+      applied?: AppliedFix;
+      rollback?: RemediationPlan;
+      rollbackFingerprint?: LiveFingerprint;
+      warnings: string[];
+    };
