@@ -66,7 +66,7 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
     : { ...findCluster(config.file, clusterName), ...(values.context ? { context: values.context } : {}) };
   const checks = config.file.checks ?? parseFileConfig({}).config!.checks;
 
-  const kube = createKubeClient({ cluster: cluster.name, kubeconfig: cluster.kubeconfig, context: cluster.context });
+  const kube = createKubeClient({ cluster: cluster.name, kubeconfig: cluster.kubeconfig, inCluster: "inCluster" in cluster ? cluster.inCluster : undefined, context: cluster.context });
   const { report } = await runCheck(kube, {
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,

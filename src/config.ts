@@ -39,11 +39,15 @@ const remediationKind = z.enum([
 export const clusterSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and dashes"),
-    kubeconfig: z.string().min(1),
+    kubeconfig: z.string().min(1).optional(),
+    // The worker's own cluster through its ServiceAccount and the API Service's
+    // IP (no cluster DNS needed, which matters when pod networking is broken).
+    inCluster: z.boolean().optional(),
     context: z.string().min(1).optional(),
     allowedRemediations: z.array(remediationKind).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => !!c.kubeconfig !== !!c.inCluster, { message: "give exactly one of kubeconfig or inCluster: true" });
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 
 export const fileConfigSchema = z
@@ -77,6 +81,7 @@ export const fileConfigSchema = z
         execTimeoutSeconds: z.number().min(1).max(300).default(20),
         pingTimeoutSeconds: z.number().min(1).max(10).default(1),
         concurrency: z.number().int().min(1).max(64).default(4),
+        rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
       })
       .strict()
       .default({}),

@@ -6,6 +6,7 @@ import { CHECK_ATTEMPTS } from "../jobs/check-processors.js";
 import { JOB } from "../jobs/check-payloads.js";
 import type { Logger } from "../logger.js";
 import type { SlackMessage, SlackPort } from "../slack/slack-port.js";
+import type { AuditLog } from "../store/audit-log.js";
 import type { CheckRecord, CheckStore } from "../store/check-store.js";
 
 export interface CheckRequest {
@@ -19,6 +20,7 @@ export interface RequestCheckDeps {
   queue: Queue;
   store: CheckStore;
   slack: SlackPort;
+  audit?: AuditLog;
   logger: Logger;
   now?: () => Date;
   render: {
@@ -51,6 +53,7 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
       await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
       await deps.queue.add(JOB.start, { checkId, cluster: req.cluster, requestId: req.requestId }, { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } });
       log.info({ checkId, user: req.user }, "check queued");
+      await deps.audit?.record({ event: "check-requested", who: req.user, cluster: req.cluster, at: now().toISOString(), result: `check ${checkId} queued` });
       return { checkId, joined: false };
     }
     const running = await deps.store.getCheck(claim.runningId);

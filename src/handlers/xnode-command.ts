@@ -7,6 +7,8 @@ import { renderClusters } from "../slack/render/render-clusters.js";
 import { renderHelp } from "../slack/render/render-help.js";
 import { renderStatus } from "../slack/render/render-status.js";
 import { renderUsageError } from "../slack/render/render-usage-error.js";
+import { renderAudit } from "../slack/render/render-fix.js";
+import type { AuditLog } from "../store/audit-log.js";
 import type { CheckStore, LastResult } from "../store/check-store.js";
 import { parseCommand } from "./parse-command.js";
 import { newRequestId, requestCheck, type RequestCheckDeps } from "./request-check.js";
@@ -15,6 +17,7 @@ export interface XnodeCommandDeps {
   clusters: readonly string[];
   queue: Queue;
   store: CheckStore;
+  audit: AuditLog;
   logger: Logger;
   requestCheckDeps: RequestCheckDeps;
   now?: () => Date;
@@ -75,8 +78,10 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
         }
         return;
       case "audit":
+        await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) } as never);
+        return;
       case "digest-now":
-        await ack({ response_type: "ephemeral", text: `\`${c.kind === "audit" ? "audit" : "digest now"}\` is not available in this version of xnode yet.` });
+        await ack({ response_type: "ephemeral", text: "`digest now` is not available in this version of xnode yet." });
         return;
     }
   };

@@ -6,12 +6,12 @@ import { UnrecoverableError, type FlowProducer, type Job } from "bullmq";
 import { collectSnapshot } from "../check/collect-snapshot.js";
 import { inspectHost } from "../check/inspect-host.js";
 import { assembleReport, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
-import type { HostEvidence } from "../check/types.js";
+import type { CheckReport, ClusterSnapshot, Finding, HostEvidence } from "../check/types.js";
 import { isXnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
-import type { CheckStore } from "../store/check-store.js";
-import type { CheckNotifier } from "./check-notifier.js";
+import type { CheckRecord, CheckStore } from "../store/check-store.js";
+import type { CheckNotifier, FindingApprovals } from "./check-notifier.js";
 import {
   CHECK_QUEUE,
   JOB,
@@ -35,6 +35,8 @@ export interface CheckWorkerDeps {
   now?: () => Date;
   /** minimum time between two progress edits of one check's message */
   progressIntervalMs?: number;
+  /** issues server-side approvals for a finished report's fixes */
+  issueApprovals?: (kube: KubeClient, check: CheckRecord, report: CheckReport, snapshot: ClusterSnapshot) => Promise<Map<Finding, FindingApprovals>>;
 }
 
 export const CHECK_ATTEMPTS = 3;
@@ -158,8 +160,9 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
         channel: done?.channel,
         rootTs: done?.rootTs,
       });
+      const approvals = done && deps.issueApprovals ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, data.snapshot) : undefined;
       const subscribers = await deps.store.finish(data.cluster, data.checkId);
-      if (done) await deps.notifier.finished(done, report, subscribers);
+      if (done) await deps.notifier.finished(done, report, subscribers, approvals);
       deps.logger.info({ checkId: data.checkId, requestId: data.requestId, cluster: data.cluster, verdict, durationMs: report.durationMs }, "check finished");
       return { verdict };
     },

@@ -22,12 +22,21 @@ export interface KubeClient {
 
 export interface KubeClientOptions {
   cluster: string;
-  kubeconfig: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
   context?: string;
 }
 
 export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();
+  if (opts.inCluster) {
+    if (!process.env.KUBERNETES_SERVICE_HOST) {
+      throw new XnodeError("KUBECONFIG_INVALID", `cluster ${opts.cluster} is configured inCluster, but this process does not run in a Kubernetes pod`, "Give the cluster a kubeconfig instead, or run the worker in that cluster.");
+    }
+    kc.loadFromCluster();
+    return kc;
+  }
+  if (!opts.kubeconfig) throw new XnodeError("KUBECONFIG_INVALID", `cluster ${opts.cluster} has no kubeconfig`, "Set kubeconfig (or inCluster: true) for it in XNODE_CONFIG.");
   try {
     kc.loadFromFile(opts.kubeconfig);
   } catch (err) {

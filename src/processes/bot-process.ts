@@ -2,7 +2,10 @@
 import type { Server } from "node:http";
 import bolt from "@slack/bolt";
 import { slackMode, type Config } from "../config.js";
+import { policyFromConfig } from "../approvals/approval-policy.js";
+import { approveActionListener, rejectActionListener } from "../handlers/decision-actions.js";
 import { rerunActionListener } from "../handlers/rerun-action.js";
+import { ROLLBACK_ACTION } from "../slack/render/render-fix.js";
 import { xnodeCommandListener } from "../handlers/xnode-command.js";
 import type { RequestCheckDeps } from "../handlers/request-check.js";
 import { XnodeError } from "../errors.js";
@@ -26,6 +29,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     queue: services.queue,
     store: services.store,
     slack: services.slack,
+    audit: services.audit,
     logger: log,
     render: {
       queued: (c) => renderRootMessage({ state: "queued", cluster: c.cluster, requestedBy: c.requestedBy }),
@@ -46,8 +50,20 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     await services.close();
     throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${(err as Error).message}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
   }
-  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, logger: log, requestCheckDeps }));
+  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, audit: services.audit, logger: log, requestCheckDeps }));
   app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));
+  const decisionDeps = {
+    approvals: services.approvals,
+    audit: services.audit,
+    policy: policyFromConfig(config.file),
+    slack: services.slack,
+    fixQueue: services.fixQueue,
+    logger: log,
+    fixLockSeconds: config.file.checks.rolloutTimeoutSeconds + 300,
+  };
+  app.action(/^xnode_approve_\d+$/, approveActionListener(decisionDeps));
+  app.action(ROLLBACK_ACTION, approveActionListener(decisionDeps));
+  app.action("xnode_reject", rejectActionListener(decisionDeps));
   app.error(async (err) => {
     log.error({ err }, "unhandled error in a Slack listener");
   });

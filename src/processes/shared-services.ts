@@ -6,14 +6,20 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
 import { webApiSlack, type SlackPort } from "../slack/slack-port.js";
+import { ApprovalStore } from "../store/approval-store.js";
+import { AuditLog } from "../store/audit-log.js";
 import { CheckStore } from "../store/check-store.js";
+import { FIX_QUEUE } from "../jobs/fix-payloads.js";
 import { createRedis } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
 
 export interface SharedServices {
   redis: Redis;
   store: CheckStore;
+  approvals: ApprovalStore;
+  audit: AuditLog;
   queue: Queue;
+  fixQueue: Queue;
   slack: SlackPort;
   web: WebClient;
   prefix: string;
@@ -32,6 +38,7 @@ export async function openSharedServices(config: Config): Promise<SharedServices
   }
   const prefix = env.XNODE_REDIS_PREFIX;
   const queue = new Queue(CHECK_QUEUE, { connection: redis, prefix });
+  const fixQueue = new Queue(FIX_QUEUE, { connection: redis, prefix });
   const web = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },
@@ -39,12 +46,15 @@ export async function openSharedServices(config: Config): Promise<SharedServices
   return {
     redis,
     store: new CheckStore(redis, `${prefix}:`),
+    approvals: new ApprovalStore(redis, `${prefix}:`),
+    audit: new AuditLog(redis, `${prefix}:`),
     queue,
+    fixQueue,
     slack: webApiSlack(web),
     web,
     prefix,
     async close() {
-      await queue.close();
+      await Promise.all([queue.close(), fixQueue.close()]);
       redis.disconnect();
     },
   };

@@ -2,7 +2,11 @@
 import { FlowProducer, Worker } from "bullmq";
 import { findCluster, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
+import { policyFromConfig } from "../approvals/approval-policy.js";
+import { issueApprovals } from "../approvals/issue-approvals.js";
 import { createCheckProcessor } from "../jobs/check-processors.js";
+import { FIX_QUEUE } from "../jobs/fix-payloads.js";
+import { createFixProcessor } from "../jobs/fix-processor.js";
 import { createKubeClient, type KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
 import { slackCheckNotifier } from "../slack/slack-check-notifier.js";
@@ -19,7 +23,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     let kube = kubes.get(cluster);
     if (!kube) {
       const c = findCluster(config.file, cluster);
-      kube = createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, context: c.context });
+      kube = createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context });
       kubes.set(cluster, kube);
     }
     return kube;
@@ -31,6 +35,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     kubeFor,
     store: services.store,
     notifier: slackCheckNotifier(services.slack, log),
+    issueApprovals: (kube, check, report, snapshot) =>
+      issueApprovals({ approvals: services.approvals, policy: policyFromConfig(config.file), now: () => new Date() }, kube, check, report, snapshot),
     flows,
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
@@ -41,13 +47,30 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     prefix: services.prefix,
     concurrency: checks.concurrency,
   });
+  const fixProcessor = createFixProcessor({
+    kubeFor,
+    approvals: services.approvals,
+    audit: services.audit,
+    checks: services.store,
+    slack: services.slack,
+    logger: log,
+    execTimeoutMs: checks.execTimeoutSeconds * 1000,
+    pingTimeoutSeconds: checks.pingTimeoutSeconds,
+    rolloutTimeoutMs: checks.rolloutTimeoutSeconds * 1000,
+    expiryMinutes: config.file.approvals.expiryMinutes,
+  });
+  const fixConnection = createRedis(config.env.REDIS_URL);
+  // A rollout can take minutes: lock long enough that BullMQ does not think the job stalled.
+  const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), { connection: fixConnection, prefix: services.prefix, concurrency: 4, lockDuration: 60_000 });
+  fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
   worker.on("failed", (job, err) => log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed"));
   worker.on("error", (err) => log.error({ err }, "worker error"));
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), fixWorker.waitUntilReady()]);
   log.info({ concurrency: checks.concurrency }, "xnode worker started");
   return {
     async stop() {
-      await worker.close();
+      await Promise.all([worker.close(), fixWorker.close()]);
+      fixConnection.disconnect();
       await flows.close();
       workerConnection.disconnect();
       await services.close();

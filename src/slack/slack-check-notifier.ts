@@ -1,6 +1,6 @@
 // Tells Slack what a check is doing: progress edits on the root message, the
 // report as a thread under it, and the verdict on every joiner's message.
-import type { CheckReport, Finding } from "../check/types.js";
+import type { Finding } from "../check/types.js";
 import type { CheckNotifier, CheckProgress } from "../jobs/check-notifier.js";
 import type { Logger } from "../logger.js";
 import type { CheckRecord, Subscriber } from "../store/check-store.js";
@@ -9,16 +9,13 @@ import { renderReportMessages } from "./render/render-report.js";
 import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";
 import type { SlackPort } from "./slack-port.js";
 
-/** Issue approval ids for a finding's fixes; absent until approvals are configured. */
-export type ApprovalIssuer = (check: CheckRecord, report: CheckReport, finding: Finding) => Promise<{ approveValue: string; rejectValue: string } | undefined>;
-
 const PHASES: readonly CheckPhase[] = ["snapshot", "inspect", "reach", "diagnose"];
 
 function asPhase(phase: string): CheckPhase {
   return (PHASES as readonly string[]).includes(phase) ? (phase as CheckPhase) : "inspect";
 }
 
-export function slackCheckNotifier(slack: SlackPort, logger: Logger, issueApprovals?: ApprovalIssuer): CheckNotifier {
+export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotifier {
   const isRoot = (check: CheckRecord, sub: Subscriber) => sub.channel === check.channel && sub.ts === check.rootTs;
 
   async function eachJoiner(check: CheckRecord, subscribers: Subscriber[], render: (link: string | undefined) => ReturnType<typeof renderRootMessage>) {
@@ -34,15 +31,13 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger, issueApprov
       await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "running", cluster: check.cluster, requestedBy: check.requestedBy, progress: { ...progress, phase: asPhase(progress.phase) } }));
     },
 
-    async finished(check, report, subscribers) {
+    async finished(check, report, subscribers, approvals) {
       const subject = { cluster: check.cluster, requestedBy: check.requestedBy };
       if (check.rootTs) {
         await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "done", ...subject, report }));
         const actions = new Map<Finding, FindingActions>();
         for (const f of report.findings) {
-          if (f.remediations.length === 0) continue;
-          const approval = issueApprovals ? await issueApprovals(check, report, f) : undefined;
-          actions.set(f, { rerunValue: check.cluster, ...approval });
+          if (f.remediations.length > 0) actions.set(f, { rerunValue: check.cluster, ...approvals?.get(f) });
         }
         const messages = renderReportMessages(report, { actionsFor: (f) => actions.get(f) });
         for (const m of messages) await slack.post(check.channel, m, check.rootTs);

@@ -6,7 +6,11 @@ import { bigReport, healthyReport, longEvidenceReport, podMatrix, seedReport } f
 import { allText, validateMessage } from "./validate-message.js";
 
 const withButtons: ReportRenderOptions = {
-  actionsFor: (finding, index) => ({ approveValue: `approve:${finding.id}:${index}`, rejectValue: `reject:${index}`, rerunValue: "rerun:cluster-a" }),
+  actionsFor: (finding, index) => ({
+    approvals: finding.remediations.map((r) => ({ kind: r.kind, value: `approve:${finding.id}:${index}:${r.kind}` })),
+    rejectValue: `reject:${index}`,
+    rerunValue: "rerun:cluster-a",
+  }),
 };
 
 const actionsOf = (m: SlackMessage) => m.blocks.filter((b): b is ActionsBlock => b.type === "actions");
@@ -67,13 +71,15 @@ describe("renderReportMessages", () => {
     assert.deepEqual(
       buttons.map((b) => [b.action_id, b.text.text, b.value, b.style]),
       [
-        ["xnode_approve", "Approve fix", "approve:vtep-wrong-interface:1", "primary"],
+        ["xnode_approve_0", "Approve patch-flannel-iface", "approve:vtep-wrong-interface:1:patch-flannel-iface", "primary"],
+        ["xnode_approve_1", "Approve add-routes", "approve:vtep-wrong-interface:1:add-routes", "primary"],
         ["xnode_reject", "Reject", "reject:1", undefined],
         ["xnode_rerun", "Re-run", "rerun:cluster-a", undefined],
       ],
     );
-    assert.match(buttons[0]!.confirm!.text.text, /^Apply patch-flannel-iface \+ add-routes to cluster-a for vtep-wrong-interface/);
-    assert.equal(buttons[1]!.confirm, undefined);
+    assert.match(buttons[0]!.confirm!.text.text, /^Apply patch-flannel-iface to cluster-a for vtep-wrong-interface/);
+    assert.match(buttons[1]!.confirm!.text.text, /^Apply add-routes to cluster-a for vtep-wrong-interface/);
+    assert.equal(buttons[2]!.confirm, undefined);
   });
 
   it("no buttons without actionsFor, or when it returns nothing", () => {

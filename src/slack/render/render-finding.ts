@@ -9,11 +9,14 @@ import { findingEmoji } from "./verdict.js";
 
 /** What the buttons send back; the caller (approval store) decides what the values mean. */
 export interface FindingActions {
-  approveValue?: string;
+  /** one Approve button per fix the approver may choose */
+  approvals?: { kind: RemediationPlan["kind"]; value: string }[];
   rejectValue?: string;
   rerunValue: string;
 }
 
+// Approve buttons share one block, where Slack wants distinct action_ids: the
+// plan's position is appended (xnode_approve_0, …); listeners match the prefix.
 export const ACTION_IDS = { approve: "xnode_approve", reject: "xnode_reject", rerun: "xnode_rerun" } as const;
 
 // Four blocks per fix at most; six fixes keep a finding far below 50 blocks.
@@ -68,24 +71,21 @@ function hasOverlongLine(finding: Finding): boolean {
 }
 
 function actionBlock(finding: Finding, cluster: string, values: FindingActions): Block {
-  const kinds = finding.remediations.map((r) => r.kind).join(" + ");
-  const buttons = [];
-  if (values.approveValue !== undefined) {
-    buttons.push(
-      button({
-        actionId: ACTION_IDS.approve,
-        text: "Approve fix",
-        value: values.approveValue,
-        style: "primary",
-        confirm: {
-          title: "Apply this fix?",
-          text: `Apply ${kinds} to ${cluster} for ${finding.id}: ${finding.remediations.map((r) => r.summary).join("; ")}`,
-          confirm: "Approve",
-          deny: "Cancel",
-        },
-      }),
-    );
-  }
+  const buttons = (values.approvals ?? []).map((a, i) => {
+    const plan = finding.remediations.find((r) => r.kind === a.kind);
+    return button({
+      actionId: `${ACTION_IDS.approve}_${i}`,
+      text: `Approve ${a.kind}`,
+      value: a.value,
+      style: "primary",
+      confirm: {
+        title: "Apply this fix?",
+        text: `Apply ${a.kind} to ${cluster} for ${finding.id}${plan ? `: ${plan.summary}` : ""}`,
+        confirm: "Approve",
+        deny: "Cancel",
+      },
+    });
+  });
   if (values.rejectValue !== undefined) buttons.push(button({ actionId: ACTION_IDS.reject, text: "Reject", value: values.rejectValue }));
   buttons.push(button({ actionId: ACTION_IDS.rerun, text: "Re-run", value: values.rerunValue }));
   return actions("xnode_finding_actions", buttons);

@@ -1,0 +1,65 @@
+// Who may approve what, when. Pure: the caller resolves group membership and
+// the clock; every refusal says why in words the clicker can act on.
+import type { RemediationPlan } from "../check/types.js";
+import type { ApprovalRecord } from "../store/approval-store.js";
+
+export interface ApprovalPolicy {
+  users: readonly string[];
+  usergroups: readonly string[];
+  twoPersonRule: boolean;
+  expiryMinutes: number;
+  /** undefined = every kind */
+  allowedKinds(cluster: string): readonly RemediationPlan["kind"][] | undefined;
+}
+
+export type RefusalCode = "unknown" | "not-approver" | "self-approval" | "expired" | "kind-not-allowed" | "decided";
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+export function hasApprovers(policy: ApprovalPolicy): boolean {
+  return policy.users.length > 0 || policy.usergroups.length > 0;
+}
+
+/** Checks everything that needs no Redis race: identity, rule, clock, kind, and a decision already made. */
+export function evaluateApproval(
+  rec: ApprovalRecord | undefined,
+  clicker: { user: string; isApprover: boolean },
+  policy: ApprovalPolicy,
+  now: Date,
+): Refusal | undefined {
+  if (!rec) return { code: "unknown", message: "This approval is unknown: it was never issued here, or it is older than a week. Press Re-run for a fresh plan." };
+  if (!clicker.isApprover) {
+    return { code: "not-approver", message: `You are not an approver for ${rec.cluster}. Ask someone listed under approvals.approvers in xnode's config.` };
+  }
+  if (policy.twoPersonRule && clicker.user === rec.requestedBy) {
+    return { code: "self-approval", message: "The two-person rule is on: you requested this check, so someone else has to approve its fix." };
+  }
+  if (rec.status !== "pending") {
+    const who = rec.decidedBy ? ` by <@${rec.decidedBy}>` : "";
+    return { code: "decided", message: `This fix was already ${rec.status}${who}${rec.decidedAt ? ` at ${rec.decidedAt}` : ""}; each approval is used once.` };
+  }
+  if (now.getTime() > new Date(rec.expiresAt).getTime()) {
+    return { code: "expired", message: `This approval expired at ${rec.expiresAt} (approvals last ${policy.expiryMinutes} min). Press Re-run to plan against the cluster as it is now.` };
+  }
+  const allowed = policy.allowedKinds(rec.cluster);
+  if (allowed && !allowed.includes(rec.plan.kind)) {
+    return { code: "kind-not-allowed", message: `${rec.plan.kind} is not allowed on ${rec.cluster} (allowedRemediations: ${allowed.join(", ") || "none"}).` };
+  }
+  return undefined;
+}
+
+export function policyFromConfig(file: {
+  approvals: { approvers: { users: string[]; usergroups: string[] }; twoPersonRule: boolean; expiryMinutes: number };
+  clusters: { name: string; allowedRemediations?: RemediationPlan["kind"][] }[];
+}): ApprovalPolicy {
+  return {
+    users: file.approvals.approvers.users,
+    usergroups: file.approvals.approvers.usergroups,
+    twoPersonRule: file.approvals.twoPersonRule,
+    expiryMinutes: file.approvals.expiryMinutes,
+    allowedKinds: (cluster) => file.clusters.find((c) => c.name === cluster)?.allowedRemediations,
+  };
+}

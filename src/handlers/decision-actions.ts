@@ -1,0 +1,106 @@
+// [Approve …], [Reject] and [Rollback]: every rule checked before anything is
+// enqueued; every refusal told to the clicker alone; the buttons replaced by
+// the outcome once decided. No Kubernetes here: the fix runs on a worker.
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { Queue } from "bullmq";
+import { evaluateApproval, type ApprovalPolicy } from "../approvals/approval-policy.js";
+import { FIX_JOB } from "../jobs/fix-payloads.js";
+import type { Logger } from "../logger.js";
+import { decisionText, withDecision } from "../slack/render/render-fix.js";
+import type { Block } from "../slack/render/blocks.js";
+import type { SlackPort } from "../slack/slack-port.js";
+import type { ApprovalStore } from "../store/approval-store.js";
+import type { AuditLog } from "../store/audit-log.js";
+import { newRequestId } from "./request-check.js";
+
+export interface DecisionDeps {
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  policy: ApprovalPolicy;
+  slack: SlackPort;
+  fixQueue: Queue;
+  logger: Logger;
+  /** how long a cluster stays locked for one fix (released when it ends) */
+  fixLockSeconds: number;
+  now?: () => Date;
+}
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+async function isApprover(deps: DecisionDeps, user: string): Promise<boolean> {
+  if (deps.policy.users.includes(user)) return true;
+  for (const group of deps.policy.usergroups) {
+    const members = await deps.slack.usergroupMembers(group).catch(() => [] as string[]);
+    if (members.includes(user)) return true;
+  }
+  return false;
+}
+
+/** Replaces the clicked message's buttons with the outcome (best effort: the decision stands regardless). */
+async function markMessage(deps: DecisionDeps, body: ButtonArgs["body"], outcome: string): Promise<void> {
+  const msg = body.message as { ts?: string; text?: string; blocks?: Block[] } | undefined;
+  const channel = body.channel?.id;
+  if (!msg?.ts || !channel) return;
+  await deps.slack.update(channel, msg.ts, { text: msg.text ?? "xnode", blocks: withDecision(msg.blocks ?? [], outcome) }).catch((err: unknown) => deps.logger.warn({ err }, "could not replace buttons"));
+}
+
+export function approveActionListener(deps: DecisionDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    const requestId = newRequestId();
+    const user = body.user.id;
+    const log = deps.logger.child({ requestId, user, approvalId: action.value });
+    const refuse = async (message: string, rec?: { cluster: string; planHash: string; plan: { kind: string } }, code = "refused") => {
+      log.info({ code, message }, "approval refused");
+      if (rec) await deps.audit.record({ event: "refused", who: user, cluster: rec.cluster, at: now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: message, approvalId: action.value });
+      await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: ${message}` });
+    };
+    const rec = await deps.approvals.get(action.value ?? "");
+    const refusal = evaluateApproval(rec, { user, isApprover: await isApprover(deps, user) }, deps.policy, now());
+    if (refusal || !rec) return refuse(refusal?.message ?? "unknown approval", rec, refusal?.code);
+    if (!(await deps.approvals.lockCluster(rec.cluster, rec.id, deps.fixLockSeconds))) {
+      // A simultaneous click on the same button holds the lock under this very approval.
+      if ((await deps.approvals.lockHolder(rec.cluster)) === rec.id) return refuse("This fix was already approved and is being applied now; each approval is used once.", rec, "decided");
+      return refuse(`A fix is already running on ${rec.cluster}; wait for its result in the thread, then re-run the check.`, rec, "busy");
+    }
+    const decided = await deps.approvals.decide(rec.id, "approved", user, now());
+    if (!decided.ok) {
+      await deps.approvals.unlockCluster(rec.cluster, rec.id);
+      const by = decided.decidedBy ? ` by <@${decided.decidedBy}>` : "";
+      return refuse(`This fix was already ${decided.status}${by}; each approval is used once.`, rec, "decided");
+    }
+    await deps.audit.record({ event: "approved", who: user, cluster: rec.cluster, at: now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: rec.purpose, approvalId: rec.id });
+    await deps.fixQueue.add(FIX_JOB, { approvalId: rec.id, cluster: rec.cluster, requestId, approver: user }, { jobId: `fix-${rec.id}`, attempts: 1 });
+    log.info({ cluster: rec.cluster, kind: rec.plan.kind, purpose: rec.purpose }, "fix approved and queued");
+    await markMessage(deps, body, decisionText("approved", user, rec.plan.kind));
+  };
+}
+
+export function rejectActionListener(deps: DecisionDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async ({ ack, body, action, respond }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const ids = (action.value ?? "").split(",").filter(Boolean);
+    const recs = (await Promise.all(ids.map((id) => deps.approvals.get(id)))).filter((r) => r !== undefined);
+    if (recs.length === 0) {
+      await respond({ response_type: "ephemeral", replace_original: false, text: ":no_entry: Nothing to reject: these fixes are unknown here." });
+      return;
+    }
+    if (!(await isApprover(deps, user))) {
+      await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: You are not an approver for ${recs[0]!.cluster}; only approvers can reject a fix.` });
+      return;
+    }
+    const results = await Promise.all(recs.map((r) => deps.approvals.decide(r.id, "rejected", user, now())));
+    if (!results.some((r) => r.ok)) {
+      await respond({ response_type: "ephemeral", replace_original: false, text: ":information_source: These fixes were already decided." });
+      return;
+    }
+    for (const r of recs) {
+      await deps.audit.record({ event: "rejected", who: user, cluster: r.cluster, at: now().toISOString(), planHash: r.planHash, kind: r.plan.kind, result: "rejected", approvalId: r.id });
+    }
+    deps.logger.info({ user, cluster: recs[0]!.cluster, approvals: ids }, "fix rejected");
+    await markMessage(deps, body, decisionText("rejected", user));
+  };
+}

@@ -1,0 +1,43 @@
+// Every request, decision, refusal, apply, rollback and verdict, per cluster,
+// in a capped Redis stream (and in the log, by the caller).
+import type { Redis } from "ioredis";
+
+export type AuditEvent = "check-requested" | "approved" | "rejected" | "refused" | "applied" | "aborted" | "rolled-back" | "verdict";
+
+export interface AuditEntry {
+  event: AuditEvent;
+  who: string;
+  cluster: string;
+  at: string;
+  planHash?: string;
+  kind?: string;
+  result: string;
+  approvalId?: string;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "xnode:",
+    private readonly maxEntries = 1000,
+  ) {}
+
+  private key(cluster: string): string {
+    return `${this.prefix}audit:${cluster}`;
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    const fields = Object.entries(entry).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    await this.redis.xadd(this.key(entry.cluster), "MAXLEN", "~", String(this.maxEntries), "*", ...fields);
+  }
+
+  /** Newest first. */
+  async latest(cluster: string, count = 20): Promise<AuditEntry[]> {
+    const rows = await this.redis.xrevrange(this.key(cluster), "+", "-", "COUNT", count);
+    return rows.map(([, flat]) => {
+      const o: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+      return o as unknown as AuditEntry;
+    });
+  }
+}

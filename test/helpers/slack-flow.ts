@@ -1,0 +1,52 @@
+// Steps a person takes in Slack, for end-to-end tests: run a check and wait for
+// its whole report, find a finding's buttons, click one like Slack would.
+import type { EmulatedMessage, SlackEmulator } from "../slack/emulator.js";
+import { postBlockAction, postSlashCommand } from "../slack/signed-request.js";
+import { SIGNING_SECRET } from "./xnode-fixture.js";
+
+export interface ButtonRef {
+  message: EmulatedMessage;
+  blockId: string;
+  actionId: string;
+  value: string;
+  text: string;
+}
+
+export function textOf(m: EmulatedMessage): string {
+  return `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+}
+
+export function buttonsOf(m: EmulatedMessage): ButtonRef[] {
+  return ((m.blocks ?? []) as { type: string; block_id: string; elements?: { action_id: string; value?: string; text?: { text: string } }[] }[])
+    .filter((b) => b.type === "actions")
+    .flatMap((b) => (b.elements ?? []).map((e) => ({ message: m, blockId: b.block_id, actionId: e.action_id, value: e.value ?? "", text: e.text?.text ?? "" })));
+}
+
+/** Runs `/xnode check <cluster>` and resolves with the root message and the complete report thread. */
+export async function checkAndWait(
+  emulator: SlackEmulator,
+  botUrl: string,
+  opts: { cluster: string; user: string; channel: string; findings: number },
+): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }> {
+  const seen = new Set(emulator.messages(opts.channel).map((m) => m.ts));
+  const res = await postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: `check ${opts.cluster}`, user_id: opts.user, channel_id: opts.channel });
+  if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
+  const root = await emulator.waitFor(() => emulator.messages(opts.channel).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(opts.user)), 10_000);
+  const replies = await emulator.waitFor(() => {
+    const r = emulator.thread(opts.channel, root.ts).filter((m) => m.ts !== root.ts);
+    return r.length >= 2 + opts.findings ? r : undefined;
+  }, 60_000);
+  return { root, replies };
+}
+
+export function click(botUrl: string, button: ButtonRef, user: string, responseUrl?: string) {
+  return postBlockAction(botUrl, SIGNING_SECRET, {
+    user_id: user,
+    channel_id: button.message.channel,
+    message_ts: button.message.ts,
+    ...(button.message.thread_ts ? { thread_ts: button.message.thread_ts } : {}),
+    message: { text: button.message.text, blocks: button.message.blocks ?? [] },
+    actions: [{ action_id: button.actionId, block_id: button.blockId, value: button.value, text: button.text }],
+    ...(responseUrl ? { response_url: responseUrl } : {}),
+  });
+}
