@@ -71,6 +71,8 @@ export const fileConfigSchema = z
             channel: z.string().min(1),
             cron: z.string().min(1),
             timezone: z.string().default("UTC"),
+            // Every N seconds instead of the cron (tests and demos); replaces cron when set.
+            everySeconds: z.number().int().min(1).max(86_400).optional(),
             clusters: z.array(z.string()).min(1),
           })
           .strict(),

@@ -2,6 +2,9 @@
 // No Kubernetes here: checks run on the workers.
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { Queue } from "bullmq";
+import { requestDigestNow } from "../digest/request-digest.js";
+import type { DigestConfig } from "../digest/digest-payloads.js";
+import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { renderClusters } from "../slack/render/render-clusters.js";
 import { renderHelp } from "../slack/render/render-help.js";
@@ -18,6 +21,8 @@ export interface XnodeCommandDeps {
   queue: Queue;
   store: CheckStore;
   audit: AuditLog;
+  digestQueue: Queue;
+  digests: readonly DigestConfig[];
   logger: Logger;
   requestCheckDeps: RequestCheckDeps;
   now?: () => Date;
@@ -81,7 +86,13 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
         await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) } as never);
         return;
       case "digest-now":
-        await ack({ response_type: "ephemeral", text: "`digest now` is not available in this version of xnode yet." });
+        await ack({ response_type: "ephemeral", text: "Running the digest for this channel now…" });
+        try {
+          await requestDigestNow(deps.digestQueue, { digests: deps.digests, clusters: deps.clusters }, { channel: command.channel_id, user: command.user_id, requestId });
+        } catch (err) {
+          log.error({ err }, "could not start digest");
+          await respond({ response_type: "ephemeral", text: `Could not start the digest: ${errorMessage(err)}` });
+        }
         return;
     }
   };

@@ -7,6 +7,7 @@ import { collectSnapshot } from "../check/collect-snapshot.js";
 import { inspectHost } from "../check/inspect-host.js";
 import { assembleReport, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
 import type { CheckReport, ClusterSnapshot, Finding, HostEvidence } from "../check/types.js";
+import { lastResultOf } from "../digest/last-result.js";
 import { isXnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
@@ -146,20 +147,11 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
         { startedAt, durationMs: now().getTime() - new Date(startedAt).getTime() },
       );
       await deps.store.saveReport(data.checkId, report);
-      const problems = report.findings.filter((f) => f.id !== "cluster-healthy");
-      const pods = report.matrix.filter((m) => m.kind === "pod-icmp" || m.kind === "pod-tcp");
-      const verdict = problems.length === 0 ? "healthy" : `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-      const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt: now().toISOString(), verdict });
-      await deps.store.saveLast({
-        checkId: data.checkId,
-        cluster: data.cluster,
-        finishedAt: now().toISOString(),
-        verdict,
-        findingIds: report.findings.map((f) => f.id),
-        reachable: { ok: pods.filter((m) => m.ok).length, total: pods.length },
-        channel: done?.channel,
-        rootTs: done?.rootTs,
-      });
+      const finishedAt = now().toISOString();
+      const last = lastResultOf(data.checkId, report, finishedAt);
+      const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt, verdict: last.verdict });
+      await deps.store.saveLast({ ...last, ...(done ? { channel: done.channel, rootTs: done.rootTs } : {}) });
+      const verdict = last.verdict;
       const approvals = done && deps.issueApprovals ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, data.snapshot) : undefined;
       const subscribers = await deps.store.finish(data.cluster, data.checkId);
       if (done) await deps.notifier.finished(done, report, subscribers, approvals);

@@ -50,7 +50,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     await services.close();
     throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${(err as Error).message}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
   }
-  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, audit: services.audit, logger: log, requestCheckDeps }));
+  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, audit: services.audit, digestQueue: services.digestQueue, digests: config.file.digests, logger: log, requestCheckDeps }));
   app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));
   const decisionDeps = {
     approvals: services.approvals,

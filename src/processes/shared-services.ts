@@ -10,6 +10,7 @@ import { ApprovalStore } from "../store/approval-store.js";
 import { AuditLog } from "../store/audit-log.js";
 import { CheckStore } from "../store/check-store.js";
 import { FIX_QUEUE } from "../jobs/fix-payloads.js";
+import { DIGEST_QUEUE } from "../digest/digest-payloads.js";
 import { createRedis } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
 
@@ -20,6 +21,7 @@ export interface SharedServices {
   audit: AuditLog;
   queue: Queue;
   fixQueue: Queue;
+  digestQueue: Queue;
   slack: SlackPort;
   web: WebClient;
   prefix: string;
@@ -39,6 +41,7 @@ export async function openSharedServices(config: Config): Promise<SharedServices
   const prefix = env.XNODE_REDIS_PREFIX;
   const queue = new Queue(CHECK_QUEUE, { connection: redis, prefix });
   const fixQueue = new Queue(FIX_QUEUE, { connection: redis, prefix });
+  const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
   const web = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },
@@ -50,11 +53,12 @@ export async function openSharedServices(config: Config): Promise<SharedServices
     audit: new AuditLog(redis, `${prefix}:`),
     queue,
     fixQueue,
+    digestQueue,
     slack: webApiSlack(web),
     web,
     prefix,
     async close() {
-      await Promise.all([queue.close(), fixQueue.close()]);
+      await Promise.all([queue.close(), fixQueue.close(), digestQueue.close()]);
       redis.disconnect();
     },
   };

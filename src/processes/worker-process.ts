@@ -6,6 +6,9 @@ import { policyFromConfig } from "../approvals/approval-policy.js";
 import { issueApprovals } from "../approvals/issue-approvals.js";
 import { createCheckProcessor } from "../jobs/check-processors.js";
 import { FIX_QUEUE } from "../jobs/fix-payloads.js";
+import { DigestState } from "../digest/digest-state.js";
+import { startDigestWorker } from "../digest/digest-worker.js";
+import { syncDigestSchedules } from "../digest/sync-digest-schedules.js";
 import { createFixProcessor } from "../jobs/fix-processor.js";
 import { createKubeClient, type KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
@@ -65,12 +68,30 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
   worker.on("failed", (job, err) => log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed"));
   worker.on("error", (err) => log.error({ err }, "worker error"));
-  await Promise.all([worker.waitUntilReady(), fixWorker.waitUntilReady()]);
+  // Every replica syncs: the scheduler ids are stable, so replicas converge on one schedule per digest.
+  await syncDigestSchedules(services.digestQueue, config.file.digests, log);
+  const digestConnection = createRedis(config.env.REDIS_URL);
+  const digestWorker = startDigestWorker(
+    {
+      kubeFor,
+      store: services.store,
+      slack: services.slack,
+      state: new DigestState(services.redis, `${services.prefix}:`),
+      execTimeoutMs: checks.execTimeoutSeconds * 1000,
+      pingTimeoutSeconds: checks.pingTimeoutSeconds,
+      concurrency: checks.concurrency,
+      logger: log,
+      scheduleExists: async (id) => !!(await services.digestQueue.getJobScheduler(id)),
+    },
+    { connection: digestConnection, prefix: services.prefix },
+  );
+  await Promise.all([worker.waitUntilReady(), fixWorker.waitUntilReady(), digestWorker.waitUntilReady()]);
   log.info({ concurrency: checks.concurrency }, "xnode worker started");
   return {
     async stop() {
-      await Promise.all([worker.close(), fixWorker.close()]);
+      await Promise.all([worker.close(), fixWorker.close(), digestWorker.close()]);
       fixConnection.disconnect();
+      digestConnection.disconnect();
       await flows.close();
       workerConnection.disconnect();
       await services.close();

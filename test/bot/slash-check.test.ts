@@ -123,6 +123,18 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     assert.equal(emulator.callsOf("chat.postMessage").length, 0, "nothing posted to the channel");
   });
 
+  test("/xnode digest now posts one digest in the channel", async () => {
+    emulator.reset();
+    const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "digest now", user_id: "U0FRANK01", channel_id: "C0DIGEST1" });
+    assert.equal((res.body as { response_type?: string }).response_type, "ephemeral");
+    const digest = await emulator.waitFor(() => emulator.messages("C0DIGEST1").find((m) => /digest/i.test(textOf(m))), 60_000);
+    assert.match(textOf(digest), /lab/);
+    assert.match(textOf(digest), /healthy/i);
+    assert.match(textOf(digest), /U0FRANK01/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(emulator.messages("C0DIGEST1").length, 1, "exactly one digest message");
+  });
+
   test("help, clusters and status answer ephemerally", async () => {
     for (const [text, expect] of [["help", /\/xnode check/], ["clusters", /lab/], ["status", /queue|waiting|running/i]] as const) {
       const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text, user_id: "U0EVE0001", channel_id: CHANNEL });

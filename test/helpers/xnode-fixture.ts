@@ -8,6 +8,7 @@ import { createLogger } from "../../src/logger.js";
 import { startBot } from "../../src/processes/bot-process.js";
 import type { RunningProcess } from "../../src/processes/bot-process.js";
 import { startWorker } from "../../src/processes/worker-process.js";
+import type { Redis } from "ioredis";
 import { createRedis } from "../../src/store/redis-connection.js";
 import type { SlackEmulator } from "../slack/emulator.js";
 
@@ -54,22 +55,22 @@ export async function startXnode(opts: {
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
       await bot.stop();
-      await deleteKeys(prefix);
+      const redis = createRedis(REDIS_URL);
+      try {
+        await deleteKeys(redis, prefix);
+      } finally {
+        redis.disconnect();
+      }
     },
   };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = createRedis(REDIS_URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
+/** Removes every key under `${prefix}:` (tests' unique prefixes). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== "0");
 }
-
