@@ -109,6 +109,17 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     assert.equal(roots.length, 1, "one report thread");
   });
 
+  test("Slack rate limits (429 with Retry-After) and a 500 are retried: the report still arrives", async () => {
+    emulator.reset();
+    emulator.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
+    emulator.failNext("chat.update", { status: 500 });
+    await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0GRACE01", channel_id: CHANNEL });
+    const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /U0GRACE01/.test(textOf(m))), 20_000);
+    await waitForReport(emulator, CHANNEL, root.ts, 1);
+    assert.ok(emulator.calls.some((c) => c.method === "chat.postMessage" && c.status === 429), "a 429 was answered");
+    assert.ok(emulator.calls.some((c) => c.method === "chat.update" && c.status === 500), "a 500 was answered");
+  });
+
   test("bad command text: an ephemeral usage error and nothing enqueued", async () => {
     emulator.reset();
     const before = await countStartJobs(xnode);
