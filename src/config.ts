@@ -133,7 +133,8 @@ export function loadConfig(
   if (!envResult.success) found.push(...problems("env", envResult.error));
 
   let file: FileConfig | undefined = fileConfigSchema.parse({});
-  const path = envResult.success ? envResult.data.XNODE_CONFIG : undefined;
+  // Read the file even when other variables are wrong, so every problem is listed in one go.
+  const path = env.XNODE_CONFIG || undefined;
   if (path) {
     let data: unknown;
     try {

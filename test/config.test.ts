@@ -1,0 +1,96 @@
+// src/config.ts: one schema for env and the XNODE_CONFIG file; every problem
+// listed at once, each naming its setting.
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { findCluster, loadConfig, parseFileConfig, slackMode } from "../src/config.js";
+import { isXnodeError } from "../src/errors.js";
+import { createLogger } from "../src/logger.js";
+
+const files = (map: Record<string, string>) => (path: string) => {
+  const text = map[path];
+  if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+  return text;
+};
+
+describe("loadConfig", () => {
+  test("defaults, and empty strings count as unset", () => {
+    const c = loadConfig({ PORT: "", REDIS_URL: "", SLACK_BOT_TOKEN: "" }, files({}));
+    assert.equal(c.env.PORT, 3000);
+    assert.equal(c.env.REDIS_URL, "redis://127.0.0.1:6379");
+    assert.equal(c.env.SLACK_BOT_TOKEN, undefined);
+    assert.deepEqual(c.file.clusters, []);
+    assert.equal(c.file.approvals.expiryMinutes, 15);
+    assert.equal(c.file.checks.execTimeoutSeconds, 20);
+  });
+
+  test("reads the file named by XNODE_CONFIG", () => {
+    const yaml = `clusters:\n  - { name: cluster-a, kubeconfig: /k/a, context: admin@a }\n  - { name: local, inCluster: true }\napprovals:\n  approvers: { users: [U0123ABCD], usergroups: [S0456EFGH] }\n  twoPersonRule: true\ndigests:\n  - { channel: C0789IJKL, cron: "0 9 * * 1-5", timezone: Europe/Berlin, clusters: [cluster-a] }\n`;
+    const c = loadConfig({ XNODE_CONFIG: "/etc/xnode.yaml" }, files({ "/etc/xnode.yaml": yaml }));
+    assert.equal(c.file.clusters[0]!.context, "admin@a");
+    assert.equal(c.file.clusters[1]!.inCluster, true);
+    assert.equal(c.file.approvals.twoPersonRule, true);
+    assert.equal(c.file.digests[0]!.timezone, "Europe/Berlin");
+  });
+
+  test("lists every problem at once, env and file, each naming its setting", () => {
+    const yaml = `clusters:\n  - { name: Cluster_A, kubeconfig: /k }\n  - { name: b }\napprovals:\n  approvers: { users: [alice] }\n  expiryMinutes: 0\ndigests:\n  - { channel: C1, cron: "* * * * *", clusters: [nope] }\nfrobnicate: true\n`;
+    try {
+      loadConfig({ PORT: "http", REDIS_URL: "not a url", LOG_LEVEL: "loud", XNODE_CONFIG: "/x.yaml" }, files({ "/x.yaml": yaml }));
+      assert.fail("should throw");
+    } catch (err) {
+      assert.ok(isXnodeError(err) && err.code === "CONFIG_INVALID");
+      const text = err.message;
+      for (const expected of ["env PORT", "env REDIS_URL", "env LOG_LEVEL", "XNODE_CONFIG /x.yaml clusters.0.name", "XNODE_CONFIG /x.yaml digests.0.clusters.0"]) {
+        assert.match(text, new RegExp(expected.replace(/\./g, "\\.")), expected);
+      }
+    }
+    const parsed = parseFileConfig(parseYaml(yaml), "x.yaml");
+    const text = parsed.problems.join("\n");
+    for (const expected of [
+      /clusters\.0\.name: must be lowercase/,
+      /clusters\.1: give exactly one of kubeconfig or inCluster/,
+      /approvals\.approvers\.users\.0: must be a Slack user id/,
+      /approvals\.expiryMinutes/,
+      /digests\.0\.clusters\.0: unknown cluster "nope"/,
+      /unknown field\(s\) frobnicate/,
+    ]) {
+      assert.match(text, expected);
+    }
+  });
+
+  test("an unreadable config file is one clear problem", () => {
+    assert.throws(() => loadConfig({ XNODE_CONFIG: "/missing.yaml" }, files({})), /XNODE_CONFIG \/missing\.yaml: cannot read YAML/);
+  });
+});
+
+describe("slackMode and findCluster", () => {
+  const env = (e: Record<string, string>) => loadConfig(e, files({})).env;
+  test("Socket Mode when an app token is set, HTTP with a signing secret, else a clear error", () => {
+    assert.deepEqual(slackMode(env({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" })), { mode: "socket", botToken: "xoxb-1", appToken: "xapp-1" });
+    assert.deepEqual(slackMode(env({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", PORT: "8080" })), { mode: "http", botToken: "xoxb-1", signingSecret: "s", port: 8080 });
+    assert.throws(() => slackMode(env({})), /missing SLACK_BOT_TOKEN and SLACK_APP_TOKEN \(Socket Mode\) or SLACK_SIGNING_SECRET \(HTTP\)/);
+  });
+  test("an unknown cluster names the known ones", () => {
+    const c = loadConfig({ XNODE_CONFIG: "/c" }, files({ "/c": "clusters: [{ name: a, kubeconfig: /k }]" }));
+    assert.equal(findCluster(c.file, "a").kubeconfig, "/k");
+    assert.throws(() => findCluster(c.file, "b"), (err: unknown) => isXnodeError(err) && /unknown cluster "b"/.test(err.message) && /Known clusters: a/.test(err.hint));
+  });
+});
+
+describe("logger", () => {
+  test("JSON lines with bound ids; tokens and secrets redacted", () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
+    const log = createLogger("info", sink).child({ requestId: "r-1" });
+    log.info({ botToken: "xoxb-secret", env: { SLACK_SIGNING_SECRET: "shh" }, headers: { authorization: "Bearer abc" } }, "hello");
+    const entry = JSON.parse(lines[0]!) as Record<string, any>;
+    assert.equal(entry.requestId, "r-1");
+    assert.equal(entry.msg, "hello");
+    assert.equal(entry.botToken, "[redacted]");
+    assert.equal(entry.env.SLACK_SIGNING_SECRET, "[redacted]");
+    assert.equal(entry.headers.authorization, "[redacted]");
+    assert.doesNotMatch(lines[0]!, /xoxb-secret|shh|Bearer abc/);
+  });
+});
