@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createRedis } from "../../src/store/redis-connection.js";
-import { kubectl, labAdmin, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
+import { kubectl, labAdmin, podOn } from "../helpers/lab-fixture.js";
 import { buttonsOf, checkAndWait, click, textOf, type ButtonRef } from "../helpers/slack-flow.js";
-import { startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
-import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
+import { startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
+import type { EmulatedMessage } from "../slack/emulator.js";
 import { startResponseUrlSink, type ResponseUrlSink } from "../slack/response-url-sink.js";
 
 const CHANNEL = "C0NETOPS1";
@@ -18,30 +18,21 @@ const GROUP_MEMBER = "U0GROUPIE1";
 const OUTSIDER = "U0MALLORY1";
 const DS = ["-n", "kube-system", "get", "ds", "kube-flannel-ds-amd64", "-o", "jsonpath={.spec.template.spec.containers[0].args}"];
 
-interface Env {
-  lab: StartedLab;
-  emulator: SlackEmulator;
+interface Env extends XnodeOnLab {
   sink: ResponseUrlSink;
-  xnode: XnodeUnderTest;
 }
 
 async function setup(twoPersonRule: boolean): Promise<Env> {
-  const lab = await startLab("seed-virtualbox-nat");
-  const emulator = await startSlackEmulator({ usergroups: { S0NETOPS1: [GROUP_MEMBER] } });
-  const sink = await startResponseUrlSink();
-  const xnode = await startXnode({
-    emulator,
-    clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }],
+  const env = await startXnodeOnLab("seed-virtualbox-nat", {
+    emulator: { usergroups: { S0NETOPS1: [GROUP_MEMBER] } },
     file: { approvals: { approvers: { users: [APPROVER, SECOND_APPROVER, REQUESTER], usergroups: ["S0NETOPS1"] }, twoPersonRule, expiryMinutes: 15 } },
   });
-  return { lab, emulator, sink, xnode };
+  return { ...env, sink: await startResponseUrlSink() };
 }
 
 async function teardown(env: Env | undefined): Promise<void> {
-  await env?.xnode.stop();
   await env?.sink.close();
-  await env?.emulator.close();
-  await env?.lab.stop();
+  await env?.stop();
 }
 
 function fixButton(replies: EmulatedMessage[], kind: string): ButtonRef {
@@ -196,23 +187,16 @@ describe("double click and the route fix (seed lab)", () => {
   });
 
   test("the route remediation makes a fresh seed lab healthy", async () => {
-    const lab2 = await startLab("seed-virtualbox-nat");
-    const emulator = await startSlackEmulator();
-    const xnode = await startXnode({
-      emulator,
-      clusters: [{ name: "lab2", kubeconfig: lab2.kubeconfigPath }],
-      file: { approvals: { approvers: { users: [APPROVER] } } },
-    });
+    const fresh = await startXnodeOnLab("seed-virtualbox-nat", { file: { approvals: { approvers: { users: [APPROVER] } } } });
     try {
-      const { root, replies } = await checkAndWait(emulator, xnode.botUrl, { cluster: "lab2", user: REQUESTER, channel: CHANNEL, findings: 3 });
-      await click(xnode.botUrl, fixButton(replies, "add-routes"), APPROVER);
-      const result = await emulator.waitFor(() => emulator.thread(CHANNEL, root.ts).find((m) => /after the fix/.test(m.text)), 90_000);
+      const { root, replies } = await checkAndWait(fresh.emulator, fresh.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, findings: 3 });
+      await click(fresh.xnode.botUrl, fixButton(replies, "add-routes"), APPROVER);
+      const result = await fresh.emulator.waitFor(() => fresh.emulator.thread(CHANNEL, root.ts).find((m) => /after the fix/.test(m.text)), 90_000);
       assert.match(textOf(result), /Fix result: fixed/);
       assert.match(textOf(result), /does not survive a reboot/);
+      assert.match(textOf(result), /2\/2/, "every pod pair reachable after");
     } finally {
-      await xnode.stop();
-      await emulator.close();
-      await lab2.stop();
+      await fresh.stop();
     }
   });
 });

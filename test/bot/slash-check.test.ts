@@ -3,9 +3,8 @@
 // and the answer in the Slack emulator's channel and thread.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startLab, type StartedLab } from "../helpers/lab-fixture.js";
-import { SIGNING_SECRET, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
-import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
+import { SIGNING_SECRET, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import type { EmulatedMessage, SlackEmulator } from "../slack/emulator.js";
 import { postSlashCommand } from "../slack/signed-request.js";
 
 const CHANNEL = "C0NETOPS1";
@@ -29,20 +28,15 @@ async function waitForReport(emulator: SlackEmulator, channel: string, rootTs: s
 }
 
 describe("/xnode check on the seed lab", () => {
-  let lab: StartedLab;
+  let env: XnodeOnLab;
   let emulator: SlackEmulator;
   let xnode: XnodeUnderTest;
 
   before(async () => {
-    lab = await startLab("seed-virtualbox-nat");
-    emulator = await startSlackEmulator();
-    xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }], file: { approvals: { approvers: { users: ["U0APPROVE1"] } } } });
+    env = await startXnodeOnLab("seed-virtualbox-nat", { file: { approvals: { approvers: { users: ["U0APPROVE1"] } } } });
+    ({ emulator, xnode } = env);
   });
-  after(async () => {
-    await xnode?.stop();
-    await emulator?.close();
-    await lab?.stop();
-  });
+  after(async () => env?.stop());
 
   test("root message, then a thread with the seed's findings, evidence and an Approve button", async () => {
     const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0ALICE01", channel_id: CHANNEL });
@@ -62,20 +56,15 @@ describe("/xnode check on the seed lab", () => {
 });
 
 describe("/xnode check on a healthy lab, concurrency and bad input", () => {
-  let lab: StartedLab;
+  let env: XnodeOnLab;
   let emulator: SlackEmulator;
   let xnode: XnodeUnderTest;
 
   before(async () => {
-    lab = await startLab("healthy-three-nodes");
-    emulator = await startSlackEmulator();
-    xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }] });
+    env = await startXnodeOnLab("healthy-three-nodes");
+    ({ emulator, xnode } = env);
   });
-  after(async () => {
-    await xnode?.stop();
-    await emulator?.close();
-    await lab?.stop();
-  });
+  after(async () => env?.stop());
 
   test("healthy: a thread that says all pairs reachable, with no buttons", async () => {
     await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0BOB0001", channel_id: CHANNEL });

@@ -15,7 +15,8 @@ import { webApiSlack, type SlackPort } from "../../src/slack/slack-port.js";
 import { CheckStore } from "../../src/store/check-store.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { deleteKeys, REDIS_URL } from "../helpers/xnode-fixture.js";
-import type { SlackEmulator } from "../slack/emulator.js";
+import { after, afterEach, before, beforeEach } from "node:test";
+import { startSlackEmulator, type SlackEmulator } from "../slack/emulator.js";
 
 export { REDIS_URL };
 export const silentLogger = pino({ level: "silent" });
@@ -114,4 +115,26 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** The text Slack would index: fallback plus every block's text. */
 export function messageText(m: { text: string; blocks?: unknown[] }): string {
   return `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+}
+
+/**
+ * Registers the hooks most digest suites share: one emulator for the suite,
+ * a fresh harness (and an emptied emulator) per test. Read `ctx` inside tests.
+ */
+export function useDigestHarness(): { readonly h: DigestHarness; readonly emulator: SlackEmulator } {
+  const ctx = {} as { h: DigestHarness; emulator: SlackEmulator };
+  before(async () => {
+    ctx.emulator = await startSlackEmulator();
+  });
+  after(async () => {
+    await ctx.emulator?.close();
+  });
+  beforeEach(async () => {
+    ctx.h = await openDigestHarness();
+    ctx.emulator.reset();
+  });
+  afterEach(async () => {
+    await ctx.h.close();
+  });
+  return ctx;
 }

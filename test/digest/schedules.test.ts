@@ -1,12 +1,11 @@
 // Job schedulers on real Redis: config changes replace and remove schedules,
 // concurrent replicas converge, and several workers post one digest per tick.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import { XnodeError } from "../../src/errors.js";
 import type { DigestConfig } from "../../src/digest/digest-payloads.js";
 import { syncDigestSchedules } from "../../src/digest/sync-digest-schedules.js";
-import { startSlackEmulator, type SlackEmulator } from "../slack/emulator.js";
-import { emulatorSlack, kubeClients, messageText, openDigestHarness, silentLogger, sleep, type DigestHarness } from "./digest-fixture.js";
+import { emulatorSlack, kubeClients, messageText, openDigestHarness, silentLogger, sleep, useDigestHarness, type DigestHarness } from "./digest-fixture.js";
 
 const cron = (channel: string, pattern = "0 9 * * 1-5"): DigestConfig => ({ channel, cron: pattern, timezone: "Europe/Berlin", clusters: ["cluster-a"] });
 const every = (channel: string, seconds: number): DigestConfig => ({ ...cron(channel), everySeconds: seconds });
@@ -73,36 +72,22 @@ describe("syncDigestSchedules", () => {
 });
 
 describe("digest ticks with two workers", () => {
-  let h: DigestHarness;
-  let emulator: SlackEmulator;
-  before(async () => {
-    emulator = await startSlackEmulator();
-  });
-  after(async () => {
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    h = await openDigestHarness();
-    emulator.reset();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const ctx = useDigestHarness();
 
   // Clusters here have no kubeconfig, so a digest is quick: the subject is scheduling.
-  const startWorkers = () => [1, 2].map(() => h.startWorker({ kubeFor: kubeClients({}), slack: emulatorSlack(emulator), scheduleExists: async (id) => !!(await h.queue.getJobScheduler(id)) }));
+  const startWorkers = () => [1, 2].map(() => ctx.h.startWorker({ kubeFor: kubeClients({}), slack: emulatorSlack(ctx.emulator), scheduleExists: async (id) => !!(await ctx.h.queue.getJobScheduler(id)) }));
 
   it("every 2 s for ~7 s: each tick posts exactly one digest, whichever worker takes it", async () => {
-    await Promise.all([h.queue, h.replicaQueue()].map((q) => syncDigestSchedules(q, [every("C0TICK", 2)], silentLogger)));
+    await Promise.all([ctx.h.queue, ctx.h.replicaQueue()].map((q) => syncDigestSchedules(q, [every("C0TICK", 2)], silentLogger)));
     startWorkers();
     await sleep(7000);
-    await syncDigestSchedules(h.queue, [], silentLogger);
-    await h.stopWorkers();
-    const posted = h.completions.filter((c) => (c.result as { posted?: string }).posted);
+    await syncDigestSchedules(ctx.h.queue, [], silentLogger);
+    await ctx.h.stopWorkers();
+    const posted = ctx.h.completions.filter((c) => (c.result as { posted?: string }).posted);
     const ids = posted.map((c) => c.jobId);
     assert.equal(new Set(ids).size, ids.length, `no tick posted twice: ${ids.join(", ")}`);
     for (const id of ids) assert.match(id, /^repeat:digest-C0TICK-1:\d+$/, "tick job ids are the scheduler id and the tick time");
-    const messages = emulator.messages("C0TICK");
+    const messages = ctx.emulator.messages("C0TICK");
     assert.equal(messages.length, ids.length, "one message per tick");
     assert.ok(ids.length >= 2, `at least two ticks in 7 s, saw ${ids.length}`);
     for (const m of messages) assert.match(messageText(m), /1 not checked.*Scheduled digest/s);
@@ -113,18 +98,18 @@ describe("digest ticks with two workers", () => {
   });
 
   it("after a digest is removed from config only the remaining one posts", async () => {
-    await syncDigestSchedules(h.queue, [every("C0KEEP", 2), every("C0DROP", 2)], silentLogger);
+    await syncDigestSchedules(ctx.h.queue, [every("C0KEEP", 2), every("C0DROP", 2)], silentLogger);
     startWorkers();
-    await emulator.waitFor(() => emulator.messages("C0KEEP").length >= 1 && emulator.messages("C0DROP").length >= 1, 10_000);
-    await syncDigestSchedules(h.queue, [every("C0KEEP", 2)], silentLogger);
-    assert.deepEqual((await h.queue.getJobSchedulers()).map((s) => s.key), ["digest-C0KEEP-1"]);
+    await ctx.emulator.waitFor(() => ctx.emulator.messages("C0KEEP").length >= 1 && ctx.emulator.messages("C0DROP").length >= 1, 10_000);
+    await syncDigestSchedules(ctx.h.queue, [every("C0KEEP", 2)], silentLogger);
+    assert.deepEqual((await ctx.h.queue.getJobSchedulers()).map((s) => s.key), ["digest-C0KEEP-1"]);
     // A tick picked up just before the removal may still finish; count from when none is running.
-    while ((await h.queue.getActiveCount()) > 0) await sleep(50);
-    const dropped = emulator.messages("C0DROP").length;
-    const kept = emulator.messages("C0KEEP").length;
+    while ((await ctx.h.queue.getActiveCount()) > 0) await sleep(50);
+    const dropped = ctx.emulator.messages("C0DROP").length;
+    const kept = ctx.emulator.messages("C0KEEP").length;
     await sleep(4500);
-    assert.equal(emulator.messages("C0DROP").length, dropped, "the removed digest stopped");
-    assert.ok(emulator.messages("C0KEEP").length > kept, "the remaining digest kept going");
-    console.log(`after removal, over 4.5 s: ${emulator.messages("C0KEEP").length - kept} digest(s) kept, 0 removed`);
+    assert.equal(ctx.emulator.messages("C0DROP").length, dropped, "the removed digest stopped");
+    assert.ok(ctx.emulator.messages("C0KEEP").length > kept, "the remaining digest kept going");
+    console.log(`after removal, over 4.5 s: ${ctx.emulator.messages("C0KEEP").length - kept} digest(s) kept, 0 removed`);
   });
 });

@@ -10,7 +10,8 @@ import type { RunningProcess } from "../../src/processes/bot-process.js";
 import { startWorker } from "../../src/processes/worker-process.js";
 import type { Redis } from "ioredis";
 import { createRedis } from "../../src/store/redis-connection.js";
-import type { SlackEmulator } from "../slack/emulator.js";
+import { startSlackEmulator, type SlackEmulator, type SlackEmulatorOptions } from "../slack/emulator.js";
+import { startLab, type StartedLab } from "./lab-fixture.js";
 
 export const SIGNING_SECRET = "xnode-test-signing-secret";
 export const REDIS_URL = process.env.XNODE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -73,4 +74,28 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
     if (keys.length) await redis.del(...keys);
   } while (cursor !== "0");
+}
+
+export interface XnodeOnLab {
+  lab: StartedLab;
+  emulator: SlackEmulator;
+  xnode: XnodeUnderTest;
+  stop(): Promise<void>;
+}
+
+/** A lab cluster named "lab" in xnode's config, the Slack emulator, and xnode's bot and worker. */
+export async function startXnodeOnLab(scenario: string, opts: { file?: Record<string, unknown>; emulator?: SlackEmulatorOptions } = {}): Promise<XnodeOnLab> {
+  const lab = await startLab(scenario);
+  const emulator = await startSlackEmulator(opts.emulator);
+  const xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }], ...(opts.file ? { file: opts.file } : {}) });
+  return {
+    lab,
+    emulator,
+    xnode,
+    async stop() {
+      await xnode.stop();
+      await emulator.close();
+      await lab.stop();
+    },
+  };
 }
