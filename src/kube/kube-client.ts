@@ -25,7 +25,11 @@ export interface KubeClientOptions {
   kubeconfig?: string;
   inCluster?: boolean;
   context?: string;
+  /** an API request that takes longer fails (client-node sets no timeout of its own) */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -61,11 +65,28 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const apps = kc.makeApiClient(AppsV1Api);
   const cluster = opts.cluster;
 
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new XnodeError(
+              "KUBE_UNREACHABLE",
+              `the API server of cluster ${cluster} did not answer ${d.verb} ${d.resource} within ${Math.round(timeoutMs / 1000)} s`,
+              "Check the API server's health and the network path to it.",
+            ),
+          ),
+        timeoutMs,
+      );
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), timeout]);
     } catch (err) {
-      throw translateKubeError(err, { ...d, cluster });
+      throw err instanceof XnodeError ? err : translateKubeError(err, { ...d, cluster });
+    } finally {
+      clearTimeout(timer);
     }
   }
   async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {

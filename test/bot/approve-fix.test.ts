@@ -6,7 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { kubectl, labAdmin, podOn } from "../helpers/lab-fixture.js";
 import { buttonsOf, checkAndWait, click, textOf, type ButtonRef } from "../helpers/slack-flow.js";
-import { startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
+import { SIGNING_SECRET, startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
+import { postSlashCommand } from "../slack/signed-request.js";
 import type { EmulatedMessage } from "../slack/emulator.js";
 import { startResponseUrlSink, type ResponseUrlSink } from "../slack/response-url-sink.js";
 
@@ -100,8 +101,6 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
   });
 
   test("/xnode audit lists the request, approval, apply, rollback and verdicts", async () => {
-    const { postSlashCommand } = await import("../slack/signed-request.js");
-    const { SIGNING_SECRET } = await import("../helpers/xnode-fixture.js");
     const res = await postSlashCommand(env.xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "audit lab", user_id: APPROVER, channel_id: CHANNEL });
     const text = JSON.stringify(res.body);
     for (const event of ["check-requested", "approved", "applied", "rolled-back", "verdict"]) assert.match(text, new RegExp(event), event);

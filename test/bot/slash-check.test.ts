@@ -3,8 +3,10 @@
 // and the answer in the Slack emulator's channel and thread.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SIGNING_SECRET, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
-import type { EmulatedMessage, SlackEmulator } from "../slack/emulator.js";
+import { Queue } from "bullmq";
+import { createRedis } from "../../src/store/redis-connection.js";
+import { SIGNING_SECRET, startXnode, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
 import { postSlashCommand } from "../slack/signed-request.js";
 
 const CHANNEL = "C0NETOPS1";
@@ -146,8 +148,6 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
 });
 
 async function countStartJobs(xnode: XnodeUnderTest): Promise<number> {
-  const { Queue } = await import("bullmq");
-  const { createRedis } = await import("../../src/store/redis-connection.js");
   const redis = createRedis(xnode.config.env.REDIS_URL);
   const queue = new Queue("xnode-check", { connection: redis, prefix: xnode.prefix });
   try {
@@ -158,3 +158,23 @@ async function countStartJobs(xnode: XnodeUnderTest): Promise<number> {
     redis.disconnect();
   }
 }
+
+describe("/xnode check of a cluster xnode cannot reach", () => {
+  test("the root message says what happened and what to try; the cluster is free again", async () => {
+    const emulator = await startSlackEmulator();
+    const xnode = await startXnode({ emulator, clusters: [{ name: "broken", kubeconfig: "/nonexistent/broken.kubeconfig" }] });
+    try {
+      await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check broken", user_id: "U0HEIDI01", channel_id: CHANNEL });
+      const failed = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /failed/.test(textOf(m))), 20_000);
+      assert.match(textOf(failed), /cannot load kubeconfig \/nonexistent\/broken\.kubeconfig/);
+      assert.match(textOf(failed), /What to try:\* Check the file path/);
+      // The slot is released: a second request starts a new check instead of joining.
+      await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check broken", user_id: "U0IVAN001", channel_id: CHANNEL });
+      await emulator.waitFor(() => emulator.messages(CHANNEL).filter((m) => /failed/.test(textOf(m))).length === 2, 20_000);
+      assert.equal(emulator.messages(CHANNEL).filter((m) => /joined/.test(textOf(m))).length, 0);
+    } finally {
+      await xnode.stop();
+      await emulator.close();
+    }
+  });
+});

@@ -73,8 +73,18 @@ export async function podOn(kubeconfigPath: string, namespace: string, selector:
 
 /** Calls the lab API server's /_lab admin endpoints (verifying its own CA). */
 export function labAdmin(lab: Lab, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return adminRequest({ url: lab.url, caPem: lab.caPem, adminToken: lab.adminToken }, method, path, body);
+}
+
+/** The same for any emulated API server, given its URL, CA and admin token. */
+export function adminRequest(
+  server: { url: string; caPem: string; adminToken: string },
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${lab.url}${path}`, { method, ca: lab.caPem, headers: { authorization: `Bearer ${lab.adminToken}`, "content-type": "application/json" } }, (res) => {
+    const req = request(`${server.url}${path}`, { method, ca: server.caPem, headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
