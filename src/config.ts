@@ -14,7 +14,8 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().optional()),
-  PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(65535).default(3000)),
+  // 0 lets the OS pick a free port (tests); the bot logs the one it got.
+  PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).max(65535).default(3000)),
   REDIS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().default("redis://127.0.0.1:6379")),
   XNODE_CONFIG: optionalString,
   // Namespaces xnode's keys and queues in a shared Redis (tests use one per run).
