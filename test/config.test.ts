@@ -85,7 +85,7 @@ describe("logger", () => {
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
     const log = createLogger("info", sink).child({ requestId: "r-1" });
     log.info({ botToken: "xoxb-secret", env: { SLACK_SIGNING_SECRET: "shh" }, headers: { authorization: "Bearer abc" } }, "hello");
-    const entry = JSON.parse(lines[0]!) as Record<string, any>;
+    const entry = JSON.parse(lines[0]!) as { requestId: string; msg: string; botToken: string; env: { SLACK_SIGNING_SECRET: string }; headers: { authorization: string } };
     assert.equal(entry.requestId, "r-1");
     assert.equal(entry.msg, "hello");
     assert.equal(entry.botToken, "[redacted]");

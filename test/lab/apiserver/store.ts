@@ -27,7 +27,9 @@ export interface K8sObject {
   metadata: ObjectMeta;
   // Specs and statuses are free-form JSON here; `any` keeps nested reads
   // (ds.spec.template.spec.containers[0].args) short in lab code and tests.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   spec?: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   status?: any;
   [key: string]: unknown;
 }
