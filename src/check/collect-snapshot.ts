@@ -87,6 +87,7 @@ function daemonSetInfo(ds: KubeDaemonSet): FlannelDaemonSetInfo | undefined {
     container: found.container.name,
     containerIndex: found.index,
     args,
+    ...((found.container.command?.length ?? 0) > 1 ? { command: found.container.command } : {}),
     resourceVersion: ds.metadata.resourceVersion,
     generation: ds.metadata.generation,
   };

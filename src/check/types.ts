@@ -46,7 +46,10 @@ export interface FlannelDaemonSetInfo {
   container: string;
   /** index of the flannel container in spec.template.spec.containers */
   containerIndex: number;
+  /** flannel's flags: `command` after the binary, then `args` */
   args: string[];
+  /** the container's command when it carries flags too (old manifests), else undefined */
+  command?: string[];
   resourceVersion?: string;
   generation?: number;
 }

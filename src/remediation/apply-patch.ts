@@ -13,6 +13,8 @@ export interface PatchApplied {
   containerIndex: number;
   /** the container's `args` field before, as stored (undefined: it had none) */
   previousArgs?: string[];
+  /** the container's `command` before, when the patch changed it (flags moved out of it) */
+  previousCommand?: string[];
   /** flags as shown in diffs, before and after */
   previousFlags: string[];
   newFlags: string[];
@@ -57,6 +59,7 @@ export async function applyPatch(kube: KubeClient, patch: NonNullable<Remediatio
     name,
     containerIndex: index,
     ...(before?.args ? { previousArgs: [...before.args] } : {}),
+    ...(before?.command && JSON.stringify(before.command) !== JSON.stringify(containerAt(result, index)?.command) ? { previousCommand: [...before.command] } : {}),
     previousFlags: flagsOf(before),
     newFlags: flagsOf(containerAt(result, index)),
     resourceVersion: result.metadata.resourceVersion ?? "",

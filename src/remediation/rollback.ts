@@ -54,6 +54,7 @@ export function rollbackPlanFor(applied: AppliedFix): RemediationPlan {
         name: p.name,
         ops: [
           { op: "test", path: "/metadata/resourceVersion", value: applied.resourceVersion },
+          ...(p.previousCommand ? [{ op: "replace", path: `/spec/template/spec/containers/${p.containerIndex}/command`, value: p.previousCommand }] : []),
           p.previousArgs ? { op: "replace", path, value: p.previousArgs } : { op: "remove", path },
         ],
       },

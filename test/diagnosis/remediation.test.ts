@@ -23,7 +23,7 @@ describe("patch-flannel-iface", () => {
       name: "kube-flannel-ds-amd64",
       ops: [
         { op: "test", path: "/metadata/resourceVersion", value: "48213" },
-        { op: "replace", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] },
+        { op: "add", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] },
       ],
     });
     assert.deepEqual(p.diff, ["args: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]"]);

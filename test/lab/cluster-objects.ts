@@ -74,8 +74,7 @@ export function flannelDaemonSet(s: Scenario): K8sObjectInit {
             {
               name: FLANNEL_CONTAINER,
               image: "docker.io/flannel/flannel:v0.25.1",
-              command: ["/opt/bin/flanneld"],
-              args: [...s.flannel.args],
+              ...(s.flannel.flagsInCommand ? { command: ["/opt/bin/flanneld", ...s.flannel.args] } : { command: ["/opt/bin/flanneld"], args: [...s.flannel.args] }),
               securityContext: { privileged: false, capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
             },
           ],

@@ -83,7 +83,8 @@ export class FlannelController {
   private currentArgs(): string[] {
     const containers = (this.ds().spec?.template?.spec?.containers ?? []) as Obj[];
     const c = containers.find((x) => x.name === FLANNEL_CONTAINER) ?? containers[0];
-    return [...((c?.args as string[]) ?? []), ...((c?.command as string[]) ?? []).slice(1)];
+    // flanneld sees command's flags first, then args (the first --iface that exists wins)
+    return [...((c?.command as string[]) ?? []).slice(1), ...((c?.args as string[]) ?? [])];
   }
 
   private async startNode(node: string, args: string[]): Promise<void> {

@@ -41,6 +41,8 @@ const flannel = z
     vni: z.number().int().min(1).max(16777215).default(1),
     port: z.number().int().min(1).max(65535).default(8472),
     args: z.array(z.string()).default(["--ip-masq", "--kube-subnet-mgr"]),
+    // Added by this project: put the flags in the container's command after the binary, as some old manifests do.
+    flagsInCommand: z.boolean().default(false),
     notReadyOn: z.array(name).default([]),
   })
   .strict();

@@ -111,9 +111,13 @@ export function planFlannelIface(ev: CheckEvidence, proof: UnderlayProof): Iface
   const ds = ev.snapshot.flannel.daemonSet;
   if (!ds) return { choice, reason: "the flannel DaemonSet was not found, so there are no args to patch" };
   const args = withIfaceFlag(ds.args, choice.flag);
+  const container = `/spec/template/spec/containers/${ds.containerIndex}`;
   const ops = [
     ...(ds.resourceVersion ? [{ op: "test", path: "/metadata/resourceVersion", value: ds.resourceVersion }] : []),
-    { op: "replace", path: `/spec/template/spec/containers/${ds.containerIndex}/args`, value: args },
+    // Flags in `command` (old manifests) move to args, or an --iface there would still win.
+    ...(ds.command ? [{ op: "replace", path: `${container}/command`, value: ds.command.slice(0, 1) }] : []),
+    // "add" also creates args when the container has none.
+    { op: "add", path: `${container}/args`, value: args },
   ];
   const plan: RemediationPlan = {
     kind: "patch-flannel-iface",
