@@ -2,6 +2,7 @@
 // Exit 0 healthy, 1 findings, 2 error. Progress goes to stderr, the report to stdout.
 import { parseArgs } from "node:util";
 import { runCheck, type ProgressEvent } from "./check/run-check.js";
+import type { CheckReport } from "./check/types.js";
 import { renderTextReport } from "./cli/render-text-report.js";
 import { findCluster, loadConfig, parseFileConfig } from "./config.js";
 import { errorMessage, XnodeError } from "./errors.js";
@@ -9,9 +10,12 @@ import { createKubeClient } from "./kube/kube-client.js";
 import { createLogger } from "./logger.js";
 import { startBot, type RunningProcess } from "./processes/bot-process.js";
 import { startWorker } from "./processes/worker-process.js";
+import { CheckStore } from "./store/check-store.js";
+import { createRedis } from "./store/redis-connection.js";
 
 export const USAGE = `usage:
   xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+  xnode report <check-id> [--json]   a stored report (the id is on the Slack message; kept 7 days)
   xnode bot        the Slack app (HTTP with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN)
   xnode worker     the BullMQ workers that run checks
   xnode all        both in one process, for small installs
@@ -72,8 +76,28 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
     onProgress: (ev) => io.stderr(`xnode: ${progressLine(ev)}\n`),
   });
-  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTextReport(report)}\n`);
+  printReport(io, report, values.json ?? false);
   return report.findings.some((f) => f.id !== "cluster-healthy") ? 1 : 0;
+}
+
+function printReport(io: CliIo, report: CheckReport, json: boolean): void {
+  io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTextReport(report)}\n`);
+}
+
+async function reportCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new XnodeError("CONFIG_INVALID", "report needs exactly one check id", USAGE);
+  const { env } = loadConfig(io.env);
+  const redis = createRedis(env.REDIS_URL);
+  try {
+    const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id);
+    if (!report) throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");
+    printReport(io, report, values.json ?? false);
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Runs until SIGTERM/SIGINT, then stops cleanly (jobs in flight finish or return to the queue). */
@@ -96,6 +120,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   const [command, ...rest] = argv;
   try {
     if (command === "check") return await checkCommand(rest, io);
+    if (command === "report") return await reportCommand(rest, io);
     if (command === "bot" || command === "worker" || command === "all") return await serve(command, io);
     if (command === "help" || command === "--help" || command === "-h") {
       io.stdout(`${USAGE}\n`);

@@ -11,7 +11,7 @@ import type { RequestCheckDeps } from "../handlers/request-check.js";
 import { XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { renderRootMessage } from "../slack/render/render-root-message.js";
-import { boltLogger } from "./bolt-logger.js";
+import { slackLogger } from "./slack-logger.js";
 import { openSharedServices } from "./shared-services.js";
 
 export interface RunningProcess {
@@ -22,7 +22,7 @@ export interface RunningProcess {
 
 export async function startBot(config: Config, logger: Logger, opts: { port?: number; host?: string } = {}): Promise<RunningProcess> {
   const mode = slackMode(config.env);
-  const services = await openSharedServices(config);
+  const services = await openSharedServices(config, logger);
   const clusters = config.file.clusters.map((c) => c.name);
   const log = logger.child({ process: "bot" });
   const requestCheckDeps: RequestCheckDeps = {
@@ -41,8 +41,8 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};
   const app =
     mode.mode === "socket"
-      ? new bolt.App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger: boltLogger(log), deferInitialization: true })
-      : new bolt.App({ token: mode.botToken, signingSecret: mode.signingSecret, clientOptions, logger: boltLogger(log), deferInitialization: true });
+      ? new bolt.App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger: slackLogger(log.child({ component: "bolt" })), deferInitialization: true })
+      : new bolt.App({ token: mode.botToken, signingSecret: mode.signingSecret, clientOptions, logger: slackLogger(log.child({ component: "bolt" })), deferInitialization: true });
   // Deferred so a bad token is an error we report, not an unhandled rejection from the constructor's auth.test.
   try {
     await app.init();

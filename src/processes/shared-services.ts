@@ -13,6 +13,8 @@ import { FIX_QUEUE } from "../jobs/fix-payloads.js";
 import { DIGEST_QUEUE } from "../digest/digest-payloads.js";
 import { createRedis } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { slackLogger } from "./slack-logger.js";
 
 export interface SharedServices {
   redis: Redis;
@@ -28,7 +30,7 @@ export interface SharedServices {
   close(): Promise<void>;
 }
 
-export async function openSharedServices(config: Config): Promise<SharedServices> {
+export async function openSharedServices(config: Config, logger: Logger): Promise<SharedServices> {
   const { env } = config;
   if (!env.SLACK_BOT_TOKEN) throw new XnodeError("CONFIG_INVALID", "SLACK_BOT_TOKEN is not set", "Set the bot token (xoxb-…) in the environment.");
   const redis = createRedis(env.REDIS_URL);
@@ -45,6 +47,8 @@ export async function openSharedServices(config: Config): Promise<SharedServices
   const web = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },
+    // Retries and rate limits show up in our JSON logs, not on the console.
+    logger: slackLogger(logger.child({ component: "slack-web-api" })),
   });
   return {
     redis,

@@ -18,7 +18,7 @@ import type { RunningProcess } from "./bot-process.js";
 import { openSharedServices } from "./shared-services.js";
 
 export async function startWorker(config: Config, logger: Logger): Promise<RunningProcess> {
-  const services = await openSharedServices(config);
+  const services = await openSharedServices(config, logger);
   const log = logger.child({ process: "worker" });
   const checks = config.file.checks;
   const kubes = new Map<string, KubeClient>();

@@ -32,7 +32,7 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
     },
 
     async finished(check, report, subscribers, approvals) {
-      const subject = { cluster: check.cluster, requestedBy: check.requestedBy };
+      const subject = { cluster: check.cluster, requestedBy: check.requestedBy, checkId: check.id };
       if (check.rootTs) {
         await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "done", ...subject, report }));
         const actions = new Map<Finding, FindingActions>();

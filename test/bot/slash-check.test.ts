@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Queue } from "bullmq";
+import type { CheckReport } from "../../src/check/types.js";
+import { runCli } from "../../src/cli.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { SIGNING_SECRET, startXnode, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
@@ -54,6 +56,14 @@ describe("/xnode check on the seed lab", () => {
     assert.ok(actionIds(wrong).some((id) => id.startsWith("xnode_approve")), `Approve button on the fixable finding: ${actionIds(wrong).join(", ")}`);
     const finalRoot = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => m.ts === root.ts && /problem/.test(textOf(m))), 10_000);
     assert.match(textOf(finalRoot), /3 problems/);
+    // The stored report is readable by the id the root message shows.
+    const id = /report `([0-9a-f-]{36})`/.exec(textOf(finalRoot))?.[1];
+    assert.ok(id, "the root message names the report id");
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env: { REDIS_URL: xnode.config.env.REDIS_URL, XNODE_REDIS_PREFIX: xnode.prefix } };
+    assert.equal(await runCli(["report", id, "--json"], io), 0, out.join(""));
+    assert.deepEqual((JSON.parse(out.join("")) as CheckReport).findings.map((f) => f.id).sort(), ["nodeport-unreachable", "vtep-duplicate-public-ip", "vtep-wrong-interface"]);
+    assert.equal(await runCli(["report", "no-such-id"], { ...io, stdout: () => undefined, stderr: () => undefined }), 2);
   });
 });
 

@@ -3,7 +3,7 @@
 import type { ProgressEvent } from "../../check/run-check.js";
 import type { CheckReport } from "../../check/types.js";
 import { context, section, toMessage, type SlackMessage } from "./blocks.js";
-import { bold, escape, mention, plural } from "./mrkdwn.js";
+import { bold, code, escape, mention, plural } from "./mrkdwn.js";
 import { formatDuration } from "./time-text.js";
 import { problemsOf, verdictText } from "./verdict.js";
 
@@ -21,6 +21,8 @@ interface Subject {
   requestedBy: string;
   /** link to the report thread, for messages that are not its root (a joiner's) */
   threadLink?: string;
+  /** the stored report's id: `xnode report <id>` prints it in full */
+  checkId?: string;
 }
 
 function threadRef(s: Subject): string {
@@ -55,7 +57,7 @@ function doneMessage(s: Subject, report: Pick<CheckReport, "findings" | "duratio
   const problems = problemsOf(report.findings);
   const ids = problems.map((f) => f.id).join(", ");
   const line = `${bold(s.cluster)}: ${verdictText(problems.length)}${ids ? ` (${escape(ids)})` : ""}`;
-  const facts = `${plural(report.nodes.length, "node")} · checked in ${formatDuration(report.durationMs)} for ${mention(s.requestedBy)} · details in ${threadRef(s)}`;
+  const facts = `${plural(report.nodes.length, "node")} · checked in ${formatDuration(report.durationMs)} for ${mention(s.requestedBy)} · details in ${threadRef(s)}${s.checkId ? ` · report ${code(s.checkId)}` : ""}`;
   const fallback = `xnode: ${s.cluster} ${problems.length === 0 ? "healthy" : plural(problems.length, "problem")}`;
   return toMessage(escape(fallback), [section(line), context(facts)]);
 }

@@ -1,9 +1,11 @@
-// Bolt logs through our pino logger, so its lines carry the same fields and redaction.
+// Bolt and the Web API client log through our pino logger, so their lines
+// carry the same fields and redaction.
 import bolt from "@slack/bolt";
 import type { Logger } from "../logger.js";
 
-export function boltLogger(logger: Logger): bolt.Logger {
-  const log = logger.child({ component: "bolt" });
+/** `logger` should already carry a `component` binding naming the library. */
+export function slackLogger(logger: Logger): bolt.Logger {
+  const log = logger;
   let level = bolt.LogLevel.INFO;
   const text = (msgs: unknown[]) => msgs.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ");
   return {
