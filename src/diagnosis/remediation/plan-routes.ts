@@ -25,7 +25,7 @@ export function planUnderlayRoutes(ev: CheckEvidence, chosen: ReadonlyMap<string
     commands,
     false,
     [
-      "Lost at reboot: the routes are not persistent.",
+      "Lost at reboot: the routes are not persistent. To keep them until flannel is fixed, add them to the node's network configuration (a netplan `routes:` entry, a NetworkManager connection's routes, or `up ip route replace …` in /etc/network/interfaces).",
       "flannel replaces a route for the same prefix whenever it re-programs that peer (its restart, a change of the peer's Node), which puts the traffic back on the broken VXLAN path; fix flannel's interface for good.",
       "Packets travel unencapsulated, like flannel's host-gw backend: this works only while the nodes share that network.",
       "Routes are needed in both directions: apply them on every listed node.",
