@@ -1,0 +1,32 @@
+// `/xnode …` text → a typed command or a reason (pure).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCommand } from "../../src/handlers/parse-command.js";
+
+const clusters = ["cluster-a", "lab"];
+
+test("valid commands", () => {
+  assert.deepEqual(parseCommand("check cluster-a", clusters), { ok: true, command: { kind: "check", cluster: "cluster-a" } });
+  assert.deepEqual(parseCommand("  CHECK   lab ", clusters), { ok: true, command: { kind: "check", cluster: "lab" } });
+  assert.deepEqual(parseCommand("", clusters), { ok: true, command: { kind: "help" } });
+  assert.deepEqual(parseCommand("audit lab", clusters), { ok: true, command: { kind: "audit", cluster: "lab" } });
+  assert.deepEqual(parseCommand("digest now", clusters), { ok: true, command: { kind: "digest-now" } });
+  for (const k of ["help", "clusters", "status"] as const) assert.deepEqual(parseCommand(k, clusters), { ok: true, command: { kind: k } });
+});
+
+test("every malformed input says what is wrong", () => {
+  const problem = (text: string) => {
+    const r = parseCommand(text, clusters);
+    assert.equal(r.ok, false, text);
+    return r.ok ? "" : r.problem;
+  };
+  assert.match(problem("check"), /exactly one cluster name/);
+  assert.match(problem("check lab extra"), /exactly one cluster name/);
+  assert.match(problem("check nope"), /unknown cluster "nope"; configured: cluster-a, lab/);
+  assert.match(problem("check ../etc"), /is not a cluster name/);
+  assert.match(problem("check $(reboot)"), /is not a cluster name/);
+  assert.match(problem("status now"), /takes no arguments/);
+  assert.match(problem("digest later"), /did you mean `digest now`/);
+  assert.match(problem("frobnicate"), /unknown command "frobnicate"/);
+  assert.match(parseCommand("check a", []).ok ? "" : (parseCommand("check a", []) as { problem: string }).problem, /configured: none/);
+});
