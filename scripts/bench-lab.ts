@@ -6,16 +6,34 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Lab } from "../test/lab/lab.js";
-import { loadScenario } from "../test/lab/scenario.js";
+import { loadScenario, parseScenario } from "../test/lab/scenario.js";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
+/** a healthy flat cluster of `n` nodes, for scale (the Slack grid shows up to 20) */
+function flatCluster(n: number) {
+  return parseScenario({
+    name: `flat-${n}`,
+    networks: [{ name: "lan", cidr: "192.168.200.0/24", gateway: "192.168.200.1" }],
+    nodes: Array.from({ length: n }, (_, i) => ({
+      name: `n${i}`,
+      podCIDR: `10.60.${i}.0/24`,
+      interfaces: [{ name: "eth0", network: "lan", address: `192.168.200.${10 + i}/24`, defaultRoute: true }],
+    })),
+    flannel: { network: "10.60.0.0/16" },
+  });
+}
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `min ${s[0]} ms, median ${s[Math.floor(s.length / 2)]} ms, max ${s[s.length - 1]} ms (n=${s.length})`;
 };
 const dir = await mkdtemp(join(tmpdir(), "xnode-bench-"));
-for (const name of ["healthy-three-nodes", "seed-virtualbox-nat", "kvm-nat-three-nodes"]) {
-  const scenario = await loadScenario(`test/lab/scenarios/${name}.yaml`);
+const scenarios = [
+  ...(await Promise.all(["healthy-three-nodes", "seed-virtualbox-nat", "kvm-nat-three-nodes"].map((f) => loadScenario(`test/lab/scenarios/${f}.yaml`)))),
+  flatCluster(10),
+  flatCluster(20),
+];
+for (const scenario of scenarios) {
+  const name = scenario.name;
   const up: number[] = [];
   const check: number[] = [];
   const down: number[] = [];

@@ -4,6 +4,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } fro
 import { XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
+import { Semaphore } from "./semaphore.js";
 import type { ExecResult, JsonPatchOp, KubeConfigMap, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
 
 export type { ExecTarget };
@@ -27,9 +28,12 @@ export interface KubeClientOptions {
   context?: string;
   /** an API request that takes longer fails (client-node sets no timeout of its own) */
   requestTimeoutMs?: number;
+  /** execs in flight at once: a big cluster's check must not open hundreds of streams on the API server */
+  maxConcurrentExecs?: number;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONCURRENT_EXECS = 16;
 
 export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -66,6 +70,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const cluster = opts.cluster;
 
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const execSlots = new Semaphore(opts.maxConcurrentExecs ?? DEFAULT_MAX_CONCURRENT_EXECS);
   async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -122,6 +127,6 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     getConfigMap: (namespace, name) =>
       orUndefined(call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap)),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
-    exec: (target, argv, timeoutMs) => execCommand(kc, target, argv, timeoutMs),
+    exec: (target, argv, timeoutMs) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs)),
   };
 }
