@@ -1,4 +1,4 @@
-// `xnode worker`: runs check jobs. Scales separately from the bot.
+// `xnode worker`: runs the check, fix and digest jobs. Scales separately from the bot.
 import { FlowProducer, Worker } from "bullmq";
 import { findCluster, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
@@ -21,6 +21,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const services = await openSharedServices(config, logger);
   const log = logger.child({ process: "worker" });
   const checks = config.file.checks;
+  const policy = policyFromConfig(config.file);
   const kubes = new Map<string, KubeClient>();
   const kubeFor = (cluster: string): KubeClient => {
     let kube = kubes.get(cluster);
@@ -39,7 +40,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     store: services.store,
     notifier: slackCheckNotifier(services.slack, log),
     issueApprovals: (kube, check, report, snapshot) =>
-      issueApprovals({ approvals: services.approvals, policy: policyFromConfig(config.file), now: () => new Date() }, kube, check, report, snapshot),
+      issueApprovals({ approvals: services.approvals, policy, now: () => new Date() }, kube, check, report, snapshot),
     flows,
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
@@ -63,7 +64,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     expiryMinutes: config.file.approvals.expiryMinutes,
   });
   const fixConnection = createRedis(config.env.REDIS_URL);
-  // A rollout can take minutes: lock long enough that BullMQ does not think the job stalled.
+  // BullMQ renews a job's lock while it runs; a long lock keeps a fix that waits minutes for a
+  // rollout from being taken for stalled (and run twice) when the event loop is busy.
   const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), { connection: fixConnection, prefix: services.prefix, concurrency: 4, lockDuration: 60_000 });
   fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
   worker.on("failed", (job, err) => log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed"));
