@@ -55,14 +55,29 @@ function asOperatorError(err: unknown): { message: string; hint: string } {
   return { message: (err as Error)?.message ?? String(err), hint: "Retry with /xnode check; if it keeps failing, look at the worker's logs." };
 }
 
+/** Ends a check that cannot finish: the cluster is freed and everyone waiting is told why. */
+async function failCheck(deps: CheckWorkerDeps, base: CheckBase, err: unknown, now: () => Date): Promise<void> {
+  const rec = await deps.store.updateCheck(base.checkId, { status: "failed", finishedAt: now().toISOString(), error: asOperatorError(err).message });
+  const subscribers = await deps.store.finish(base.cluster, base.checkId);
+  if (rec) await deps.notifier.failed(rec, asOperatorError(err), subscribers);
+}
+
+/**
+ * For the worker's "failed" event: a step that threw for the last time (plan,
+ * diagnose, or a bug) would otherwise leave the check "running" until its slot expires.
+ */
+export function checkFailureHandler(deps: CheckWorkerDeps): (job: Job | undefined, err: Error) => Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  return async (job, err) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1) || job.name === JOB.inspect || job.name === JOB.reach) return;
+    const base = startPayload.safeParse(job.data);
+    if (base.success) await failCheck(deps, base.data, err, now);
+  };
+}
+
 export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promise<unknown> {
   const now = deps.now ?? (() => new Date());
-
-  async function fail(base: CheckBase, err: unknown): Promise<void> {
-    const rec = await deps.store.updateCheck(base.checkId, { status: "failed", finishedAt: now().toISOString(), error: asOperatorError(err).message });
-    const subscribers = await deps.store.finish(base.cluster, base.checkId);
-    if (rec) await deps.notifier.failed(rec, asOperatorError(err), subscribers);
-  }
+  const fail = (base: CheckBase, err: unknown) => failCheck(deps, base, err, now);
 
   async function advance(base: CheckBase): Promise<void> {
     const progress = await deps.store.advance(base.checkId);
@@ -152,7 +167,14 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt, verdict: last.verdict });
       await deps.store.saveLast({ ...last, ...(done ? { channel: done.channel, rootTs: done.rootTs } : {}) });
       const verdict = last.verdict;
-      const approvals = done && deps.issueApprovals ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, data.snapshot) : undefined;
+      // Without approvals the report still goes out, only without Approve buttons.
+      const approvals =
+        done && deps.issueApprovals
+          ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, data.snapshot).catch((err: unknown) => {
+              deps.logger.warn({ err, checkId: data.checkId, requestId: data.requestId }, "could not issue approvals");
+              return undefined;
+            })
+          : undefined;
       const subscribers = await deps.store.finish(data.cluster, data.checkId);
       if (done) await deps.notifier.finished(done, report, subscribers, approvals);
       deps.logger.info({ checkId: data.checkId, requestId: data.requestId, cluster: data.cluster, verdict, durationMs: report.durationMs }, "check finished");

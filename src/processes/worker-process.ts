@@ -4,7 +4,7 @@ import { findCluster, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
 import { policyFromConfig } from "../approvals/approval-policy.js";
 import { issueApprovals } from "../approvals/issue-approvals.js";
-import { createCheckProcessor } from "../jobs/check-processors.js";
+import { checkFailureHandler, createCheckProcessor, type CheckWorkerDeps } from "../jobs/check-processors.js";
 import { FIX_QUEUE } from "../jobs/fix-payloads.js";
 import { DigestState } from "../digest/digest-state.js";
 import { startDigestWorker } from "../digest/digest-worker.js";
@@ -35,7 +35,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Workers block on their connection: give them their own.
   const workerConnection = createRedis(config.env.REDIS_URL);
   const flows = new FlowProducer({ connection: services.redis, prefix: services.prefix });
-  const processor = createCheckProcessor({
+  const checkDeps: CheckWorkerDeps = {
     kubeFor,
     store: services.store,
     notifier: slackCheckNotifier(services.slack, log),
@@ -45,7 +45,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
     logger: log,
-  });
+  };
+  const processor = createCheckProcessor(checkDeps);
+  const onCheckFailed = checkFailureHandler(checkDeps);
   const worker = new Worker(CHECK_QUEUE, (job) => processor(job), {
     connection: workerConnection,
     prefix: services.prefix,
@@ -68,7 +70,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // rollout from being taken for stalled (and run twice) when the event loop is busy.
   const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), { connection: fixConnection, prefix: services.prefix, concurrency: 4, lockDuration: 60_000 });
   fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
-  worker.on("failed", (job, err) => log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed"));
+  worker.on("failed", (job, err) => {
+    log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed");
+    void onCheckFailed(job, err).catch((e: unknown) => log.error({ err: e, jobId: job?.id }, "could not report a failed check"));
+  });
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Every replica syncs: the scheduler ids are stable, so replicas converge on one schedule per digest.
   await syncDigestSchedules(services.digestQueue, config.file.digests, log);
