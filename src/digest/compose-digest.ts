@@ -3,7 +3,7 @@
 // the previous digest's memory and the clock in; content and the memory for
 // the next digest out.
 import type { CheckReport, Finding } from "../check/types.js";
-import { countStates, podPairs } from "../slack/render/pod-pairs.js";
+import { countPodPairs } from "../check/pod-pairs.js";
 import { problemsOf } from "../slack/render/verdict.js";
 
 /** One cluster's share of a digest run: a report, or why there is none. */
@@ -73,14 +73,13 @@ function digestCluster(o: ClusterOutcome, before: string[] | undefined, failure:
   if (!o.report) return { ...base, state: "unchecked", error: o.error ?? { message: "no report" } };
   const problems = problemsOf(o.report.findings);
   const ids = new Set<string>(problems.map((f) => f.id));
-  const counts = countStates(podPairs(o.report));
   return {
     ...base,
     state: problems.length === 0 ? "healthy" : "problems",
     compared: before !== undefined,
     findings: problems.map((f) => ({ id: f.id, nodes: f.nodes, isNew: before !== undefined && !before.includes(f.id) })),
     resolved: (before ?? []).filter((id) => !ids.has(id)),
-    reachable: { ok: counts.ok, total: counts.ok + counts.fail + counts.unknown },
+    reachable: countPodPairs(o.report),
   };
 }
 

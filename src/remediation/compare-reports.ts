@@ -2,7 +2,8 @@
 // by id: a finding whose node list shrank is still "remaining", not resolved
 // plus appeared. Pod pairs count as the Slack matrix counts them: a pair is
 // reachable when nothing failed and both its ICMP and TCP probes answered.
-import type { CheckReport, MatrixEntry } from "../check/types.js";
+import { countPodPairs } from "../check/pod-pairs.js";
+import type { CheckReport } from "../check/types.js";
 
 export type Verdict = "fixed" | "partly fixed" | "not fixed" | "worse";
 
@@ -17,28 +18,6 @@ export interface ReportComparison {
   remaining: string[];
   appeared: string[];
   pairs: { before: PairCount; after: PairCount };
-}
-
-const POD_KINDS = new Set(["pod-icmp", "pod-tcp"]);
-
-export function countPodPairs(report: Pick<CheckReport, "nodes" | "matrix">): PairCount {
-  const byPair = new Map<string, MatrixEntry[]>();
-  for (const e of report.matrix) {
-    if (!POD_KINDS.has(e.kind)) continue;
-    const key = `${e.from}\u0000${e.to}`;
-    byPair.set(key, [...(byPair.get(key) ?? []), e]);
-  }
-  const names = report.nodes.map((n) => n.name);
-  let ok = 0;
-  for (const from of names) {
-    for (const to of names) {
-      const entries = from === to ? undefined : byPair.get(`${from}\u0000${to}`);
-      if (!entries || entries.some((e) => !e.ok)) continue;
-      const kinds = new Set(entries.map((e) => e.kind));
-      if (kinds.has("pod-icmp") && kinds.has("pod-tcp")) ok += 1;
-    }
-  }
-  return { ok, total: names.length * (names.length - 1) };
 }
 
 function problemIds(report: CheckReport): string[] {

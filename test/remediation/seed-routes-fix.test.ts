@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { CheckReport } from "../../src/check/types.js";
-import { compareReports, countPodPairs } from "../../src/remediation/compare-reports.js";
+import { countPodPairs } from "../../src/check/pod-pairs.js";
+import { compareReports } from "../../src/remediation/compare-reports.js";
 import type { FixOutcome } from "../../src/remediation/execute-fix.js";
 import { assertApplied, hostExec, ids, openFixLab, planOf, podPing, type FixLab } from "./fix-lab.js";
 

@@ -5,7 +5,7 @@ import type { CheckReport, MatrixEntry } from "../../check/types.js";
 import { context, header, packSections, section, type Block, type RenderedPart } from "./blocks.js";
 import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, nameList } from "./mrkdwn.js";
-import { countStates, groupBy, pairKey, podPairs, type PairState, type PodPair } from "./pod-pairs.js";
+import { countStates, groupBy, pairKey, podPairs, type PairState, type PodPair } from "../../check/pod-pairs.js";
 
 /** Past this a row of emoji wraps on a laptop screen and the grid stops being one. */
 export const GRID_MAX_NODES = 20;

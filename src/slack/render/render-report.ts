@@ -6,7 +6,7 @@ import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, plural } from "./mrkdwn.js";
 import { renderFinding, type FindingActions } from "./render-finding.js";
 import { renderMatrixBlocks } from "./render-matrix.js";
-import { countStates, podPairs } from "./pod-pairs.js";
+import { countPodPairs } from "../../check/pod-pairs.js";
 import { formatDuration, slackDate } from "./time-text.js";
 import { findingEmoji, problemsOf, verdictText } from "./verdict.js";
 
@@ -33,8 +33,7 @@ function reachabilityLine(ok: number, total: number): string {
 }
 
 function renderSummary(report: CheckReport): { message: SlackMessage; cut: boolean } {
-  const counts = countStates(podPairs(report));
-  const pairs = counts.ok + counts.fail + counts.unknown;
+  const { ok, total: pairs } = countPodPairs(report);
   const problems = problemsOf(report.findings);
   const probed = report.nodes.filter((n) => n.probed).length;
   const nodes = capLines(report.nodes.map(nodeLine), MAX_NODE_LINES, omittedNote(report.cluster, "nodes"));
@@ -47,10 +46,10 @@ function renderSummary(report: CheckReport): { message: SlackMessage; cut: boole
     {
       blocks: [
         header(`xnode check: ${report.cluster}`),
-        section(`${verdictText(problems.length)} · ${reachabilityLine(counts.ok, pairs)}`),
+        section(`${verdictText(problems.length)} · ${reachabilityLine(ok, pairs)}`),
         ...fieldSections([
           `*Nodes*\n${report.nodes.length} (${probed} probed)`,
-          `*Pod pairs reachable*\n${counts.ok}/${pairs}`,
+          `*Pod pairs reachable*\n${ok}/${pairs}`,
           `*Duration*\n${formatDuration(report.durationMs)}`,
           `*Started*\n${slackDate(report.startedAt)}`,
         ]),

@@ -1,7 +1,7 @@
 // Pod-to-pod reachability per ordered node pair. A pair is reachable only when
 // both its ICMP and its TCP probe answered: ping alone misses a FORWARD rule
 // that drops TCP, TCP alone misses an MTU black hole for small packets.
-import type { CheckReport, MatrixEntry } from "../../check/types.js";
+import type { CheckReport, MatrixEntry } from "./types.js";
 
 export type PairState = "ok" | "fail" | "unknown";
 
@@ -48,4 +48,10 @@ export function countStates(pairs: readonly PodPair[]): Record<PairState, number
   const counts: Record<PairState, number> = { ok: 0, fail: 0, unknown: 0 };
   for (const p of pairs) counts[p.state] += 1;
   return counts;
+}
+
+/** Reachable ordered pairs out of all of them (what reports, digests and verdicts count). */
+export function countPodPairs(report: Pick<CheckReport, "nodes" | "matrix">): { ok: number; total: number } {
+  const pairs = podPairs(report);
+  return { ok: countStates(pairs).ok, total: pairs.length };
 }
