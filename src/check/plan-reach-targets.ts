@@ -1,6 +1,7 @@
 // Decides what every agent contacts in the reachability round. Pure.
 // Pod agents build the N×N pod matrix (N execs, not N²); host agents check
 // the underlay per interface, node→pod and every NodePort.
+import { cidrContains, sameSubnet } from "../diagnosis/ipv4.js";
 import type { InterfaceInfo, ReachTarget } from "../probes/evidence.js";
 import type { ClusterSnapshot, HostEvidence, MatrixEntry } from "./types.js";
 
@@ -18,15 +19,6 @@ export interface ReachPlan {
   pod: Map<string, PlannedTarget[]>;
 }
 
-function toInt(ip: string): number {
-  return ip.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-}
-
-function sameSubnet(a: string, b: string, prefixLength: number): boolean {
-  const mask = prefixLength === 0 ? 0 : (~0 << (32 - prefixLength)) >>> 0;
-  return (toInt(a) & mask) === (toInt(b) & mask);
-}
-
 /**
  * Interfaces that carry node-to-node traffic: not loopback, not flannel's own
  * devices, not the pod bridge or pod veths.
@@ -42,11 +34,6 @@ export function underlayInterfaces(host: HostEvidence, podCIDR?: string): Interf
       i.addresses.length > 0 &&
       !(podCIDR && i.addresses.every((a) => cidrContains(podCIDR, a.address))),
   );
-}
-
-function cidrContains(cidr: string, ip: string): boolean {
-  const [net, len] = cidr.split("/");
-  return sameSubnet(net!, ip, Number(len));
 }
 
 /** Addresses of `peer` that `from` can address out of `iface`, minus the ones `from` holds itself. */

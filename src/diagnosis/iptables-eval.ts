@@ -3,7 +3,7 @@
 // matches it understands decide; a rule with any other match (marks, ipsets,
 // addrtype, …) is skipped, so a verdict never rests on a guess about it.
 import type { IptablesRule, IptablesState } from "../probes/evidence.js";
-import { chainPolicy, rulesIn } from "../probes/iptables.js";
+import { chainPolicy, portListHas, ruleTokens, rulesIn } from "../probes/iptables.js";
 import { cidrContains } from "./ipv4.js";
 
 export interface Packet {
@@ -54,13 +54,8 @@ const MODELLED_MODULES = new Set(["comment", "udp", "tcp", "icmp", "multiport", 
 const PROTOCOL_NUMBERS: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp" };
 const MAX_CHAIN_DEPTH = 16;
 
-/** iptables-save quotes arguments with spaces (comments) in "…" with \" escapes. */
-function tokens(spec: string): string[] {
-  return [...spec.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!));
-}
-
 function parseRule(spec: string): ParsedRule {
-  const t = tokens(spec);
+  const t = ruleTokens(spec);
   const rule: ParsedRule = { conditions: [], isGoto: false, opaque: false };
   let negated = false;
   for (let i = 0; i < t.length; i++) {
@@ -93,12 +88,6 @@ function interfaceMatches(pattern: string, name: string): boolean {
   return pattern.endsWith("+") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 }
 
-function portListHas(list: string, port: number): boolean {
-  return list.split(",").some((item) => {
-    const [low, high] = item.includes(":") ? item.split(":") : [item, item];
-    return port >= Number(low || 0) && port <= Number(high || 65535);
-  });
-}
 
 /** true/false, or undefined when the packet does not say (an interface it has no name for). */
 function conditionHolds(c: Condition, p: Packet): boolean | undefined {

@@ -59,7 +59,7 @@ export function rulesIn(state: IptablesState, table: string, chain: string): Ipt
 /** Whether CHAIN jumps (-j) or goes (-g) to TARGET, e.g. FORWARD → FLANNEL-FWD. */
 export function hasJump(state: IptablesState, table: string, chain: string, target: string): boolean {
   return rulesIn(state, table, chain).some((r) => {
-    const t = tokens(r.spec);
+    const t = ruleTokens(r.spec);
     return t.some((tok, i) => (tok === "-j" || tok === "-g") && t[i + 1] === target);
   });
 }
@@ -84,7 +84,7 @@ const DROP_CHAINS = new Set(["filter/INPUT", "filter/FORWARD", "raw/PREROUTING",
 function portDropRules(state: IptablesState, protocol: "udp" | "tcp", port: number): IptablesRule[] {
   return state.rules.filter((r) => {
     if (!DROP_CHAINS.has(`${r.table}/${r.chain}`)) return false;
-    const t = tokens(r.spec);
+    const t = ruleTokens(r.spec);
     const option = (opt: string) => t.flatMap((tok, i) => (tok === opt ? [{ value: t[i + 1] ?? "", negated: t[i - 1] === "!" }] : []));
     const target = option("-j")[0]?.value;
     if (target !== "DROP" && target !== "REJECT") return false;
@@ -96,14 +96,14 @@ function portDropRules(state: IptablesState, protocol: "udp" | "tcp", port: numb
 }
 
 /** "8472", "30000:32767" or multiport's "4789,8400:8500" */
-function portListHas(list: string, port: number): boolean {
+export function portListHas(list: string, port: number): boolean {
   return list.split(",").some((item) => {
     const [low, high] = item.includes(":") ? item.split(":") : [item, item];
     return port >= Number(low || 0) && port <= Number(high || 65535);
   });
 }
 
-// iptables-save quotes arguments with spaces (comments) in "…" with \" escapes.
-function tokens(spec: string): string[] {
+/** A rule's words; iptables-save quotes arguments with spaces (comments) in "…" with \" escapes. */
+export function ruleTokens(spec: string): string[] {
   return [...spec.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!));
 }
