@@ -32,10 +32,6 @@ export interface FixWorkerDeps {
   now?: () => Date;
 }
 
-function stepText(step: FixStep): string {
-  return "text" in step && typeof step.text === "string" ? step.text : JSON.stringify(step);
-}
-
 export function createFixProcessor(deps: FixWorkerDeps): (job: Job) => Promise<unknown> {
   const now = deps.now ?? (() => new Date());
 
@@ -86,7 +82,7 @@ export function createFixProcessor(deps: FixWorkerDeps): (job: Job) => Promise<u
           await post(renderDiff(step.lines, step.dryRun));
           return;
         }
-        const msg = renderProgress(stepText(step));
+        const msg = renderProgress(step.text);
         if (progress) await deps.slack.update(progress.channel, progress.ts, msg);
         else progress = await post(msg);
       };
