@@ -1,4 +1,4 @@
-// One lint stack for src/, test/ and scripts/: ESLint's and typescript-eslint's
+// One lint stack for src/, test/, scripts/ and lab/: ESLint's and typescript-eslint's
 // recommended rules; `npm test` runs it after the type check.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";

@@ -5,8 +5,7 @@ import { createKubeClient } from "../src/kube/kube-client.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Lab } from "../test/lab/lab.js";
-import { loadScenario, parseScenario } from "../test/lab/scenario.js";
+import { Lab, loadScenario, parseScenario, scenarioPath } from "@xnode/lab";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 /** a healthy flat cluster of `n` nodes, for scale (the Slack grid shows up to 20) */
@@ -28,7 +27,7 @@ const stats = (xs: number[]) => {
 };
 const dir = await mkdtemp(join(tmpdir(), "xnode-bench-"));
 const scenarios = [
-  ...(await Promise.all(["healthy-three-nodes", "seed-virtualbox-nat", "kvm-nat-three-nodes"].map((f) => loadScenario(`test/lab/scenarios/${f}.yaml`)))),
+  ...(await Promise.all(["healthy-three-nodes", "seed-virtualbox-nat", "kvm-nat-three-nodes"].map((f) => loadScenario(scenarioPath(f))))),
   flatCluster(10),
   flatCluster(20),
 ];

@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { evaluateApproval, policyFromConfig } from "../src/approvals/approval-policy.js";
 import { issueApprovals } from "../src/approvals/issue-approvals.js";
 import { collectSnapshot } from "../src/check/collect-snapshot.js";
@@ -19,10 +18,9 @@ import { compareReports } from "../src/remediation/compare-reports.js";
 import { executeFix } from "../src/remediation/execute-fix.js";
 import { ApprovalStore } from "../src/store/approval-store.js";
 import { createRedis } from "../src/store/redis-connection.js";
-import { Lab } from "../test/lab/lab.js";
-import { loadScenario } from "../test/lab/scenario.js";
+import { Lab, loadScenario, scenarioPath } from "@xnode/lab";
 
-const scenarioFile = process.argv[2] ?? fileURLToPath(new URL("../test/lab/scenarios/seed-virtualbox-nat.yaml", import.meta.url));
+const scenarioFile = process.argv[2] ?? scenarioPath("seed-virtualbox-nat");
 const say = (line: string) => console.error(`demo: ${line}`);
 const APPROVER = "U0DEMOOPS";
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with node's test runner through tsx.
+// Runs every test/**/*.test.ts and lab/test/**/*.test.ts (the lab package's
+// own tests) with node's test runner through tsx.
 // Node 20's --test does not expand globs, so the file list is built here.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ function findTests(dir) {
 }
 
 const filter = process.argv.slice(2);
-const files = findTests("test").filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
+const files = ["test", "lab/test"].flatMap(findTests).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
 if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);

@@ -2,14 +2,13 @@
 // @kubernetes/client-node, must yield exactly its expected finding ids.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { runCheck } from "../../src/check/run-check.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
 import { startLab } from "../helpers/lab-fixture.js";
-import { loadScenario } from "../lab/scenario.js";
+import { loadScenario, scenariosDir } from "@xnode/lab";
 
-const dir = fileURLToPath(new URL("../lab/scenarios/", import.meta.url));
+const dir = scenariosDir;
 const names = readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
 
 describe("diagnosis of every lab scenario", () => {

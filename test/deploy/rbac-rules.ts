@@ -1,7 +1,7 @@
 // The RBAC that deploy/ grants xnode's ServiceAccount, flattened into the
 // rules the lab's emulated API enforces (POST /_lab/authz): a later test runs
 // xnode against the lab with exactly these permissions.
-import type { AuthzRule } from "../lab/apiserver/authz.js";
+import type { AuthzRule } from "@xnode/lab";
 import { DEFAULT_OVERLAY, render, type K8sObject } from "./render.js";
 
 export type Rule = AuthzRule;

@@ -224,7 +224,7 @@ describe("RBAC objects in deploy/", () => {
 describe("rbacRulesFromDeploy", () => {
   it("returns the lab's authz rule shape: cluster rules without namespaces, Role rules with theirs", async () => {
     const rules = await rbacRulesFromDeploy();
-    const { authzBodySchema } = await import("../lab/apiserver/authz.js");
+    const { authzBodySchema } = await import("@xnode/lab/apiserver");
     assert.doesNotThrow(() => authzBodySchema.parse({ rules }));
     assert.deepEqual(
       rules.find((r) => r.resources.includes("nodes")),

@@ -9,10 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isXnodeError } from "../../src/errors.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
-import { makeCertificates } from "../lab/apiserver/certs.js";
-import { renderKubeconfig } from "../lab/apiserver/kubeconfig.js";
-import { startApiServer, type ApiServer } from "../lab/apiserver/server.js";
-import { ObjectStore } from "../lab/apiserver/store.js";
+import { makeCertificates, ObjectStore, renderKubeconfig, startApiServer, type ApiServer } from "@xnode/lab/apiserver";
 import { adminRequest } from "../helpers/lab-fixture.js";
 
 describe("kube client errors", () => {

@@ -8,7 +8,7 @@ import type { CheckReport, RemediationPlan } from "../../src/check/types.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/kube-client.js";
 import { executeFix, type FixOutcome, type FixStep } from "../../src/remediation/execute-fix.js";
 import { takeFingerprint, type LiveFingerprint } from "../../src/remediation/fingerprint.js";
-import type { RequestRecord } from "../lab/apiserver/admin.js";
+import type { RequestRecord } from "@xnode/lab";
 import { kubectl, labAdmin, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 
 const HOST_AGENT = "app.kubernetes.io/name=xnode-host-agent";

@@ -8,12 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { kubectl, podOn, requireLabPrerequisites, run, scenarioPath, startLab, type StartedLab } from "../helpers/lab-fixture.js";
-import { readRecord } from "./state.js";
+import { fileURLToPath } from "node:url";
+import { kubectl, podOn, requireLabPrerequisites, run, scenarioPath, startLab, type StartedLab } from "../src/testing.js";
+import { readRecord } from "../src/state.js";
 
 const POD_AGENT = "app.kubernetes.io/name=xnode-pod-agent";
 const HOST_AGENT = "app.kubernetes.io/name=xnode-host-agent";
-const labCli = ["node", "--import", "tsx", "test/lab/cli.ts"];
+const labCli = ["node", "--import", "tsx", fileURLToPath(new URL("../src/cli.ts", import.meta.url))];
 
 async function podIP(kc: string, pod: string): Promise<string> {
   return (await kubectl(kc, "-n", "xnode-system", "get", "pod", pod, "-o", "jsonpath={.status.podIP}")).stdout;

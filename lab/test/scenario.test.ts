@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadScenario, parseScenario, ScenarioError } from "./scenario.js";
+import { loadScenario, parseScenario, ScenarioError } from "../src/scenario.js";
 
 const base = () => ({
   name: "t",
@@ -25,7 +25,7 @@ function problemsOf(data: unknown): string[] {
 
 describe("scenario validation", () => {
   test("every scenario in the project parses", async () => {
-    const dir = fileURLToPath(new URL("./scenarios/", import.meta.url));
+    const dir = fileURLToPath(new URL("../scenarios/", import.meta.url));
     for (const f of readdirSync(dir).filter((x) => x.endsWith(".yaml"))) await loadScenario(`${dir}${f}`);
   });
 

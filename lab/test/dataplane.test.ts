@@ -6,13 +6,13 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { inNetns, run } from "./dataplane/exec.js";
-import { applyFault } from "./dataplane/faults.js";
-import { chooseInterface, NO_MATCHING_IFACE_ERROR, programPeers, setupFlannelNode, type FlannelPeer } from "./dataplane/flannel.js";
-import { buildTopology, destroyTopology, listLabPrefixes, type LabTopology } from "./dataplane/topology.js";
-import { loadScenario, parseScenario, type Scenario, type ScenarioNode } from "./scenario.js";
+import { inNetns, run } from "../src/dataplane/exec.js";
+import { applyFault } from "../src/dataplane/faults.js";
+import { chooseInterface, NO_MATCHING_IFACE_ERROR, programPeers, setupFlannelNode, type FlannelPeer } from "../src/dataplane/flannel.js";
+import { buildTopology, destroyTopology, listLabPrefixes, type LabTopology } from "../src/dataplane/topology.js";
+import { loadScenario, parseScenario, type Scenario, type ScenarioNode } from "../src/scenario.js";
 
-const scenarioFile = (name: string) => fileURLToPath(new URL(`./scenarios/${name}.yaml`, import.meta.url));
+const scenarioFile = (name: string) => fileURLToPath(new URL(`../scenarios/${name}.yaml`, import.meta.url));
 const newPrefix = () => `xl-dp${randomBytes(3).toString("hex")}`;
 
 // ---------------------------------------------------------------- pure: interface choice

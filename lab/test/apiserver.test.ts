@@ -14,11 +14,11 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { parse as parseYaml } from "yaml";
-import type { RequestRecord } from "./apiserver/admin.js";
-import { makeCertificates } from "./apiserver/certs.js";
-import { renderKubeconfig } from "./apiserver/kubeconfig.js";
-import { startApiServer, type ApiServer } from "./apiserver/server.js";
-import { ObjectStore, type StoreEvent } from "./apiserver/store.js";
+import type { RequestRecord } from "../src/apiserver/admin.js";
+import { makeCertificates } from "../src/apiserver/certs.js";
+import { renderKubeconfig } from "../src/apiserver/kubeconfig.js";
+import { startApiServer, type ApiServer } from "../src/apiserver/server.js";
+import { ObjectStore, type StoreEvent } from "../src/apiserver/store.js";
 
 const run = promisify(execFile);
 const NS = "kube-system";
