@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { XnodeError } from "./errors.js";
+import { errorMessage, XnodeError } from "./errors.js";
 
 // Empty strings count as unset: `FOO=` in a .env file means "not given".
 const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
@@ -141,7 +141,7 @@ export function loadConfig(
     try {
       data = parseYaml(readFile(path));
     } catch (err) {
-      found.push(`XNODE_CONFIG ${path}: cannot read YAML: ${(err as Error).message}`);
+      found.push(`XNODE_CONFIG ${path}: cannot read YAML: ${errorMessage(err)}`);
     }
     if (data !== undefined || found.length === 0) {
       const parsed = parseFileConfig(data, `XNODE_CONFIG ${path}`);

@@ -5,7 +5,7 @@
 // replicas with the same config converge on the same set, and BullMQ itself
 // makes one job per tick however many workers listen.
 import type { JobSchedulerJson, Queue, RepeatOptions } from "bullmq";
-import { XnodeError } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { DIGEST_ID_PREFIX, DIGEST_JOB, DIGEST_JOB_OPTS, digestIds, type DigestConfig, type DigestPayload } from "./digest-payloads.js";
 
@@ -50,7 +50,7 @@ export async function syncDigestSchedules(queue: Queue, digests: readonly Digest
       result.upserted.push(id);
     } catch (err) {
       // Typically a bad cron pattern or time zone; the other digests still get scheduled.
-      problems.push(`digests[${i}] (channel ${d.channel}, cron "${d.cron}", timezone ${d.timezone}): ${(err as Error).message}`);
+      problems.push(`digests[${i}] (channel ${d.channel}, cron "${d.cron}", timezone ${d.timezone}): ${errorMessage(err)}`);
     }
   }
   const wanted = new Set(ids);

@@ -1,7 +1,7 @@
 // The one doorway to a cluster's API: the calls xnode makes, nothing more.
 // Everything else in xnode talks to the `KubeClient` interface.
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { XnodeError } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
 import { Semaphore } from "./semaphore.js";
@@ -48,7 +48,7 @@ export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   try {
     kc.loadFromFile(opts.kubeconfig);
   } catch (err) {
-    throw new XnodeError("KUBECONFIG_INVALID", `cannot load kubeconfig ${opts.kubeconfig} for cluster ${opts.cluster}: ${(err as Error).message}`, "Check the file path and that it is a valid kubeconfig.", { cause: err });
+    throw new XnodeError("KUBECONFIG_INVALID", `cannot load kubeconfig ${opts.kubeconfig} for cluster ${opts.cluster}: ${errorMessage(err)}`, "Check the file path and that it is a valid kubeconfig.", { cause: err });
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {

@@ -1,5 +1,6 @@
 // Turns client-node and socket failures into XnodeErrors that name the
 // resource, the verb and what to do about it.
+import { z } from "zod";
 import { XnodeError } from "../errors.js";
 
 export interface RequestDescription {
@@ -15,15 +16,20 @@ function where(d: RequestDescription): string {
   return d.namespace ? `${obj} in namespace ${d.namespace}` : obj;
 }
 
+// The API server's Status object; only its message is read.
+const statusSchema = z.object({ message: z.string() });
+
 function statusMessage(body: unknown): string | undefined {
+  let data = body;
   if (typeof body === "string") {
     try {
-      return (JSON.parse(body) as { message?: string }).message;
+      data = JSON.parse(body);
     } catch {
       return body || undefined;
     }
   }
-  return (body as { message?: string } | undefined)?.message;
+  const status = statusSchema.safeParse(data);
+  return status.success ? status.data.message : undefined;
 }
 
 export function translateKubeError(err: unknown, d: RequestDescription): XnodeError {

@@ -1,6 +1,6 @@
 // A probe is one command run by an agent on a node and a pure parser of its
 // output. Probes never interpret what they see: diagnosis does that.
-import { XnodeError } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
 
 export type AgentKind = "host" | "pod";
 
@@ -31,7 +31,7 @@ export function parseJsonArray(probe: string, stdout: string): unknown[] {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ProbeOutputError(probe, `not JSON (${(err as Error).message})`, text);
+    throw new ProbeOutputError(probe, `not JSON (${errorMessage(err)})`, text);
   }
   if (!Array.isArray(data)) throw new ProbeOutputError(probe, "expected a JSON array", text);
   return data;

@@ -8,7 +8,7 @@ import { rerunActionListener } from "../handlers/rerun-action.js";
 import { ROLLBACK_ACTION } from "../slack/render/render-fix.js";
 import { xnodeCommandListener } from "../handlers/xnode-command.js";
 import type { RequestCheckDeps } from "../handlers/request-check.js";
-import { XnodeError } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { renderRootMessage } from "../slack/render/render-root-message.js";
 import { slackLogger } from "./slack-logger.js";
@@ -48,7 +48,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     await app.init();
   } catch (err) {
     await services.close();
-    throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${(err as Error).message}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
+    throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${errorMessage(err)}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
   }
   app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, audit: services.audit, digestQueue: services.digestQueue, digests: config.file.digests, logger: log, requestCheckDeps }));
   app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));

@@ -1,6 +1,7 @@
 // The host-agent commands xnode knows how to run, verify and undo, parsed
 // from a plan's argv. Anything else is refused before it runs: a command we
 // cannot verify or roll back is not one we apply on someone's node.
+import { z } from "zod";
 import { XnodeError } from "../errors.js";
 
 export type HostAction =
@@ -86,20 +87,22 @@ export function iptablesHead(table: string, op: string, chain: string): string[]
   return ["iptables", ...(table === "filter" ? [] : ["-t", table]), op, chain];
 }
 
-/** A route as `ip -j route show` prints it. */
-export interface RouteJson {
-  type?: string;
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  scope?: string;
-  metric?: number;
-  prefsrc?: string;
-  flags?: string[];
-  metrics?: { mtu?: number }[];
-  [key: string]: unknown;
-}
+/** A route as `ip -j route show` prints it; fields xnode does not read are kept, for the route table's hash. */
+export const routeJsonSchema = z
+  .object({
+    type: z.string().optional(),
+    dst: z.string(),
+    gateway: z.string().optional(),
+    dev: z.string().optional(),
+    protocol: z.string().optional(),
+    scope: z.string().optional(),
+    metric: z.number().optional(),
+    prefsrc: z.string().optional(),
+    flags: z.array(z.string()).optional(),
+    metrics: z.array(z.object({ mtu: z.number().optional() }).passthrough()).optional(),
+  })
+  .passthrough();
+export type RouteJson = z.infer<typeof routeJsonSchema>;
 
 /** argv after `ip route replace` that recreates `route` as it was: `10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink`. */
 export function routeSpec(route: RouteJson): string[] {

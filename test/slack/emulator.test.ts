@@ -67,13 +67,6 @@ describe("chat", () => {
     assert.equal(await refusal(client.chat.postMessage({ channel: CHANNEL, thread_ts: "1.000000", text: "x" })), "invalid_thread_ts");
   });
 
-  it("answers postEphemeral with a message_ts and keeps it out of the channel", async () => {
-    const res = await client.chat.postEphemeral({ channel: CHANNEL, user: "U0ALICE01", text: "only you can see this" });
-    assert.match(res.message_ts!, /^\d+\.\d{6}$/);
-    assert.deepEqual(emulator.messages(CHANNEL), []);
-    assert.equal(emulator.callsOf("chat.postEphemeral")[0]?.args.user, "U0ALICE01");
-  });
-
   it("builds permalinks for stored messages", async () => {
     const { ts } = await client.chat.postMessage({ channel: CHANNEL, text: "root" });
     const link = await client.chat.getPermalink({ channel: CHANNEL, message_ts: ts! });

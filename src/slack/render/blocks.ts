@@ -1,5 +1,6 @@
 // The slice of Block Kit xnode uses, and constructors that keep each block
 // within Slack's limits whatever text they are given.
+import type { types as slack } from "@slack/bolt";
 import {
   MAX_ACTION_ELEMENTS,
   MAX_BLOCKS,
@@ -17,53 +18,30 @@ import {
   truncate,
 } from "./limits.js";
 
-export interface PlainText {
-  type: "plain_text";
-  text: string;
-  emoji?: boolean;
-}
-export interface Mrkdwn {
-  type: "mrkdwn";
-  text: string;
-}
-export interface HeaderBlock {
-  type: "header";
-  block_id?: string;
-  text: PlainText;
-}
-export interface SectionBlock {
-  type: "section";
-  block_id?: string;
+// Slack's own Block Kit types, narrowed to what these constructors build: every
+// Block here is a KnownBlock, so a message goes to the Web API without a cast.
+export type PlainText = slack.PlainTextElement;
+export type Mrkdwn = slack.MrkdwnElement;
+export type HeaderBlock = slack.HeaderBlock;
+export interface SectionBlock extends slack.SectionBlock {
   text?: Mrkdwn;
   fields?: Mrkdwn[];
 }
-export interface ContextBlock {
-  type: "context";
-  block_id?: string;
+export interface ContextBlock extends slack.ContextBlock {
   elements: Mrkdwn[];
 }
-export interface DividerBlock {
-  type: "divider";
-  block_id?: string;
-}
-export interface ConfirmDialog {
+export type DividerBlock = slack.DividerBlock;
+export interface ConfirmDialog extends slack.ConfirmationDialog {
   title: PlainText;
   text: PlainText;
   confirm: PlainText;
   deny: PlainText;
-  style?: "primary" | "danger";
 }
-export interface Button {
-  type: "button";
+export interface Button extends slack.Button {
   action_id: string;
-  text: PlainText;
-  value?: string;
-  style?: "primary" | "danger";
   confirm?: ConfirmDialog;
 }
-export interface ActionsBlock {
-  type: "actions";
-  block_id?: string;
+export interface ActionsBlock extends slack.ActionsBlock {
   elements: Button[];
 }
 export type Block = HeaderBlock | SectionBlock | ContextBlock | DividerBlock | ActionsBlock;

@@ -70,14 +70,6 @@ const update: MethodHandler = (args, ctx) => {
   return { channel, ts, text: message.text, message: publicView(message) };
 };
 
-// Ephemeral messages are not channel history; the recorded call is their only trace.
-const postEphemeral: MethodHandler = (args, ctx) => {
-  requiredString(args, "channel", "channel_not_found");
-  requiredString(args, "user", "user_not_found");
-  messageContent(args);
-  return { message_ts: ctx.workspace.nextTs() };
-};
-
 const getPermalink: MethodHandler = (args, ctx) => {
   const channel = requiredString(args, "channel", "channel_not_found");
   const ts = requiredString(args, "message_ts", "message_not_found");
@@ -88,6 +80,5 @@ const getPermalink: MethodHandler = (args, ctx) => {
 export const chatMethods: Record<string, MethodHandler> = {
   "chat.postMessage": postMessage,
   "chat.update": update,
-  "chat.postEphemeral": postEphemeral,
   "chat.getPermalink": getPermalink,
 };
