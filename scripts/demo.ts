@@ -1,22 +1,28 @@
 // npm run demo: the whole story on the lab, in the terminal. The seed
 // scenario (two VirtualBox-style nodes whose flannel picked the NAT interface)
-// is checked, the proposed fix goes through xnode's approval path (server-side
-// approval in Redis, policy, single use), is applied with a dry run and a
-// rollout wait, and a re-check proves it. No Slack workspace or cluster.
-// Needs root (network namespaces) and Redis on 127.0.0.1:6379.
+// is checked and recorded, the proposed fix is approved through the same code
+// a Slack click runs (policy, fix lock, single-use decision, audit) and
+// applied by runApprovedFix, as the fix worker does (plan hash, drift check,
+// dry run, patch, rollout wait, recorded re-check, rollback approval).
+// No Slack workspace or cluster. Needs root (network namespaces) and Redis.
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { evaluateApproval, policyFromConfig } from "../src/approvals/approval-policy.js";
+import { policyFromConfig } from "../src/approvals/approval-policy.js";
+import { decideApproval } from "../src/approvals/decide-approval.js";
 import { issueApprovals } from "../src/approvals/issue-approvals.js";
 import { collectSnapshot } from "../src/check/collect-snapshot.js";
 import { runCheck } from "../src/check/run-check.js";
 import { renderTextReport } from "../src/cli/render-text-report.js";
 import { parseFileConfig } from "../src/config.js";
 import { createKubeClient } from "../src/kube/kube-client.js";
-import { compareReports } from "../src/remediation/compare-reports.js";
-import { executeFix } from "../src/remediation/execute-fix.js";
+import { createLogger } from "../src/logger.js";
+import { runApprovedFix, type FixReporter } from "../src/remediation/run-approved-fix.js";
 import { ApprovalStore } from "../src/store/approval-store.js";
+import { AuditLog } from "../src/store/audit-log.js";
+import { CheckStore } from "../src/store/check-store.js";
+import { recordCheck } from "../src/store/record-check.js";
 import { createRedis } from "../src/store/redis-connection.js";
 import { Lab, loadScenario, scenarioPath } from "@xnode/lab";
 
@@ -43,15 +49,42 @@ const started = Date.now();
 const lab = await Lab.start(scenario, { name: `demo-${scenario.name}` });
 const dir = await mkdtemp(join(tmpdir(), "xnode-demo-"));
 let code = 1;
+
+/** The fix's progress in the terminal, where the worker posts it into the Slack thread. */
+const terminalReporter: FixReporter = {
+  async started(plan, approver, purpose) {
+    console.log(`\n${purpose} approved by ${approver}: ${plan.summary}`);
+  },
+  async step(step) {
+    console.log(`  ${step.text}`);
+    if (step.kind === "diff") for (const line of step.lines) console.log(`    ${line}`);
+  },
+  async refused(title, reason) {
+    console.log(`${title}: ${reason}`);
+  },
+  async finished(r) {
+    say("4/4 re-check (recorded as the cluster's last result)");
+    console.log(renderTextReport(r.after));
+    const { pairs, resolved } = r.comparison;
+    console.log(`Verdict: ${r.comparison.verdict}. Pod pairs reachable ${pairs.before.ok}/${pairs.before.total} → ${pairs.after.ok}/${pairs.after.total}; resolved: ${resolved.join(", ") || "none"}.`);
+    if (r.rollbackApprovalId) console.log(`Rollback approval issued: ${r.rollbackApprovalId.slice(0, 8)}… (the thread's [Rollback] button)`);
+  },
+};
+
 try {
   say(`lab ready in ${Date.now() - started} ms`);
   const kubeconfig = join(dir, "kubeconfig");
   await writeFile(kubeconfig, lab.kubeconfig, { mode: 0o600 });
   const kube = createKubeClient({ cluster: "lab", kubeconfig });
   const checkOpts = { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 };
+  const checks = new CheckStore(redis, prefix);
+  const audit = new AuditLog(redis, prefix);
+  const approvals = new ApprovalStore(redis, prefix);
 
   say("1/4 xnode check lab");
   const { report: before } = await runCheck(kube, checkOpts);
+  const checkId = randomUUID();
+  await recordCheck(checks, checkId, before, { finishedAt: new Date().toISOString() });
   console.log(renderTextReport(before));
   const fixable = before.findings.find((f) => f.remediations.some((r) => r.kind === "patch-flannel-iface")) ?? before.findings.find((f) => f.remediations.length > 0);
   if (!fixable) {
@@ -61,36 +94,29 @@ try {
     say(`2/4 approval: ${fixable.id} has a fix; an approval is issued server-side (the Slack button carries only its id)`);
     const { config } = parseFileConfig({ clusters: [{ name: "lab", kubeconfig }], approvals: { approvers: { users: [APPROVER] } } });
     const policy = policyFromConfig(config!);
-    const approvals = new ApprovalStore(redis, prefix);
-    const check = { id: "demo", cluster: "lab", requestId: "demo", requestedBy: "U0DEMOREQ", channel: "terminal", rootTs: "0", status: "done" as const, startedAt: before.startedAt };
+    const check = { id: checkId, cluster: "lab", requestId: "demo", requestedBy: "U0DEMOREQ", channel: "terminal", rootTs: "0", status: "done" as const, startedAt: before.startedAt };
     const issued = await issueApprovals({ approvals, policy, now: () => new Date() }, kube, check, before, await collectSnapshot(kube));
-    const approval = issued.get(fixable)!.approvals![0]!;
-    const rec = (await approvals.get(approval.value))!;
-    console.log(`\nApproval ${rec.id.slice(0, 8)}… for ${rec.plan.kind} on ${rec.cluster} (expires ${rec.expiresAt}):`);
-    for (const line of rec.plan.diff) console.log(`  ${line}`);
-    for (const risk of rec.plan.risks) console.log(`  risk: ${risk}`);
-    const refusal = evaluateApproval(rec, { user: APPROVER, isApprover: true }, policy, new Date());
-    if (refusal) throw new Error(`approval refused: ${refusal.message}`);
-    const decided = await approvals.decide(rec.id, "approved", APPROVER, new Date());
-    if (!decided.ok) throw new Error("approval already used");
-    console.log(`  approved by ${APPROVER} (a second use of this approval would be refused)\n`);
+    const approvalId = issued.get(fixable)?.approvals?.[0]?.value;
+    if (!approvalId) throw new Error(`no approval was issued for ${fixable.id}`);
+    const pending = await approvals.get(approvalId);
+    console.log(`\nApproval ${approvalId.slice(0, 8)}… for ${pending?.plan.kind} on lab (expires ${pending?.expiresAt}):`);
+    for (const line of pending?.plan.diff ?? []) console.log(`  ${line}`);
+    for (const risk of pending?.plan.risks ?? []) console.log(`  risk: ${risk}`);
+    const decision = await decideApproval({ approvals, audit, policy, fixLockSeconds: 600, now: () => new Date() }, approvalId, { user: APPROVER, isApprover: policy.users.includes(APPROVER) });
+    if (!decision.ok) throw new Error(`approval refused: ${decision.message}`);
+    console.log(`  approved by ${APPROVER}; the cluster's fix lock is held (a second use of this approval would be refused)`);
 
-    say("3/4 applying: drift check, server-side dry run, patch, rollout");
-    const outcome = await executeFix(kube, rec.plan, {
-      approvedDiff: rec.plan.diff,
-      fingerprint: rec.fingerprint as never,
-      rolloutTimeoutMs: 60_000,
-      onStep: (step) => console.log(`  ${step.text}`),
-    });
-    if (outcome.status !== "applied") throw new Error(`fix not applied (${outcome.status}): ${outcome.reason}`);
-
-    say("4/4 re-check");
-    const { report: after } = await runCheck(kube, checkOpts);
-    console.log(renderTextReport(after));
-    const cmp = compareReports(before, after, fixable.id);
-    console.log(`Verdict: ${cmp.verdict}. Pod pairs reachable ${cmp.pairs.before.ok}/${cmp.pairs.before.total} → ${cmp.pairs.after.ok}/${cmp.pairs.after.total}; resolved: ${cmp.resolved.join(", ") || "none"}.`);
-    console.log(`Rollback, if wanted: ${outcome.rollback.diff.join("; ")}`);
-    code = cmp.verdict === "fixed" ? 0 : 1;
+    say("3/4 applying: plan hash, drift check, server-side dry run, patch, rollout");
+    const logger = createLogger(process.env.LOG_LEVEL ?? "warn");
+    const outcome = await runApprovedFix(
+      { kube, approvals, audit, checks, logger, ...checkOpts, rolloutTimeoutMs: 60_000, expiryMinutes: policy.expiryMinutes },
+      decision.rec,
+      APPROVER,
+      terminalReporter,
+    );
+    const trail = await audit.latest("lab", 10);
+    console.log(`Audit: ${trail.map((e) => e.event).reverse().join(" → ")}`);
+    code = outcome.status === "applied" && outcome.verdict === "fixed" ? 0 : 1;
   }
 } finally {
   const keys = await redis.keys(`${prefix}*`);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package providing it
 declare -A pkg=(
   [ip]=iproute2 [bridge]=iproute2 [iptables]=iptables [iptables-save]=iptables
-  [ping]=iputils-ping [curl]=curl [openssl]=openssl [redis-server]=redis-server [redis-cli]=redis-tools [sysctl]=procps [gcc]=gcc
+  [ping]=iputils-ping [curl]=curl [openssl]=openssl [redis-server]=redis-server [redis-cli]=redis-tools [sysctl]=procps [gcc]=gcc [tcpdump]=tcpdump [nft]=nftables
 )
 missing=()
 for cmd in "${!pkg[@]}"; do
@@ -25,6 +25,25 @@ fi
 for cmd in "${!pkg[@]}" kubectl; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "setup: '$cmd' is still missing"; exit 1; }
 done
+
+# Node.js 24 LTS (package.json engines): the npm registry ships it as the
+# node-linux-<arch> package, a plain binary with no install script. Installed
+# beside the machine's own Node, linked into /usr/local/bin (ahead of /usr/bin
+# on PATH), so npm and every script then run on it.
+NODE_MAJOR=24
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt "$NODE_MAJOR" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "setup: npm is missing: install Debian's nodejs and npm packages first"; exit 1; }
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) echo "setup: no Node.js $NODE_MAJOR package for $(uname -m)"; exit 1 ;; esac
+  echo "setup: Node.js $(node --version 2>/dev/null || echo none) is older than $NODE_MAJOR; installing node-linux-$arch@$NODE_MAJOR"
+  dir=/opt/xnode-node$NODE_MAJOR
+  mkdir -p "$dir"
+  (cd "$dir" && npm install --no-save --no-audit --no-fund --no-package-lock "node-linux-$arch@$NODE_MAJOR" >/dev/null)
+  ln -sf "$dir/node_modules/node-linux-$arch/bin/node" /usr/local/bin/node
+  hash -r
+fi
+[ "$(node_major)" -ge "$NODE_MAJOR" ] || { echo "setup: node on PATH is $(node --version), not $NODE_MAJOR: put /usr/local/bin before /usr/bin in PATH"; exit 1; }
+echo "setup: Node.js $(node --version) at $(command -v node)"
 
 # The Redis the bot, the workers and the tests use; start it if it is down.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then

@@ -1,8 +1,9 @@
 // xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
 // Exit 0 healthy, 1 findings, 2 error. Progress goes to stderr, the report to stdout.
+import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { runCheck, type ProgressEvent } from "./check/run-check.js";
-import type { CheckReport } from "./check/types.js";
+import { runCheck } from "./check/run-check.js";
+import { problemsOf, type CheckReport, type ProgressEvent } from "./model/index.js";
 import { renderTextReport } from "./cli/render-text-report.js";
 import { findCluster, loadConfig, parseFileConfig } from "./config.js";
 import { errorMessage, XnodeError } from "./errors.js";
@@ -11,6 +12,7 @@ import { createLogger } from "./logger.js";
 import { startBot, type RunningProcess } from "./processes/bot-process.js";
 import { startWorker } from "./processes/worker-process.js";
 import { CheckStore } from "./store/check-store.js";
+import { recordCheck } from "./store/record-check.js";
 import { createRedis } from "./store/redis-connection.js";
 
 export const USAGE = `usage:
@@ -76,8 +78,30 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
     onProgress: (ev) => io.stderr(`xnode: ${progressLine(ev)}\n`),
   });
+  // A configured cluster is one Slack knows too: record the check like the bot would. A
+  // --kubeconfig label is a one-off and is not recorded.
+  if (!values.kubeconfig) await recordFromCli(io, config.env, report);
   printReport(io, report, values.json ?? false);
-  return report.findings.some((f) => f.id !== "cluster-healthy") ? 1 : 0;
+  return problemsOf(report.findings).length > 0 ? 1 : 0;
+}
+
+async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PREFIX: string }, report: CheckReport): Promise<void> {
+  const redis = createRedis(env.REDIS_URL, { failFast: true });
+  redis.on("error", () => undefined); // reported below, once
+  try {
+    const id = randomUUID();
+    await recordCheck(new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`), id, report, { finishedAt: new Date().toISOString() });
+    io.stderr(`xnode: recorded as ${id} (xnode report ${id}; /xnode clusters shows this verdict)\n`);
+  } catch (err) {
+    io.stderr(`xnode: the check was not recorded: Redis at ${redactUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A Redis URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
 
 function printReport(io: CliIo, report: CheckReport, json: boolean): void {
@@ -89,7 +113,8 @@ async function reportCommand(args: string[], io: CliIo): Promise<number> {
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new XnodeError("CONFIG_INVALID", "report needs exactly one check id", USAGE);
   const { env } = loadConfig(io.env);
-  const redis = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { failFast: true });
+  redis.on("error", () => undefined); // the failed command below says it
   try {
     const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id);
     if (!report) throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");

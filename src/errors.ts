@@ -22,6 +22,7 @@ export type ErrorCode =
   | "PROBE_INPUT_INVALID"
   | "STORE_INVALID"
   | "CHECK_BUSY"
+  | "CHECK_TIMEOUT"
   | "FIX_ABORTED"
   | "FIX_FAILED"
   | "ROLLOUT_TIMEOUT";

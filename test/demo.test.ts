@@ -15,5 +15,8 @@ test("npm run demo: broken → diagnosis → approval → fix → healthy re-che
   assert.match(out, /server-side dry run ok/);
   assert.match(out, /xnode check lab: healthy/);
   assert.match(out, /Verdict: fixed\. Pod pairs reachable 0\/2 → 2\/2/);
+  // the path a Slack approval takes: decision, apply and verdict audited, a rollback approval issued
+  assert.match(out, /Audit: approved → applied → verdict/);
+  assert.match(out, /Rollback approval issued: [0-9a-f]{8}…/);
   assert.match(r.stderr, /lab removed/);
 });

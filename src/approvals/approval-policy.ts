@@ -1,6 +1,6 @@
 // Who may approve what, when. Pure: the caller resolves group membership and
 // the clock; every refusal says why in words the clicker can act on.
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import type { ApprovalRecord } from "../store/approval-store.js";
 
 export interface ApprovalPolicy {

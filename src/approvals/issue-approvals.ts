@@ -1,13 +1,12 @@
 // After a check: one server-side approval per fix an approver could press,
 // each bound to its plan's hash and a fingerprint of the live state it was
 // planned from. Returns what the buttons carry.
-import type { CheckReport, ClusterSnapshot, Finding } from "../check/types.js";
+import type { CheckRecord, CheckReport, ClusterSnapshot, Finding } from "../model/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { takeFingerprint } from "../remediation/fingerprint.js";
 import { planHash } from "../remediation/plan-hash.js";
 import type { FindingActions } from "../slack/render/render-finding.js";
 import { ApprovalStore } from "../store/approval-store.js";
-import type { CheckRecord } from "../store/check-store.js";
 import { hasApprovers, type ApprovalPolicy } from "./approval-policy.js";
 
 export interface IssueDeps {

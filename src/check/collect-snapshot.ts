@@ -1,9 +1,10 @@
 // Reads the cluster's state from the Kubernetes API: nodes, flannel's
 // DaemonSet, config and pods, xnode's agents, NodePort services.
-import { XnodeError } from "../errors.js";
+import { z } from "zod";
+import { errorMessage, firstIssue, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { KubeContainer, KubeDaemonSet, KubeNode, KubePod } from "../kube/types.js";
-import type { ClusterSnapshot, FlannelDaemonSetInfo, FlannelPodState, NodePortService, NodeSnapshot } from "./types.js";
+import type { ClusterSnapshot, FlannelDaemonSetInfo, FlannelPodState, NodePortService, NodeSnapshot } from "../model/index.js";
 
 export const AGENT_NAMESPACE = "xnode-system";
 export const HOST_AGENT_SELECTOR = "app.kubernetes.io/name=xnode-host-agent";
@@ -16,11 +17,18 @@ const FLANNEL_DS_NAMES = ["kube-flannel-ds", "kube-flannel-ds-amd64"];
 const FLANNEL_LABELS = ["app=flannel", "k8s-app=flannel"];
 const FLANNEL_CONTAINER = "kube-flannel";
 
-function parseBackendData(text: string | undefined): { VNI?: number; VtepMAC?: string } | null {
+// flanneld's backend-data annotation; a field of the wrong type is left out.
+const backendDataSchema = z.object({
+  VNI: z.number().optional().catch(undefined),
+  VtepMAC: z.string().optional().catch(undefined),
+});
+
+function parseBackendData(text: string | undefined): z.infer<typeof backendDataSchema> | undefined {
   try {
-    return JSON.parse(text ?? "null") as { VNI?: number; VtepMAC?: string } | null;
+    const parsed = backendDataSchema.safeParse(JSON.parse(text ?? "null"));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return null; // a garbled annotation is reported by the rules as a missing VtepMAC
+    return undefined; // a garbled annotation is reported by the rules as a missing VtepMAC
   }
 }
 
@@ -104,15 +112,28 @@ function flannelPodState(p: KubePod): FlannelPodState {
   };
 }
 
+// The fields of kube-flannel-cfg's net-conf.json that a check reads.
+const netConfSchema = z.object({
+  Network: z.string().optional(),
+  Backend: z.object({ Type: z.string().optional(), Port: z.number().optional(), VNI: z.number().optional() }).optional(),
+});
+
 function parseNetConf(text: string | undefined, warnings: string[]): { network?: string; backendType?: string; port?: number; vni?: number } {
   if (!text) return {};
+  let data: unknown;
   try {
-    const conf = JSON.parse(text) as { Network?: string; Backend?: { Type?: string; Port?: number; VNI?: number } };
-    return { network: conf.Network, backendType: conf.Backend?.Type, port: conf.Backend?.Port, vni: conf.Backend?.VNI };
+    data = JSON.parse(text);
   } catch (err) {
-    warnings.push(`kube-flannel-cfg net-conf.json is not valid JSON: ${(err as Error).message}`);
+    warnings.push(`kube-flannel-cfg net-conf.json is not valid JSON: ${errorMessage(err)}`);
     return {};
   }
+  const conf = netConfSchema.safeParse(data);
+  if (!conf.success) {
+    warnings.push(`kube-flannel-cfg net-conf.json is not what flannel reads (${firstIssue(conf.error)}); assuming VXLAN port 8472, VNI 1`);
+    return {};
+  }
+  const { Network, Backend } = conf.data;
+  return { network: Network, backendType: Backend?.Type, port: Backend?.Port, vni: Backend?.VNI };
 }
 
 function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {

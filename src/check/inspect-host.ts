@@ -1,6 +1,6 @@
 // Runs the read-only host probes on one node through its host agent, all in
 // parallel. A failed probe leaves a gap and an error, never aborts the node.
-import { errorMessage } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
 import { addressesProbe } from "../probes/addresses.js";
 import { fdbProbe } from "../probes/fdb.js";
@@ -10,13 +10,13 @@ import type { Probe } from "../probes/probe.js";
 import { routesProbe } from "../probes/routes.js";
 import { sysctlsProbe } from "../probes/sysctls.js";
 import { vxlanDevicesProbe } from "../probes/vxlan-devices.js";
-import type { HostEvidence, NodeSnapshot } from "./types.js";
+import type { HostEvidence, NodeSnapshot } from "../model/index.js";
 
 export async function runProbe<I, O>(kube: KubeClient, target: ExecTarget, probe: Probe<I, O>, input: I, timeoutMs: number): Promise<O> {
   const result = await kube.exec(target, probe.argv(input), timeoutMs);
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
-    throw new Error(`${probe.name} failed on ${target.label}: ${why}`);
+    throw new XnodeError("PROBE_FAILED", `${probe.name} failed on ${target.label}: ${why}`, "Check that the agent image has the tool and the agent runs privileged on the host network (deploy/).");
   }
   return probe.parse(result.stdout, input);
 }

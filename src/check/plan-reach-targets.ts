@@ -2,17 +2,9 @@
 // Pod agents build the N×N pod matrix (N execs, not N²); host agents check
 // the underlay per interface, node→pod and every NodePort.
 import { cidrContains, sameSubnet } from "../diagnosis/ipv4.js";
-import type { InterfaceInfo, ReachTarget } from "../probes/evidence.js";
-import type { ClusterSnapshot, HostEvidence, MatrixEntry } from "./types.js";
+import type { ClusterSnapshot, HostEvidence, InterfaceInfo, PlannedEntry, PlannedTarget, ReachTarget } from "../model/index.js";
 
 export const POD_AGENT_PORT = 8080;
-
-export type PlannedEntry = Omit<MatrixEntry, "ok" | "rttMs" | "error">;
-
-export interface PlannedTarget {
-  target: ReachTarget;
-  entry: PlannedEntry;
-}
 
 export interface ReachPlan {
   host: Map<string, PlannedTarget[]>;

@@ -4,12 +4,11 @@
 import { diagnose } from "../diagnosis/diagnose.js";
 import { errorMessage } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
-import type { ReachTarget } from "../probes/evidence.js";
+import type { CheckEvidence, CheckReport, ClusterSnapshot, PlannedTarget, HostEvidence, MatrixEntry, ProgressEvent, ReachTarget } from "../model/index.js";
 import { hostReachabilityProbe, podReachabilityProbe } from "../probes/reachability.js";
 import { collectSnapshot } from "./collect-snapshot.js";
 import { hostAgentTarget, inspectHost, runProbe } from "./inspect-host.js";
-import { planReachTargets, type PlannedTarget } from "./plan-reach-targets.js";
-import type { CheckEvidence, CheckReport, ClusterSnapshot, HostEvidence, MatrixEntry } from "./types.js";
+import { planReachTargets } from "./plan-reach-targets.js";
 
 export interface CheckOptions {
   execTimeoutMs: number;
@@ -17,12 +16,6 @@ export interface CheckOptions {
   onProgress?: (event: ProgressEvent) => void;
   now?: () => Date;
 }
-
-export type ProgressEvent =
-  | { phase: "snapshot"; nodes: number }
-  | { phase: "inspect"; node: string; done: number; total: number; ok: boolean }
-  | { phase: "reach"; node: string; done: number; total: number }
-  | { phase: "diagnose"; findings: number };
 
 export async function probeTargets(
   kube: KubeClient,

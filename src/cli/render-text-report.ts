@@ -1,6 +1,6 @@
 // The terminal report: nodes, the pod matrix, NodePorts, findings with their
 // evidence, where the packet dies, and the proposed fixes. Pure.
-import type { CheckReport, Finding, MatrixEntry } from "../check/types.js";
+import type { CheckReport, Finding, MatrixEntry } from "../model/index.js";
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);

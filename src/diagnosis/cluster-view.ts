@@ -1,8 +1,7 @@
 // Read-only views of one check's evidence that several rules share: which
 // host evidence belongs to a node, flannel's device and peers, the VTEP.
 // Every accessor tolerates missing evidence by returning undefined or [].
-import type { CheckEvidence, HostEvidence, NodeSnapshot } from "../check/types.js";
-import type { InterfaceInfo, VxlanDevice } from "../probes/evidence.js";
+import type { CheckEvidence, HostEvidence, InterfaceInfo, NodeSnapshot, VxlanDevice } from "../model/index.js";
 import { cidrContains, formatIpv4, parseCidr, sameSubnet } from "./ipv4.js";
 
 /** The bridge the CNI bridge plugin attaches pods to on flannel nodes. */

@@ -1,7 +1,7 @@
 // diagnose: evidence of one check → findings. Pure: the same evidence always
 // gives the same findings, in the order of the rules below (causes that
 // explain others first; the rules that must stand down for them after).
-import type { CheckEvidence, Finding } from "../check/types.js";
+import type { CheckEvidence, Finding } from "../model/index.js";
 import { clusterHealthy } from "./rules/cluster-healthy.js";
 import { fdbStale } from "./rules/fdb-stale.js";
 import { flannelPodNotReady } from "./rules/flannel-pod-not-ready.js";

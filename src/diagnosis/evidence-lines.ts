@@ -1,7 +1,6 @@
 // One way to write each kind of evidence line, so every finding quotes
 // values the same way ("k8s-master1 FDB: … dst 10.0.2.15").
-import type { FlannelPodState, MatrixEntry } from "../check/types.js";
-import type { FdbEntry, IptablesRule, NeighbourEntry, RouteEntry, VxlanDevice } from "../probes/evidence.js";
+import type { FdbEntry, FlannelPodState, IptablesRule, MatrixEntry, NeighbourEntry, RouteEntry, VxlanDevice } from "../model/index.js";
 import type { FailingPair } from "./matrix-view.js";
 
 /** "a", "a and b", "a, b and c" */

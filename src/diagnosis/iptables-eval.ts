@@ -2,7 +2,7 @@
 // table rule by rule, into user chains, down to the policy. Only
 // matches it understands decide; a rule with any other match (marks, ipsets,
 // addrtype, …) is skipped, so a verdict never rests on a guess about it.
-import type { IptablesRule, IptablesState } from "../probes/evidence.js";
+import type { IptablesRule, IptablesState } from "../model/index.js";
 import { chainPolicy, portListHas, ruleTokens, rulesIn } from "../probes/iptables.js";
 import { cidrContains } from "./ipv4.js";
 

@@ -1,6 +1,6 @@
 // Views of the reachability matrix: which cross-node pod pairs failed, what
 // the underlay pings proved, and how severe a problem on some nodes is.
-import type { CheckEvidence, MatrixEntry, MatrixKind, Severity } from "../check/types.js";
+import type { CheckEvidence, MatrixEntry, MatrixKind, Severity } from "../model/index.js";
 import { inNodeOrder, vtepAddress } from "./cluster-view.js";
 
 /** Kinds whose traffic crosses the overlay: pod to pod, host to pod. */

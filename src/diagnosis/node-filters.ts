@@ -1,8 +1,7 @@
 // The three questions the rules ask of a node's iptables: does it drop VXLAN
 // from a peer, pod traffic it should forward, or a NodePort? Each answer
 // carries the line that proves it.
-import type { CheckEvidence } from "../check/types.js";
-import type { IptablesState } from "../probes/evidence.js";
+import type { CheckEvidence, IptablesState } from "../model/index.js";
 import { hasJump } from "../probes/iptables.js";
 import { flannelDevice, hostOf, nodeNamed, podAddress, POD_BRIDGE, sourceAddressToward, vtepAddress, vtepInterface } from "./cluster-view.js";
 import { describeRule } from "./evidence-lines.js";

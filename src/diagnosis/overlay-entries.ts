@@ -1,8 +1,7 @@
 // What flannel should have programmed on a node for each peer lease (route,
 // then for VXLAN the neighbour and FDB entries the route relies on), compared
 // with what the node shows. route-missing, fdb-stale and the trace share it.
-import type { CheckEvidence, NodeSnapshot } from "../check/types.js";
-import type { RouteEntry } from "../probes/evidence.js";
+import type { CheckEvidence, NodeSnapshot, RouteEntry } from "../model/index.js";
 import {
   addressHolders,
   backendOf,

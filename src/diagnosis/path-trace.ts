@@ -1,7 +1,7 @@
 // Walks one pod-to-pod path across flannel hop by hop, from the source pod
 // through the route, neighbour, FDB and underlay to the peer's bridge, and
 // stops at the first hop the evidence shows broken.
-import type { CheckEvidence, Finding, TraceHop } from "../check/types.js";
+import type { CheckEvidence, Finding, TraceHop } from "../model/index.js";
 import { flannelDevice, hostOf, nodeNamed } from "./cluster-view.js";
 import { failingPairs, pairsInvolving } from "./matrix-view.js";
 import {

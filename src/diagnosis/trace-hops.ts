@@ -1,7 +1,6 @@
 // The hops of a pod-to-pod path across flannel, each checked against the
 // evidence. A hop whose evidence is missing is `unverified`, never broken.
-import type { CheckEvidence, HostEvidence, NodeSnapshot, TraceHop } from "../check/types.js";
-import type { RouteEntry, VxlanDevice } from "../probes/evidence.js";
+import type { CheckEvidence, HostEvidence, NodeSnapshot, RouteEntry, TraceHop, VxlanDevice } from "../model/index.js";
 import { addressHolders, everyNodeHasInterfaces, hostOf, interfaceHolding, POD_BRIDGE, sameMac, vtepAddress } from "./cluster-view.js";
 import { describeRoute, describeUnderlayPing, reachResult } from "./evidence-lines.js";
 import { cidrContains, networkAddress } from "./ipv4.js";

@@ -1,7 +1,7 @@
 // Which underlay interfaces the matrix proved able to reach the other nodes.
 // Fixes that move flannel (or routes) to another interface name only
 // interfaces proven this way, never ones guessed from their names.
-import type { CheckEvidence, MatrixEntry } from "../check/types.js";
+import type { CheckEvidence, MatrixEntry } from "../model/index.js";
 import { underlayEntries, underlayReach } from "./matrix-view.js";
 
 export interface ProvenInterface {

@@ -2,66 +2,9 @@
 // changed since the previous digest and when it last failed. Pure: results,
 // the previous digest's memory and the clock in; content and the memory for
 // the next digest out.
-import type { CheckReport, Finding } from "../check/types.js";
-import { countPodPairs } from "../check/pod-pairs.js";
-import { problemsOf } from "../slack/render/verdict.js";
-
-/** One cluster's share of a digest run: a report, or why there is none. */
-export interface ClusterOutcome {
-  cluster: string;
-  report?: CheckReport;
-  error?: { message: string; hint?: string };
-  /** permalink of the cluster's latest full report thread */
-  threadLink?: string;
-}
-
-export interface FailureMemory {
-  /** last time a check had problems or could not run */
-  lastFailureAt?: string;
-  /** start of the current run of failures; unset while healthy */
-  failingSince?: string;
-}
-
-/** What one digest remembers for the next, per cluster. */
-export interface DigestMemory {
-  /** problem finding ids at the last digest that could check the cluster */
-  findings: Record<string, string[]>;
-  failures: Record<string, FailureMemory>;
-}
-
-export type DigestTrigger = { kind: "schedule" } | { kind: "manual"; requestedBy?: string };
-
-export interface DigestFinding {
-  id: Finding["id"];
-  nodes: string[];
-  /** absent from the previous digest (never set on a cluster's first digest) */
-  isNew: boolean;
-}
-
-interface ClusterBase extends FailureMemory {
-  cluster: string;
-  threadLink?: string;
-}
-
-export type ClusterDigest =
-  | (ClusterBase & {
-      state: "healthy" | "problems";
-      /** a previous digest saw this cluster, so "new" and "resolved" mean something */
-      compared: boolean;
-      findings: DigestFinding[];
-      /** ids the previous digest reported that are gone now */
-      resolved: string[];
-      /** pod-to-pod pairs (both ICMP and TCP answered) out of all ordered node pairs */
-      reachable: { ok: number; total: number };
-    })
-  | (ClusterBase & { state: "unchecked"; error: { message: string; hint?: string } });
-
-export interface DigestContent {
-  at: string;
-  trigger: DigestTrigger;
-  clusters: ClusterDigest[];
-  counts: Record<ClusterDigest["state"], number>;
-}
+import { countPodPairs } from "../model/pod-pairs.js";
+import type { ClusterDigest, ClusterOutcome, DigestContent, DigestMemory, DigestTrigger, FailureMemory } from "../model/digest.js";
+import { problemsOf } from "../model/index.js";
 
 function failureMemory(previous: FailureMemory | undefined, failing: boolean, at: string): FailureMemory {
   if (!failing) return previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {};

@@ -4,18 +4,18 @@
 import { randomUUID } from "node:crypto";
 import { UnrecoverableError, type Job } from "bullmq";
 import { runCheck } from "../check/run-check.js";
-import type { CheckReport } from "../check/types.js";
-import { isXnodeError } from "../errors.js";
+import type { CheckReport, ClusterOutcome, DigestContent } from "../model/index.js";
+import { errorParts, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
 import { renderDigest } from "../slack/render/render-digest.js";
 import { formatDuration } from "../slack/render/time-text.js";
 import type { SlackPort } from "../slack/slack-port.js";
 import type { CheckStore } from "../store/check-store.js";
-import { composeDigest, type ClusterOutcome, type DigestContent } from "./compose-digest.js";
+import { recordCheck } from "../store/record-check.js";
+import { composeDigest } from "./compose-digest.js";
 import { digestPayload } from "./digest-payloads.js";
 import type { DigestState } from "./digest-state.js";
-import { lastResultOf } from "./last-result.js";
 
 export interface DigestWorkerDeps {
   kubeFor(cluster: string): KubeClient;
@@ -50,19 +50,15 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
 }
 
 // The check itself is not cancelled (its execs have their own timeouts); the digest just stops waiting.
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(work: Promise<T>, ms: number, hint: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the check did not finish within ${formatDuration(ms)}`)), ms);
+    timer = setTimeout(() => reject(new XnodeError("CHECK_TIMEOUT", `the check did not finish within ${formatDuration(ms)}`, hint)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-function operatorError(err: unknown, cluster: string): { message: string; hint: string } {
-  if (isXnodeError(err)) return { message: err.message, hint: err.hint };
-  const message = err instanceof Error ? err.message : String(err);
-  return { message, hint: `Run /xnode check ${cluster} for the details; if it keeps failing, look at the worker's logs.` };
-}
+const whatToTry = (cluster: string) => `Run /xnode check ${cluster} for the details; if it keeps failing, look at the worker's logs.`;
 
 export function createDigestProcessor(deps: DigestWorkerDeps): (job: Job) => Promise<DigestJobResult> {
   const now = deps.now ?? (() => new Date());
@@ -76,14 +72,13 @@ export function createDigestProcessor(deps: DigestWorkerDeps): (job: Job) => Pro
     const check = async () => runCheck(deps.kubeFor(cluster), { execTimeoutMs: deps.execTimeoutMs, pingTimeoutSeconds: deps.pingTimeoutSeconds, now });
     let report: CheckReport;
     try {
-      ({ report } = await withTimeout(check(), clusterTimeoutMs));
+      ({ report } = await withTimeout(check(), clusterTimeoutMs, whatToTry(cluster)));
     } catch (err) {
       deps.logger.warn({ err, cluster }, "digest could not check cluster");
-      return { cluster, error: operatorError(err, cluster), ...link };
+      return { cluster, error: errorParts(err, whatToTry(cluster)), ...link };
     }
-    const checkId = randomUUID();
-    await deps.store.saveReport(checkId, report);
-    await deps.store.saveLast(lastResultOf(checkId, report, now().toISOString(), last));
+    // A digest's check posts no thread of its own: the cluster's latest thread stays the last one.
+    await recordCheck(deps.store, randomUUID(), report, { finishedAt: now().toISOString(), thread: { channel: last?.channel, rootTs: last?.rootTs } });
     return { cluster, report, ...link };
   }
 

@@ -7,9 +7,12 @@
 //   digest:posted:<jobId>       "pending" or the posted message's ts: a job
 //                               retried after posting must not post again
 import type { Redis } from "ioredis";
-import type { DigestMemory, FailureMemory } from "./compose-digest.js";
+import { z } from "zod";
+import { failureMemorySchema, type DigestMemory } from "../model/index.js";
+import { parseStored } from "../store/parse-stored.js";
 
 const DAY_S = 24 * 3600;
+const findingIdsSchema = z.array(z.string());
 
 export class DigestState {
   constructor(
@@ -32,8 +35,8 @@ export class DigestState {
       this.redis.hmget(this.key("failures"), ...clusters),
     ]);
     clusters.forEach((c, i) => {
-      if (findings[i]) memory.findings[c] = JSON.parse(findings[i]!) as string[];
-      if (failures[i]) memory.failures[c] = JSON.parse(failures[i]!) as FailureMemory;
+      if (findings[i]) memory.findings[c] = parseStored(findingIdsSchema, findings[i]!, `findings of digest ${digestId} for ${c}`);
+      if (failures[i]) memory.failures[c] = parseStored(failureMemorySchema, failures[i]!, `failure memory of cluster ${c}`);
     });
     return memory;
   }

@@ -3,11 +3,12 @@
 // the outcome once decided. No Kubernetes here: the fix runs on a worker.
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { Queue } from "bullmq";
-import { evaluateApproval, type ApprovalPolicy } from "../approvals/approval-policy.js";
+import { z } from "zod";
+import type { ApprovalPolicy } from "../approvals/approval-policy.js";
+import { decideApproval } from "../approvals/decide-approval.js";
 import { FIX_JOB } from "../jobs/fix-payloads.js";
 import type { Logger } from "../logger.js";
 import { decisionText, withDecision } from "../slack/render/render-fix.js";
-import type { Block } from "../slack/render/blocks.js";
 import type { SlackPort } from "../slack/slack-port.js";
 import type { ApprovalStore } from "../store/approval-store.js";
 import type { AuditLog } from "../store/audit-log.js";
@@ -36,12 +37,20 @@ async function isApprover(deps: DecisionDeps, user: string): Promise<boolean> {
   return false;
 }
 
+// The clicked message as Slack sends it back: our blocks, with Slack's additions kept.
+const clickedMessageSchema = z.object({
+  ts: z.string(),
+  text: z.string().optional(),
+  blocks: z.array(z.object({ type: z.string() }).passthrough()).optional(),
+});
+
 /** Replaces the clicked message's buttons with the outcome (best effort: the decision stands regardless). */
 async function markMessage(deps: DecisionDeps, body: ButtonArgs["body"], outcome: string): Promise<void> {
-  const msg = body.message as { ts?: string; text?: string; blocks?: Block[] } | undefined;
+  const msg = clickedMessageSchema.safeParse(body.message);
   const channel = body.channel?.id;
-  if (!msg?.ts || !channel) return;
-  await deps.slack.update(channel, msg.ts, { text: msg.text ?? "xnode", blocks: withDecision(msg.blocks ?? [], outcome) }).catch((err: unknown) => deps.logger.warn({ err }, "could not replace buttons"));
+  if (!msg.success || !channel) return;
+  const { ts, text, blocks } = msg.data;
+  await deps.slack.update(channel, ts, { text: text ?? "xnode", blocks: withDecision(blocks ?? [], outcome) }).catch((err: unknown) => deps.logger.warn({ err }, "could not replace buttons"));
 }
 
 export function approveActionListener(deps: DecisionDeps) {
@@ -51,26 +60,13 @@ export function approveActionListener(deps: DecisionDeps) {
     const requestId = newRequestId();
     const user = body.user.id;
     const log = deps.logger.child({ requestId, user, approvalId: action.value });
-    const refuse = async (message: string, rec?: { cluster: string; planHash: string; plan: { kind: string } }, code = "refused") => {
-      log.info({ code, message }, "approval refused");
-      if (rec) await deps.audit.record({ event: "refused", who: user, cluster: rec.cluster, at: now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: message, approvalId: action.value });
-      await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: ${message}` });
-    };
-    const rec = await deps.approvals.get(action.value ?? "");
-    const refusal = evaluateApproval(rec, { user, isApprover: await isApprover(deps, user) }, deps.policy, now());
-    if (refusal || !rec) return refuse(refusal?.message ?? "unknown approval", rec, refusal?.code);
-    if (!(await deps.approvals.lockCluster(rec.cluster, rec.id, deps.fixLockSeconds))) {
-      // A simultaneous click on the same button holds the lock under this very approval.
-      if ((await deps.approvals.lockHolder(rec.cluster)) === rec.id) return refuse("This fix was already approved and is being applied now; each approval is used once.", rec, "decided");
-      return refuse(`A fix is already running on ${rec.cluster}; wait for its result in the thread, then re-run the check.`, rec, "busy");
+    const decision = await decideApproval({ ...deps, now }, action.value ?? "", { user, isApprover: await isApprover(deps, user) });
+    if (!decision.ok) {
+      log.info({ code: decision.code, message: decision.message }, "approval refused");
+      await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: ${decision.message}` });
+      return;
     }
-    const decided = await deps.approvals.decide(rec.id, "approved", user, now());
-    if (!decided.ok) {
-      await deps.approvals.unlockCluster(rec.cluster, rec.id);
-      const by = decided.decidedBy ? ` by <@${decided.decidedBy}>` : "";
-      return refuse(`This fix was already ${decided.status}${by}; each approval is used once.`, rec, "decided");
-    }
-    await deps.audit.record({ event: "approved", who: user, cluster: rec.cluster, at: now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: rec.purpose, approvalId: rec.id });
+    const { rec } = decision;
     await deps.fixQueue.add(FIX_JOB, { approvalId: rec.id, cluster: rec.cluster, requestId, approver: user }, { jobId: `fix-${rec.id}`, attempts: 1 });
     log.info({ cluster: rec.cluster, kind: rec.plan.kind, purpose: rec.purpose }, "fix approved and queued");
     await markMessage(deps, body, decisionText("approved", user, rec.plan.kind));

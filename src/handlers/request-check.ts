@@ -2,12 +2,13 @@
 // cluster: one run, every requester answered.
 import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
-import { CHECK_ATTEMPTS } from "../jobs/check-processors.js";
-import { JOB } from "../jobs/check-payloads.js";
+import { CHECK_ATTEMPTS, JOB } from "../jobs/check-payloads.js";
+import { XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { SlackMessage, SlackPort } from "../slack/slack-port.js";
 import type { AuditLog } from "../store/audit-log.js";
-import type { CheckRecord, CheckStore } from "../store/check-store.js";
+import type { CheckStore } from "../store/check-store.js";
+import type { CheckRecord } from "../model/index.js";
 
 export interface CheckRequest {
   cluster: string;
@@ -66,7 +67,7 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
     // It finished meanwhile: our "joined" note would never be answered; start afresh.
     await deps.slack.update(msg.channel, msg.ts, { text: "The running check just finished; starting a new one." });
   }
-  throw new Error(`could not start or join a check of ${req.cluster}`);
+  throw new XnodeError("CHECK_BUSY", `could not start or join a check of ${req.cluster}: each check ended while xnode joined it`, "Run /xnode check again.");
 }
 
 export function newRequestId(): string {

@@ -4,7 +4,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt"
 import type { Queue } from "bullmq";
 import { requestDigestNow } from "../digest/request-digest.js";
 import type { DigestConfig } from "../digest/digest-payloads.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage, errorParts } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { renderClusters } from "../slack/render/render-clusters.js";
 import { renderHelp } from "../slack/render/render-help.js";
@@ -12,7 +12,8 @@ import { renderStatus } from "../slack/render/render-status.js";
 import { renderUsageError } from "../slack/render/render-usage-error.js";
 import { renderAudit } from "../slack/render/render-fix.js";
 import type { AuditLog } from "../store/audit-log.js";
-import type { CheckStore, LastResult } from "../store/check-store.js";
+import type { CheckStore } from "../store/check-store.js";
+import type { LastResult } from "../model/index.js";
 import { parseCommand } from "./parse-command.js";
 import { newRequestId, requestCheck, type RequestCheckDeps } from "./request-check.js";
 
@@ -40,17 +41,17 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
     const parsed = parseCommand(command.text ?? "", deps.clusters);
     if (!parsed.ok) {
       log.info({ text: command.text, problem: parsed.problem }, "rejected command");
-      await ack({ response_type: "ephemeral", ...renderUsageError(parsed.problem, command.text) } as never);
+      await ack({ response_type: "ephemeral", ...renderUsageError(parsed.problem, command.text) });
       return;
     }
     const c = parsed.command;
     switch (c.kind) {
       case "help":
-        await ack({ response_type: "ephemeral", ...renderHelp() } as never);
+        await ack({ response_type: "ephemeral", ...renderHelp() });
         return;
       case "clusters": {
         const lasts = await Promise.all(deps.clusters.map((name) => deps.store.getLast(name)));
-        await ack({ response_type: "ephemeral", ...renderClusters(deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })), now()) } as never);
+        await ack({ response_type: "ephemeral", ...renderClusters(deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })), now()) });
         return;
       }
       case "status": {
@@ -70,7 +71,7 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
             },
             now(),
           ),
-        } as never);
+        });
         return;
       }
       case "check":
@@ -79,11 +80,12 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
           await requestCheck({ ...deps.requestCheckDeps, logger: log }, { cluster: c.cluster, user: command.user_id, channel: command.channel_id, requestId });
         } catch (err) {
           log.error({ err }, "could not start check");
-          await respond({ response_type: "ephemeral", text: `Could not start the check of ${c.cluster}: ${(err as Error).message}. Try again in a minute; if it persists, the bot's Redis may be down.` });
+          const { message, hint } = errorParts(err, "Try again in a minute; if it persists, the bot's Redis may be down.");
+          await respond({ response_type: "ephemeral", text: `Could not start the check of ${c.cluster}: ${message}. ${hint}` });
         }
         return;
       case "audit":
-        await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) } as never);
+        await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) });
         return;
       case "digest-now":
         await ack({ response_type: "ephemeral", text: "Running the digest for this channel now…" });

@@ -6,20 +6,21 @@ import { UnrecoverableError, type FlowProducer, type Job } from "bullmq";
 import { collectSnapshot } from "../check/collect-snapshot.js";
 import { inspectHost } from "../check/inspect-host.js";
 import { assembleReport, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
-import type { CheckReport, ClusterSnapshot, Finding, HostEvidence } from "../check/types.js";
-import { lastResultOf } from "../digest/last-result.js";
-import { isXnodeError, type ErrorCode } from "../errors.js";
+import { hostEvidenceSchema, type CheckNotifier, type CheckRecord, type CheckReport, type ClusterSnapshot, type Finding, type FindingApprovals } from "../model/index.js";
+import { errorParts, isXnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
-import type { CheckRecord, CheckStore } from "../store/check-store.js";
-import type { CheckNotifier, FindingApprovals } from "./check-notifier.js";
+import type { CheckStore } from "../store/check-store.js";
+import { recordCheck } from "../store/record-check.js";
 import {
+  CHECK_ATTEMPTS,
   CHECK_QUEUE,
   JOB,
   diagnosePayload,
   inspectPayload,
   planPayload,
   reachPayload,
+  reachResultValueSchema,
   startPayload,
   type CheckBase,
   type ReachResultValue,
@@ -40,19 +41,17 @@ export interface CheckWorkerDeps {
   issueApprovals?: (kube: KubeClient, check: CheckRecord, report: CheckReport, snapshot: ClusterSnapshot) => Promise<Map<Finding, FindingApprovals>>;
 }
 
-export const CHECK_ATTEMPTS = 3;
 const childOpts = { ignoreDependencyOnFailure: true, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } } as const;
 
 // Failures that another attempt cannot fix: configuration and permissions.
-const PERMANENT: ErrorCode[] = ["CONFIG_INVALID", "CLUSTER_UNKNOWN", "KUBECONFIG_INVALID", "KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_NOT_FOUND"];
+const PERMANENT: ErrorCode[] = ["CONFIG_INVALID", "CLUSTER_UNKNOWN", "KUBECONFIG_INVALID", "KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_NOT_FOUND", "STORE_INVALID", "PROBE_INPUT_INVALID"];
 
 function isPermanent(err: unknown): boolean {
   return err instanceof UnrecoverableError || (isXnodeError(err) && PERMANENT.includes(err.code));
 }
 
 function asOperatorError(err: unknown): { message: string; hint: string } {
-  if (isXnodeError(err)) return { message: err.message, hint: err.hint };
-  return { message: (err as Error)?.message ?? String(err), hint: "Retry with /xnode check; if it keeps failing, look at the worker's logs." };
+  return errorParts(err, "Retry with /xnode check; if it keeps failing, look at the worker's logs.");
 }
 
 /** Ends a check that cannot finish: the cluster is freed and everyone waiting is told why. */
@@ -117,8 +116,8 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.plan](job) {
       const data = planPayload.parse(job.data);
-      const values = await job.getChildrenValues<HostEvidence>();
-      const byNode = new Map(Object.values(values).map((h) => [h.node, h]));
+      const values = Object.values(await job.getChildrenValues()).map((v) => hostEvidenceSchema.parse(v));
+      const byNode = new Map(values.map((h) => [h.node, h]));
       // An inspect job that failed outright leaves a gap, reported like a silent node.
       const hosts = data.snapshot.nodes.map((n) => byNode.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
       const perNode = new Map<string, AgentProbes[]>();
@@ -151,7 +150,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.diagnose](job) {
       const data = diagnosePayload.parse(job.data);
-      const values = Object.values(await job.getChildrenValues<ReachResultValue>());
+      const values = Object.values(await job.getChildrenValues()).map((v) => reachResultValueSchema.parse(v));
       const rec = await deps.store.getCheck(data.checkId);
       const startedAt = rec?.startedAt ?? data.snapshot.takenAt;
       const { report } = assembleReport(
@@ -161,12 +160,9 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
         values.flatMap((v) => v.failures),
         { startedAt, durationMs: now().getTime() - new Date(startedAt).getTime() },
       );
-      await deps.store.saveReport(data.checkId, report);
       const finishedAt = now().toISOString();
-      const last = lastResultOf(data.checkId, report, finishedAt);
-      const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt, verdict: last.verdict });
-      await deps.store.saveLast({ ...last, ...(done ? { channel: done.channel, rootTs: done.rootTs } : {}) });
-      const verdict = last.verdict;
+      const { verdict } = await recordCheck(deps.store, data.checkId, report, { finishedAt, thread: { channel: rec?.channel, rootTs: rec?.rootTs } });
+      const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt, verdict });
       // Without approvals the report still goes out, only without Approve buttons.
       const approvals =
         done && deps.issueApprovals

@@ -2,16 +2,11 @@
 // stdout, stderr and the exit code from the status channel.
 import { Writable } from "node:stream";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
-import { XnodeError } from "../errors.js";
+import { errorMessage, XnodeError } from "../errors.js";
+import type { ExecTarget } from "../model/index.js";
 import type { ExecResult } from "./types.js";
 
-export interface ExecTarget {
-  namespace: string;
-  pod: string;
-  container?: string;
-  /** what the operator knows it by, e.g. "host agent on k8s-node1" */
-  label: string;
-}
+export type { ExecTarget };
 
 function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
@@ -71,7 +66,7 @@ export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: stri
         })
         .catch((e: unknown) => {
           const code = (e as { statusCode?: number; code?: number }).statusCode;
-          reject(new XnodeError("EXEC_FAILED", `cannot exec into ${target.label} (pod ${target.namespace}/${target.pod}): ${(e as Error).message ?? String(e)}${code ? ` (HTTP ${code})` : ""}`, "Check that xnode may create pods/exec in that namespace and the pod exists.", { cause: e }));
+          reject(new XnodeError("EXEC_FAILED", `cannot exec into ${target.label} (pod ${target.namespace}/${target.pod}): ${errorMessage(e)}${code ? ` (HTTP ${code})` : ""}`, "Check that xnode may create pods/exec in that namespace and the pod exists.", { cause: e }));
         });
     });
   } finally {

@@ -1,6 +1,6 @@
 // Interfaces and their IPv4 addresses (`ip -j addr show`): where the VTEP
 // address lives, which interface holds 10.0.2.15, MTUs of underlay and cni0.
-import type { InterfaceInfo } from "./evidence.js";
+import type { InterfaceInfo } from "../model/index.js";
 import { readJsonObjects, type JsonFields } from "./json-fields.js";
 import type { Probe } from "./probe.js";
 

@@ -1,7 +1,7 @@
 // VXLAN forwarding entries (`bridge -j fdb show`): which VTEP address each
 // remote flannel.1 MAC is sent to. Entries without "dst" (bridge ports, the
 // kernel's own MACs, multicast) say nothing about peers and are dropped.
-import type { FdbEntry } from "./evidence.js";
+import type { FdbEntry } from "../model/index.js";
 import { readJsonObjects, type JsonFields } from "./json-fields.js";
 import type { Probe } from "./probe.js";
 

@@ -1,7 +1,7 @@
 // iptables rules and chain policies (`iptables-save`), plus the few questions
 // diagnosis asks of them. Only what iptables-save prints is visible: rules in
 // iptables-legacy tables (when this is the nft variant) or native nftables are not.
-import type { IptablesRule, IptablesState } from "./evidence.js";
+import type { IptablesRule, IptablesState } from "../model/index.js";
 import { ProbeOutputError, type Probe } from "./probe.js";
 
 const name = "iptables";
@@ -61,37 +61,6 @@ export function hasJump(state: IptablesState, table: string, chain: string, targ
   return rulesIn(state, table, chain).some((r) => {
     const t = ruleTokens(r.spec);
     return t.some((tok, i) => (tok === "-j" || tok === "-g") && t[i + 1] === target);
-  });
-}
-
-/** Rules that DROP or REJECT this UDP destination port (e.g. VXLAN 8472). */
-export function udpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
-  return portDropRules(state, "udp", port);
-}
-
-/** Rules that DROP or REJECT this TCP destination port (e.g. a NodePort). */
-export function tcpPortDropRules(state: IptablesState, port: number): IptablesRule[] {
-  return portDropRules(state, "tcp", port);
-}
-
-// Where a packet for a local port can be dropped: filter INPUT/FORWARD, and the
-// PREROUTING chains of raw and mangle, which see a NodePort packet before DNAT
-// turns it into forwarded traffic.
-const DROP_CHAINS = new Set(["filter/INPUT", "filter/FORWARD", "raw/PREROUTING", "mangle/PREROUTING"]);
-
-// Only rules naming the protocol and the port count: a catch-all DROP depends on
-// the rules before it, which is evaluation, not lookup.
-function portDropRules(state: IptablesState, protocol: "udp" | "tcp", port: number): IptablesRule[] {
-  return state.rules.filter((r) => {
-    if (!DROP_CHAINS.has(`${r.table}/${r.chain}`)) return false;
-    const t = ruleTokens(r.spec);
-    const option = (opt: string) => t.flatMap((tok, i) => (tok === opt ? [{ value: t[i + 1] ?? "", negated: t[i - 1] === "!" }] : []));
-    const target = option("-j")[0]?.value;
-    if (target !== "DROP" && target !== "REJECT") return false;
-    if (!option("-p").some((p) => p.value === protocol && !p.negated)) return false;
-    // `-m udp --dport` and `-m multiport --dports` may both appear; every one must let the port through
-    const ports = [...option("--dport"), ...option("--dports")];
-    return ports.length > 0 && ports.every((p) => portListHas(p.value, port) !== p.negated);
   });
 }
 

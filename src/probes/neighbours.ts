@@ -1,6 +1,6 @@
 // Neighbour (ARP) entries (`ip -j neigh show`): flannel's permanent entries
 // mapping each remote flannel.1 address to its VTEP MAC, and unresolved ones.
-import type { NeighbourEntry } from "./evidence.js";
+import type { NeighbourEntry } from "../model/index.js";
 import { readJsonObjects, type JsonFields } from "./json-fields.js";
 import type { Probe } from "./probe.js";
 

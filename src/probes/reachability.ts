@@ -3,7 +3,8 @@
 // positional parameter, so nothing from the cluster is ever parsed by a shell.
 // All targets run in parallel: one exec costs one timeout, not one per target.
 import { isIPv4 } from "node:net";
-import type { ReachResult, ReachTarget } from "./evidence.js";
+import { XnodeError } from "../errors.js";
+import type { ReachResult, ReachTarget } from "../model/index.js";
 import { ProbeOutputError, type AgentKind, type Probe } from "./probe.js";
 
 export interface ReachInput {
@@ -44,13 +45,20 @@ const idPattern = /^[a-z0-9:._-]+$/;
 // Linux interface names: at most 15 characters, no "/" or spaces; no leading "-" so ping never sees an option
 const ifacePattern = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 
+// The targets come from xnode's own planning, never from a person: a bad one is a bug.
+const PLANNING_BUG = "This is a bug in xnode's reach planning; report it with the check's log.";
+
+function invalidInput(why: string, hint = PLANNING_BUG): XnodeError {
+  return new XnodeError("PROBE_INPUT_INVALID", `reachability: ${why}`, hint);
+}
+
 function argv(input: ReachInput): string[] {
   const { timeoutSeconds: t } = input;
-  if (!Number.isInteger(t) || t < 1 || t > 60) throw new Error(`reachability: timeoutSeconds must be a whole number 1-60, got ${t}`);
+  if (!Number.isInteger(t) || t < 1 || t > 60) throw invalidInput(`timeoutSeconds must be a whole number 1-60, got ${t}`, "Set pingTimeoutSeconds in the config to whole seconds.");
   const ids = new Set<string>();
   const args = input.targets.flatMap((target) => {
     const { id, kind, address, port, iface } = target;
-    const bad = (why: string) => new Error(`reachability: target ${JSON.stringify(id)} ${why}`);
+    const bad = (why: string) => invalidInput(`target ${JSON.stringify(id)} ${why}`);
     if (!idPattern.test(id)) throw bad("has an id outside [a-z0-9:._-]");
     if (ids.has(id)) throw bad("is listed twice");
     ids.add(id);

@@ -1,6 +1,6 @@
 // The main routing table (`ip -j route show`): is there a route for every
 // remote pod CIDR, through flannel.1 or (host-gw / static fix) the underlay?
-import type { RouteEntry } from "./evidence.js";
+import type { RouteEntry } from "../model/index.js";
 import { readJsonObjects, type JsonFields } from "./json-fields.js";
 import type { Probe } from "./probe.js";
 

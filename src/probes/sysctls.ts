@@ -1,7 +1,7 @@
 // The two sysctls that break forwarding (flannel-notes §7): ip_forward must be
 // 1, rp_filter=1 drops asymmetric replies. Read with cat, one value per line,
 // because the agent image need not ship procps' sysctl.
-import type { SysctlValues } from "./evidence.js";
+import type { SysctlValues } from "../model/index.js";
 import { ProbeOutputError, type Probe } from "./probe.js";
 
 const name = "sysctls";

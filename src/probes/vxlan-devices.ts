@@ -1,6 +1,6 @@
 // VXLAN devices with their parameters (`ip -j -d link show type vxlan`):
 // flannel.1's local (VTEP) address, underlay device, UDP port and learning.
-import type { VxlanDevice } from "./evidence.js";
+import type { VxlanDevice } from "../model/index.js";
 import { readJsonObjects, type JsonFields } from "./json-fields.js";
 import type { Probe } from "./probe.js";
 

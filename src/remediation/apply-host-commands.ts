@@ -2,8 +2,8 @@
 // each node's commands in order and stopping at its first failure. Before
 // each command it records what the command replaces, after it checks the
 // node really is in the state the command promised.
-import type { ClusterSnapshot } from "../check/types.js";
-import { XnodeError, isXnodeError } from "../errors.js";
+import type { ClusterSnapshot } from "../model/index.js";
+import { errorMessage, isXnodeError, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { actionsByNode } from "./fingerprint.js";
 import { routeSpec, type HostAction, type RouteJson } from "./host-actions.js";
@@ -99,7 +99,7 @@ export async function applyHostCommands(
         }
         return { applied };
       } catch (err) {
-        const error = isXnodeError(err) ? err : new XnodeError("FIX_FAILED", `fix on ${node} failed: ${(err as Error).message}`, "See the rollback for what was already changed.", { cause: err });
+        const error = isXnodeError(err) ? err : new XnodeError("FIX_FAILED", `fix on ${node} failed: ${errorMessage(err)}`, "See the rollback for what was already changed.", { cause: err });
         return { applied, failure: { node, error } };
       }
     }),

@@ -1,7 +1,7 @@
 // Applies a DaemonSet JSON patch guarded by a `test` on resourceVersion, so a
 // change made by anyone since the plan was read makes the API refuse it
 // instead of xnode overwriting that change.
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import { XnodeError, isXnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { JsonPatchOp } from "../kube/types.js";

@@ -2,8 +2,8 @@
 // by id: a finding whose node list shrank is still "remaining", not resolved
 // plus appeared. Pod pairs count as the Slack matrix counts them: a pair is
 // reachable when nothing failed and both its ICMP and TCP probes answered.
-import { countPodPairs } from "../check/pod-pairs.js";
-import type { CheckReport } from "../check/types.js";
+import { countPodPairs } from "../model/index.js";
+import type { CheckReport } from "../model/index.js";
 
 export type Verdict = "fixed" | "partly fixed" | "not fixed" | "worse";
 

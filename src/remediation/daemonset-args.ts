@@ -1,7 +1,7 @@
 // flannel's flags as xnode shows them: `command` after the binary, then
 // `args` (the same reading as the snapshot), and the one diff-line format a
 // person approves: "args: [a, b] → [a, b, c]".
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import { XnodeError } from "../errors.js";
 import type { JsonPatchOp, KubeContainer, KubeDaemonSet } from "../kube/types.js";
 

@@ -2,7 +2,7 @@
 // changing it: the API server's own dry run of the patch, or, for host
 // commands, proof that every node's agent answers and has the tool. The
 // result must read exactly like the diff a person approved.
-import type { ClusterSnapshot, RemediationPlan } from "../check/types.js";
+import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import { XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { argsDiffLine, containerAt, flagsOf, jsonPatchOps, patchedContainerIndex } from "./daemonset-args.js";

@@ -3,8 +3,8 @@
 // apply → wait/verify → rollback plan. It never re-checks connectivity (the
 // caller runs runCheck) and knows nothing of Slack or Redis.
 import { collectSnapshot } from "../check/collect-snapshot.js";
-import type { ClusterSnapshot, RemediationPlan } from "../check/types.js";
-import { errorMessage, isXnodeError } from "../errors.js";
+import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
+import { errorMessage, isXnodeError, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { applyHostCommands } from "./apply-host-commands.js";
 import { applyPatch } from "./apply-patch.js";
@@ -72,7 +72,7 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
       rollbackFingerprint = rollback && (await takeFingerprint(kube, prep.snapshot, rollback, opts));
     } catch (err) {
       // without it a later rollback could not be checked for drift: report rather than pretend
-      failure ??= new Error(`the fix was applied, but the state its rollback needs could not be read: ${errorMessage(err)}`);
+      failure ??= new XnodeError("FIX_FAILED", `the fix was applied, but the state its rollback needs could not be read: ${errorMessage(err)}`, "Re-run the check; roll back by hand if needed (the before state is in the thread).", { cause: err });
     }
     timings.totalMs = clock() - started;
     if (failure === undefined && applied && rollback && rollbackFingerprint) {
@@ -138,6 +138,6 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
   });
   timings.applyMs = clock() - applyStarted;
   applied = { kind: "host-commands", plan: { kind: plan.kind, summary: plan.summary }, commands: result.applied };
-  if (result.failures.length > 0) return finish(new Error(result.failures.map((f) => f.error.describe()).join(" ")));
+  if (result.failures.length > 0) return finish(new XnodeError("FIX_FAILED", result.failures.map((f) => f.error.message).join("; "), result.failures[0]!.error.hint));
   return finish();
 }

@@ -4,22 +4,24 @@
 // Per kind: the DaemonSet's resourceVersion for a patch; for host commands the
 // state those commands touch on their nodes (whole route table for routes,
 // the edited iptables tables, the written sysctls).
-import type { ClusterSnapshot, RemediationPlan } from "../check/types.js";
+import { z } from "zod";
+import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { sha256Hex } from "./canonical.js";
 import { parseHostAction, type HostAction } from "./host-actions.js";
 import { iptablesHash, nodeShell, readSysctl, routeTableHash } from "./node-exec.js";
 
-export interface LiveFingerprint {
+export const liveFingerprintSchema = z.object({
   /** resourceVersion undefined: the DaemonSet was not found */
-  daemonSet?: { namespace: string; name: string; resourceVersion?: string };
+  daemonSet: z.object({ namespace: z.string(), name: z.string(), resourceVersion: z.string().optional() }).optional(),
   /** node → hash of its main route table */
-  routes?: Record<string, string>;
+  routes: z.record(z.string(), z.string()).optional(),
   /** node → hash of the iptables tables the plan edits there */
-  iptables?: Record<string, string>;
+  iptables: z.record(z.string(), z.string()).optional(),
   /** node → sysctl key → value */
-  sysctls?: Record<string, Record<string, string>>;
-}
+  sysctls: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+});
+export type LiveFingerprint = z.infer<typeof liveFingerprintSchema>;
 
 /** Node → parsed actions, in plan order; throws FIX_ABORTED for a command xnode does not apply. */
 export function actionsByNode(plan: Pick<RemediationPlan, "commands">): Map<string, { argv: string[]; action: HostAction }[]> {

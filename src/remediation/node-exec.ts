@@ -1,12 +1,13 @@
 // Runs one argv on a node through its host agent and reads the bits of node
 // state the fixes touch. Every failure names the node and the command.
+import { z } from "zod";
 import { hostAgentTarget } from "../check/inspect-host.js";
-import type { ClusterSnapshot, NodeSnapshot } from "../check/types.js";
-import { XnodeError } from "../errors.js";
+import type { ClusterSnapshot, NodeSnapshot } from "../model/index.js";
+import { errorMessage, firstIssue, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { ExecResult } from "../kube/types.js";
 import { canonicalJson, sha256Hex } from "./canonical.js";
-import { sysctlPath, type RouteJson } from "./host-actions.js";
+import { routeJsonSchema, sysctlPath, type RouteJson } from "./host-actions.js";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 15_000;
 
@@ -43,14 +44,19 @@ export function nodeShell(kube: KubeClient, snapshot: ClusterSnapshot, node: str
   };
 }
 
+const routesSchema = z.array(routeJsonSchema);
+
 function parseRoutes(node: string, stdout: string): RouteJson[] {
+  const invalid = (why: string) => new XnodeError("PROBE_OUTPUT_INVALID", `\`ip -j route show\` on ${node} ${why}`, "Check that the host agent image has iproute2 with JSON output.");
+  let data: unknown;
   try {
-    const data = JSON.parse(stdout.trim() || "[]") as unknown;
-    if (Array.isArray(data)) return data as RouteJson[];
-  } catch {
-    // fall through to the error below
+    data = JSON.parse(stdout.trim() || "[]");
+  } catch (err) {
+    throw invalid(`did not print JSON (${errorMessage(err)})`);
   }
-  throw new XnodeError("PROBE_OUTPUT_INVALID", `\`ip -j route show\` on ${node} did not print a JSON array`, "Check that the host agent image has iproute2 with JSON output.");
+  const routes = routesSchema.safeParse(data);
+  if (!routes.success) throw invalid(`printed routes xnode cannot read (${firstIssue(routes.error)})`);
+  return routes.data;
 }
 
 /** Routes of the main table, all of them or those with exactly prefix `dst`. */

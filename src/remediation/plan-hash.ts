@@ -1,7 +1,7 @@
 // What an approval is bound to: the plan's actionable content only (kind,
 // patch target and ops, per-node commands), not its wording, so rephrasing a
 // summary or risk never invalidates an approval and changing a command always does.
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import { canonicalJson, sha256Hex } from "./canonical.js";
 
 export function planHash(plan: RemediationPlan): string {

@@ -1,6 +1,6 @@
 // The plan that undoes an applied fix, in the same form as any other plan so
 // it goes through the same approval, drift check, dry run and verification.
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
 import { canonicalJson } from "./canonical.js";
 import { argsDiffLine } from "./daemonset-args.js";

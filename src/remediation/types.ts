@@ -1,7 +1,7 @@
 // What executing a fix reports: the steps as they happen and the outcome,
 // with everything needed to undo it later (a rollback plan and the state it
 // expects to find).
-import type { RemediationPlan } from "../check/types.js";
+import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
 import type { PatchApplied } from "./apply-patch.js";
 import type { LiveFingerprint } from "./fingerprint.js";

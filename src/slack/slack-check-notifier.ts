@@ -1,9 +1,7 @@
 // Tells Slack what a check is doing: progress edits on the root message, the
 // report as a thread under it, and the verdict on every joiner's message.
-import type { Finding } from "../check/types.js";
-import type { CheckNotifier, CheckProgress } from "../jobs/check-notifier.js";
+import type { CheckNotifier, CheckProgress, CheckRecord, Finding, Subscriber } from "../model/index.js";
 import type { Logger } from "../logger.js";
-import type { CheckRecord, Subscriber } from "../store/check-store.js";
 import type { FindingActions } from "./render/render-finding.js";
 import { renderReportMessages } from "./render/render-report.js";
 import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";

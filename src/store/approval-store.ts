@@ -3,30 +3,40 @@
 // made from. Deciding is atomic, so two clicks at once decide once.
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { RemediationPlan } from "../check/types.js";
+import { z } from "zod";
+import { remediationPlanSchema } from "../model/index.js";
+import { parseStored, validStored } from "./parse-stored.js";
 
-export type ApprovalStatus = "pending" | "approved" | "rejected";
+const approvalStatusSchema = z.enum(["pending", "approved", "rejected"]);
+export type ApprovalStatus = z.infer<typeof approvalStatusSchema>;
 
-export interface ApprovalRecord {
-  id: string;
-  purpose: "fix" | "rollback";
-  cluster: string;
-  checkId?: string;
-  findingId: string;
-  plan: RemediationPlan;
-  planHash: string;
+/** What `save` writes: the decision is kept apart (see DECIDE_SCRIPT). */
+const storedApprovalSchema = z.object({
+  id: z.string(),
+  purpose: z.enum(["fix", "rollback"]),
+  cluster: z.string(),
+  checkId: z.string().optional(),
+  findingId: z.string(),
+  plan: remediationPlanSchema,
+  planHash: z.string(),
   /** opaque to the store: what src/remediation compares against live state */
-  fingerprint: unknown;
+  fingerprint: z.unknown(),
   /** who asked for the check (the two-person rule keeps them from approving) */
-  requestedBy: string;
-  channel: string;
-  threadTs: string;
-  createdAt: string;
-  expiresAt: string;
-  status: ApprovalStatus;
-  decidedBy?: string;
-  decidedAt?: string;
-}
+  requestedBy: z.string(),
+  channel: z.string(),
+  threadTs: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+
+// The decision hash as DECIDE_SCRIPT writes it; empty while pending.
+const decisionSchema = z.object({
+  status: approvalStatusSchema.optional(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+});
+
+export type ApprovalRecord = z.infer<typeof storedApprovalSchema> & { status: ApprovalStatus; decidedBy?: string; decidedAt?: string };
 
 // Decide only a pending approval; report what it was otherwise. The decision
 // lives in its own hash so the plan's JSON is never re-encoded by Lua.
@@ -38,7 +48,8 @@ redis.call('HSET', KEYS[2], 'status', ARGV[1], 'decidedBy', ARGV[2], 'decidedAt'
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'ok'}`;
 
-export type DecideResult = { ok: true } | { ok: false; status: "missing" | ApprovalStatus; decidedBy?: string; decidedAt?: string };
+const decidedStatusSchema = z.union([z.literal("missing"), approvalStatusSchema]);
+export type DecideResult = { ok: true } | { ok: false; status: z.infer<typeof decidedStatusSchema>; decidedBy?: string; decidedAt?: string };
 
 export class ApprovalStore {
   constructor(
@@ -65,14 +76,15 @@ export class ApprovalStore {
     if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
     const [raw, decision] = await Promise.all([this.redis.get(this.key("approval", id)), this.redis.hgetall(this.key("approval", id, "decision"))]);
     if (!raw) return undefined;
-    const rec = JSON.parse(raw) as ApprovalRecord;
-    return { ...rec, status: (decision.status as ApprovalStatus | undefined) ?? "pending", decidedBy: decision.decidedBy, decidedAt: decision.decidedAt };
+    const rec = parseStored(storedApprovalSchema, raw, `approval ${id}`);
+    const decided = validStored(decisionSchema, decision, `decision of approval ${id}`);
+    return { ...rec, status: decided.status ?? "pending", decidedBy: decided.decidedBy, decidedAt: decided.decidedAt };
   }
 
   async decide(id: string, status: "approved" | "rejected", by: string, at: Date): Promise<DecideResult> {
     const res = (await this.redis.eval(DECIDE_SCRIPT, 2, this.key("approval", id), this.key("approval", id, "decision"), status, by, at.toISOString(), String(this.keepSeconds))) as string[];
     if (res[0] === "ok") return { ok: true };
-    return { ok: false, status: res[0] as DecideResult extends { status: infer S } ? S : never, decidedBy: res[1] || undefined, decidedAt: res[2] || undefined };
+    return { ok: false, status: validStored(decidedStatusSchema, res[0], `decision of approval ${id}`), decidedBy: res[1] || undefined, decidedAt: res[2] || undefined };
   }
 
   /** One fix in flight per cluster. */

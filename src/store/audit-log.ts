@@ -1,19 +1,8 @@
 // Every request, decision, refusal, apply, rollback and verdict, per cluster,
 // in a capped Redis stream (and in the log, by the caller).
 import type { Redis } from "ioredis";
-
-export type AuditEvent = "check-requested" | "approved" | "rejected" | "refused" | "applied" | "aborted" | "rolled-back" | "verdict";
-
-export interface AuditEntry {
-  event: AuditEvent;
-  who: string;
-  cluster: string;
-  at: string;
-  planHash?: string;
-  kind?: string;
-  result: string;
-  approvalId?: string;
-}
+import { auditEntrySchema, type AuditEntry } from "../model/index.js";
+import { validStored } from "./parse-stored.js";
 
 export class AuditLog {
   constructor(
@@ -34,10 +23,10 @@ export class AuditLog {
   /** Newest first. */
   async latest(cluster: string, count = 20): Promise<AuditEntry[]> {
     const rows = await this.redis.xrevrange(this.key(cluster), "+", "-", "COUNT", count);
-    return rows.map(([, flat]) => {
+    return rows.map(([id, flat]) => {
       const o: Record<string, string> = {};
       for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
-      return o as unknown as AuditEntry;
+      return validStored(auditEntrySchema, o, `audit entry ${id} of cluster ${cluster}`);
     });
   }
 }

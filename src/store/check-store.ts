@@ -2,44 +2,8 @@
 // running check per cluster, finished reports (with a TTL) and the last
 // verdict per cluster.
 import type { Redis } from "ioredis";
-import type { CheckReport } from "../check/types.js";
-
-export interface Subscriber {
-  user: string;
-  channel: string;
-  /** the message to update with progress and the verdict */
-  ts?: string;
-}
-
-export type CheckStatus = "queued" | "running" | "done" | "failed";
-
-export interface CheckRecord {
-  id: string;
-  cluster: string;
-  requestId: string;
-  requestedBy: string;
-  channel: string;
-  rootTs?: string;
-  status: CheckStatus;
-  startedAt: string;
-  finishedAt?: string;
-  phase?: string;
-  done?: number;
-  total?: number;
-  verdict?: string;
-  error?: string;
-}
-
-export interface LastResult {
-  checkId: string;
-  cluster: string;
-  finishedAt: string;
-  verdict: string;
-  findingIds: string[];
-  reachable: { ok: number; total: number };
-  channel?: string;
-  rootTs?: string;
-}
+import { checkRecordSchema, checkReportSchema, lastResultSchema, subscriberSchema, type CheckRecord, type CheckReport, type LastResult, type Subscriber } from "../model/index.js";
+import { parseStored } from "./parse-stored.js";
 
 const DAY_S = 24 * 3600;
 
@@ -90,11 +54,7 @@ export class CheckStore {
   /** Releases the cluster and returns everyone waiting for this check's answer. */
   async finish(cluster: string, checkId: string): Promise<Subscriber[]> {
     const raw = (await this.redis.eval(FINISH_SCRIPT, 2, this.key("active", cluster), this.key("check", checkId, "subscribers"), checkId)) as string[];
-    return raw.map((s) => JSON.parse(s) as Subscriber);
-  }
-
-  async subscribers(checkId: string): Promise<Subscriber[]> {
-    return (await this.redis.lrange(this.key("check", checkId, "subscribers"), 0, -1)).map((s) => JSON.parse(s) as Subscriber);
+    return raw.map((s) => parseStored(subscriberSchema, s, `subscriber of check ${checkId}`));
   }
 
   async saveCheck(rec: CheckRecord): Promise<void> {
@@ -103,7 +63,7 @@ export class CheckStore {
 
   async getCheck(id: string): Promise<CheckRecord | undefined> {
     const raw = await this.redis.get(this.key("check", id));
-    return raw ? (JSON.parse(raw) as CheckRecord) : undefined;
+    return raw ? parseStored(checkRecordSchema, raw, `check ${id}`) : undefined;
   }
 
   async updateCheck(id: string, patch: Partial<CheckRecord>): Promise<CheckRecord | undefined> {
@@ -142,7 +102,7 @@ export class CheckStore {
 
   async getReport(id: string): Promise<CheckReport | undefined> {
     const raw = await this.redis.get(this.key("report", id));
-    return raw ? (JSON.parse(raw) as CheckReport) : undefined;
+    return raw ? parseStored(checkReportSchema, raw, `report of check ${id}`) : undefined;
   }
 
   async saveLast(result: LastResult): Promise<void> {
@@ -151,7 +111,7 @@ export class CheckStore {
 
   async getLast(cluster: string): Promise<LastResult | undefined> {
     const raw = await this.redis.get(this.key("last", cluster));
-    return raw ? (JSON.parse(raw) as LastResult) : undefined;
+    return raw ? parseStored(lastResultSchema, raw, `last result of cluster ${cluster}`) : undefined;
   }
 
   /** Running checks' ids per cluster, for /xnode status. */

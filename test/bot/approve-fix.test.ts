@@ -65,6 +65,12 @@ async function podPing(env: Env, from: string, to: string): Promise<boolean> {
   return (await kubectl(kc, "-n", "xnode-system", "exec", src, "--", "ping", "-c", "1", "-W", "1", ip)).code === 0;
 }
 
+/** What `/xnode clusters` answers: every configured cluster with its last verdict. */
+async function clustersAnswer(env: Env): Promise<string> {
+  const res = await postSlashCommand(env.xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "clusters", user_id: APPROVER, channel_id: CHANNEL });
+  return JSON.stringify(res.body);
+}
+
 describe("approve, apply, re-check, rollback (seed lab)", () => {
   let env: Env;
   before(async () => (env = await setup(false)));
@@ -87,6 +93,9 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
     const finding = env.emulator.messages(CHANNEL).find((m) => m.ts === fixButton(replies, "patch-flannel-iface").message.ts)!;
     assert.equal(buttonsOf(finding).length, 0, "buttons replaced by the outcome");
     assert.match(textOf(finding), /approved by <@U0APPROVE1>/);
+    const clusters = await clustersAnswer(env);
+    assert.match(clusters, /healthy/, "the re-check after the fix is the cluster's last result");
+    assert.doesNotMatch(clusters, /problem/, clusters);
   });
 
   test("Rollback restores the original args and the re-check reports the original findings again", async () => {
@@ -98,6 +107,7 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
     assert.match(textOf(done), /vtep-duplicate-public-ip/);
     assert.match(textOf(done), /vtep-wrong-interface/);
     assert.equal(await podPing(env, "k8s-master1", "k8s-node1"), false);
+    assert.match(await clustersAnswer(env), /3 problems/, "the re-check after the rollback is the cluster's last result");
   });
 
   test("/xnode audit lists the request, approval, apply, rollback and verdicts", async () => {

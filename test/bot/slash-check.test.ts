@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Queue } from "bullmq";
-import type { CheckReport } from "../../src/check/types.js";
+import type { CheckReport } from "../../src/model/index.js";
 import { runCli } from "../../src/cli.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { SIGNING_SECRET, startXnode, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";

@@ -1,11 +1,17 @@
 // `xnode check` end to end on the seed lab: text report, --json shape and exit
 // codes, and a node whose agent hangs.
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCheck } from "../../src/check/run-check.js";
-import type { CheckReport } from "../../src/check/types.js";
+import type { CheckReport } from "../../src/model/index.js";
 import { runCli, type CliIo } from "../../src/cli.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
+import { CheckStore } from "../../src/store/check-store.js";
+import { createRedis } from "../../src/store/redis-connection.js";
+import { deleteKeys, REDIS_URL } from "../helpers/xnode-fixture.js";
 import { kubectl, labAdmin, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 
 function captureIo(): CliIo & { out: string[]; err: string[] } {
@@ -84,5 +90,37 @@ describe("xnode check on the seed scenario", () => {
       await labAdmin(lab.lab, "POST", "/_lab/exec-hang", { namespace: "xnode-system", pod, hang: false });
     }
     assert.equal((await kubectl(lab.kubeconfigPath, "get", "nodes")).code, 0);
+  });
+
+  test("a configured cluster's check is recorded like the bot's; with Redis down it is still reported, not recorded", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xnode-cli-"));
+    const config = join(dir, "config.yaml");
+    await writeFile(config, `clusters:\n  - { name: lab-a, kubeconfig: ${lab.kubeconfigPath} }\n`);
+    const prefix = `xnode-test-cli-${process.pid}`;
+    const redis = createRedis(REDIS_URL);
+    try {
+      const io = captureIo();
+      io.env = { XNODE_CONFIG: config, XNODE_REDIS_PREFIX: prefix, REDIS_URL };
+      assert.equal(await runCli(["check", "lab-a"], io), 1, io.err.join(""));
+      const id = /recorded as ([0-9a-f-]{36})/.exec(io.err.join(""))?.[1];
+      assert.ok(id, io.err.join(""));
+      const store = new CheckStore(redis, `${prefix}:`);
+      const last = await store.getLast("lab-a");
+      assert.equal(last?.checkId, id);
+      assert.equal(last?.verdict, "3 problems");
+      assert.equal((await store.getReport(id))?.findings.length, 3);
+
+      const down = captureIo();
+      down.env = { XNODE_CONFIG: config, XNODE_REDIS_PREFIX: prefix, REDIS_URL: "redis://127.0.0.1:1" };
+      const started = Date.now();
+      assert.equal(await runCli(["check", "lab-a", "--json"], down), 1, down.err.join(""));
+      assert.ok(Date.now() - started < 30_000);
+      assert.match(down.err.join(""), /not recorded: Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/);
+      assert.equal((JSON.parse(down.out.join("")) as CheckReport).findings.length, 3, "the report is printed all the same");
+    } finally {
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
 // speak only of a suspicion.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CheckEvidence, Finding } from "../../src/check/types.js";
+import type { CheckEvidence, Finding } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { buildEvidence, host } from "./fixture-builder.js";
 import * as fx from "./fixtures.js";

@@ -3,8 +3,7 @@
 // the extra interfaces a node has (lo, cni0, veths, docker0), iptables-save
 // text parsed by the real probe, and the matrix as the engine plans it.
 // Scenarios (fixtures.ts) then break one thing and say which checks fail.
-import type { CheckEvidence, HostEvidence, MatrixEntry, MatrixKind, NodeSnapshot } from "../../src/check/types.js";
-import type { InterfaceInfo, RouteEntry } from "../../src/probes/evidence.js";
+import type { CheckEvidence, HostEvidence, InterfaceInfo, MatrixEntry, MatrixKind, NodeSnapshot, RouteEntry } from "../../src/model/index.js";
 import { iptablesProbe } from "../../src/probes/iptables.js";
 import { formatIpv4, parseCidr, sameSubnet, subnetOf } from "../../src/diagnosis/ipv4.js";
 

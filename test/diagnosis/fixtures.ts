@@ -1,7 +1,7 @@
 // The clusters the diagnosis tests run against: the seed, a healthy lab, one
 // scenario per single cause, and clusters that differ from the seed in every
 // name and address. Each returns fresh evidence the test may change.
-import type { CheckEvidence, MatrixKind } from "../../src/check/types.js";
+import type { CheckEvidence, MatrixKind } from "../../src/model/index.js";
 import { iptablesProbe } from "../../src/probes/iptables.js";
 import { buildEvidence, freshNodeIptables, host, type ClusterSpec } from "./fixture-builder.js";
 

@@ -1,7 +1,7 @@
 // The trace stops at the first hop the evidence shows broken, and names the values.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CheckEvidence, TraceHop } from "../../src/check/types.js";
+import type { CheckEvidence, TraceHop } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { tracePair } from "../../src/diagnosis/path-trace.js";
 import * as fx from "./fixtures.js";

@@ -2,7 +2,7 @@
 // node), static routes, and the host commands, argv by argv.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CheckEvidence, Finding, RemediationPlan } from "../../src/check/types.js";
+import type { CheckEvidence, Finding, RemediationPlan } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { splitIfaceFlags, subnetRegex, withIfaceFlag } from "../../src/diagnosis/remediation/plan-flannel-iface.js";
 import * as fx from "./fixtures.js";

@@ -2,7 +2,7 @@
 // the real values of that cluster.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CheckEvidence, Finding } from "../../src/check/types.js";
+import type { CheckEvidence, Finding } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import * as fx from "./fixtures.js";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { composeDigest, type DigestMemory } from "../../src/digest/compose-digest.js";
+import { composeDigest } from "../../src/digest/compose-digest.js";
+import type { DigestMemory } from "../../src/model/index.js";
 import { bigReport, healthyReport, seedReport } from "../slack-render/report-fixtures.js";
 
 const NOW = new Date("2026-11-27T09:00:00.000Z");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { CheckReport } from "../../src/check/types.js";
-import { composeDigest, type ClusterOutcome, type DigestMemory } from "../../src/digest/compose-digest.js";
+import type { CheckReport, ClusterOutcome, DigestMemory } from "../../src/model/index.js";
+import { composeDigest } from "../../src/digest/compose-digest.js";
 import type { SlackMessage } from "../../src/slack/render/blocks.js";
 import { renderDigest } from "../../src/slack/render/render-digest.js";
 import { allText, validateMessage } from "../slack-render/validate-message.js";

@@ -7,7 +7,7 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { checkFailureHandler, type CheckWorkerDeps } from "../../src/jobs/check-processors.js";
-import type { CheckNotifier } from "../../src/jobs/check-notifier.js";
+import type { CheckNotifier } from "../../src/model/index.js";
 import { CheckStore } from "../../src/store/check-store.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { deleteKeys, REDIS_URL } from "../helpers/xnode-fixture.js";

@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import {
-  chainPolicy,
-  hasJump,
-  iptablesProbe,
-  rulesIn,
-  tcpPortDropRules,
-  udpPortDropRules,
-} from "../../src/probes/iptables.js";
+import { chainPolicy, hasJump, iptablesProbe, rulesIn } from "../../src/probes/iptables.js";
 import { ProbeOutputError } from "../../src/probes/probe.js";
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/probes/${path}.txt`, import.meta.url), "utf8");
@@ -48,37 +41,6 @@ describe("iptables probe", () => {
     assert.equal(hasJump(flannelForward, "filter", "INPUT", "FLANNEL-FWD"), false);
     assert.equal(hasJump(vxlanBlocked, "filter", "FORWARD", "FLANNEL-FWD"), false);
     assert.equal(hasJump({ policies: [], rules: [{ table: "filter", chain: "FORWARD", spec: '-m comment --comment "-j FLANNEL-FWD" -j ACCEPT' }] }, "filter", "FORWARD", "FLANNEL-FWD"), false);
-  });
-
-  it("finds the UDP 8472 drops: --dport and a multiport range, not a negated port", () => {
-    assert.deepEqual(
-      udpPortDropRules(vxlanBlocked, 8472).map((r) => r.spec),
-      [
-        "-s 192.168.56.0/24 -p udp -m udp --dport 8472 -j DROP",
-        "-p udp -m multiport --dports 4789,8400:8500 -j REJECT --reject-with icmp-port-unreachable",
-      ],
-    );
-    assert.deepEqual(
-      udpPortDropRules(vxlanBlocked, 4789).map((r) => r.spec),
-      [
-        // "! --dport 8472" drops every other UDP port from that source
-        "-s 192.168.56.50/32 -p udp -m udp ! --dport 8472 -j DROP",
-        "-p udp -m multiport --dports 4789,8400:8500 -j REJECT --reject-with icmp-port-unreachable",
-      ],
-    );
-    assert.deepEqual(udpPortDropRules(flannelForward, 8472), []);
-  });
-
-  it("finds TCP drops of a NodePort in INPUT ranges and FORWARD lists, ignoring ACCEPTs", () => {
-    assert.deepEqual(
-      tcpPortDropRules(vxlanBlocked, 30080).map((r) => `${r.chain} ${r.spec}`),
-      [
-        "INPUT -p tcp -m tcp --dport 30000:32767 -j REJECT --reject-with tcp-reset",
-        "FORWARD -p tcp -m multiport --dports 80,443,30080 -j DROP",
-      ],
-    );
-    assert.deepEqual(tcpPortDropRules(vxlanBlocked, 22), []);
-    assert.deepEqual(tcpPortDropRules(vxlanBlocked, 8472), []);
   });
 
   it("reads empty output as no tables: iptables-save prints nothing when none is loaded", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CheckReport, Finding, MatrixEntry } from "../../src/check/types.js";
+import type { CheckReport, Finding, MatrixEntry } from "../../src/model/index.js";
 import { compareReports } from "../../src/remediation/compare-reports.js";
 
 const nodes = ["a", "b", "c"];

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { collectSnapshot } from "../../src/check/collect-snapshot.js";
 import { runCheck } from "../../src/check/run-check.js";
-import type { CheckReport, RemediationPlan } from "../../src/check/types.js";
+import type { CheckReport, RemediationPlan } from "../../src/model/index.js";
 import { createKubeClient, type KubeClient } from "../../src/kube/kube-client.js";
 import { executeFix, type FixOutcome, type FixStep } from "../../src/remediation/execute-fix.js";
 import { takeFingerprint, type LiveFingerprint } from "../../src/remediation/fingerprint.js";

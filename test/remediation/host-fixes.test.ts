@@ -3,7 +3,7 @@
 // the original finding back. Also: drift in iptables refuses a fix.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { RemediationPlan } from "../../src/check/types.js";
+import type { RemediationPlan } from "../../src/model/index.js";
 import { compareReports } from "../../src/remediation/compare-reports.js";
 import { assertApplied, hostExec, ids, openFixLab, planOf } from "./fix-lab.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { RemediationPlan } from "../../src/check/types.js";
+import type { RemediationPlan } from "../../src/model/index.js";
 import { canonicalJson } from "../../src/remediation/canonical.js";
 import { assertSameDiff } from "../../src/remediation/dry-run.js";
 import { describeDrift } from "../../src/remediation/fingerprint.js";

@@ -3,7 +3,7 @@
 // ping), then rolled back to the original findings.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { CheckReport } from "../../src/check/types.js";
+import type { CheckReport } from "../../src/model/index.js";
 import { compareReports } from "../../src/remediation/compare-reports.js";
 import type { FixOutcome } from "../../src/remediation/execute-fix.js";
 import { kubectl } from "../helpers/lab-fixture.js";

@@ -4,8 +4,8 @@
 // the rollback puts flannel's own routes back exactly.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { CheckReport } from "../../src/check/types.js";
-import { countPodPairs } from "../../src/check/pod-pairs.js";
+import type { CheckReport } from "../../src/model/index.js";
+import { countPodPairs } from "../../src/model/index.js";
 import { compareReports } from "../../src/remediation/compare-reports.js";
 import type { FixOutcome } from "../../src/remediation/execute-fix.js";
 import { assertApplied, hostExec, ids, openFixLab, planOf, podPing, type FixLab } from "./fix-lab.js";

@@ -1,7 +1,7 @@
 // Hand-built reports shaped like the ones `xnode check --json` prints: the
 // seed VirtualBox case, a healthy cluster, a 25-node cluster with one broken
 // node, and a finding whose evidence is far too long for one message.
-import type { CheckReport, Finding, MatrixEntry } from "../../src/check/types.js";
+import type { CheckReport, Finding, MatrixEntry } from "../../src/model/index.js";
 
 type Node = CheckReport["nodes"][number];
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { Redis } from "ioredis";
-import type { CheckReport } from "../../src/check/types.js";
+import type { CheckReport } from "../../src/model/index.js";
 import { ApprovalStore } from "../../src/store/approval-store.js";
 import { CheckStore } from "../../src/store/check-store.js";
 import { createRedis } from "../../src/store/redis-connection.js";

@@ -1,6 +1,6 @@
 // Host-agent fixes are argv lists per node; what a person approves is the
 // same commands, one line each.
-import type { RemediationPlan } from "../../check/types.js";
+import type { RemediationPlan } from "../../model/index.js";
 
 export type NodeCommand = { node: string; argv: string[] };
 

@@ -2,7 +2,7 @@
 // underlay pings proved able to reach every other node. By name when that
 // name is the proven one everywhere, else by a regex of the shared subnet
 // (flannel tries --iface-regex against interface addresses first, then names).
-import type { CheckEvidence, RemediationPlan } from "../../check/types.js";
+import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
 import { hostOf } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { formatIpv4, parseCidr, subnetOf } from "../ipv4.js";

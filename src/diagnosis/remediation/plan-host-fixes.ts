@@ -1,6 +1,6 @@
 // Fixes run on a node through its host agent: open the VXLAN port, accept
 // pod traffic in FORWARD, turn on ip_forward. None survives a reboot.
-import type { RemediationPlan } from "../../check/types.js";
+import type { RemediationPlan } from "../../model/index.js";
 import { joinNames } from "../evidence-lines.js";
 import { commandPlan } from "./command-plan.js";
 

@@ -1,7 +1,7 @@
 // add-routes plans: flannel's own route put back (route-missing), or pod
 // CIDRs routed over an interface proven to reach the peers, around a broken
 // VXLAN path (vtep-wrong-interface).
-import type { CheckEvidence, RemediationPlan } from "../../check/types.js";
+import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
 import { backendOf, flannelDevice, hostOf, nodeNamed, vtepInterface } from "../cluster-view.js";
 import { networkAddress } from "../ipv4.js";
 import type { EntryProblem } from "../overlay-entries.js";

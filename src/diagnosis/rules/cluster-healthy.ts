@@ -1,6 +1,6 @@
 // Nothing wrong: no finding, every node probed, every pod, host-to-pod and
 // NodePort check answered (and there was at least one pod check).
-import type { CheckEvidence, Finding, MatrixKind } from "../../check/types.js";
+import type { CheckEvidence, Finding, MatrixKind } from "../../model/index.js";
 
 const count = (n: number, what: string) => `${n}/${n} ${what}`;
 

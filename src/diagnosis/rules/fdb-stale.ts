@@ -1,6 +1,6 @@
 // A node's neighbour or FDB entries for a peer disagree with the peer's Node
 // annotations (VtepMAC, public-ip), or point at an address no node holds.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { inNodeOrder } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { overlayEntryProblems } from "../overlay-entries.js";

@@ -1,6 +1,6 @@
 // flannel's pod on a node (with a podCIDR: without one the crash is
 // pod-cidr-missing's) is missing, not ready or crash-looping.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { describeFlannelPod, joinNames } from "../evidence-lines.js";
 import { severityByFailures } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";

@@ -1,7 +1,7 @@
 // The FORWARD chain drops pod traffic: policy DROP (Docker >= 1.13 sets it)
 // with nothing accepting the pod network, or a DROP/REJECT ahead of flannel's
 // FLANNEL-FWD jump.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { joinNames } from "../evidence-lines.js";
 import { podForwardBlock } from "../node-filters.js";
 import { representativeTrace } from "../path-trace.js";

@@ -1,6 +1,6 @@
 // net.ipv4.ip_forward=0: packets arrive on flannel.1 but never reach cni0
 // (and pods' packets never leave for the overlay).
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { joinNames } from "../evidence-lines.js";
 import { representativeTrace } from "../path-trace.js";
 import { planEnableIpForward } from "../remediation/plan-host-fixes.js";

@@ -1,7 +1,7 @@
 // flannel.1's MTU must leave 50 bytes of the underlay's for the VXLAN
 // headers, and cni0 must not exceed flannel.1. Pings and handshakes still
 // pass; full-size packets do not.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, POD_BRIDGE, vtepInterface } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { severityByFailures } from "../matrix-view.js";

@@ -1,7 +1,7 @@
 // A NodePort answers somewhere but not from everywhere. Each failure is
 // either a rule on the target node dropping the port, or (target without a
 // backend) the forward across the overlay after DNAT, or neither.
-import type { CheckEvidence, Finding, MatrixEntry, NodePortService } from "../../check/types.js";
+import type { CheckEvidence, Finding, MatrixEntry, NodePortService } from "../../model/index.js";
 import { inNodeOrder } from "../cluster-view.js";
 import { joinNames, reachResult } from "../evidence-lines.js";
 import { failingPairs, type FailingPair } from "../matrix-view.js";

@@ -1,6 +1,6 @@
 // A node without a podCIDR (or sharing one) cannot run flannel: flanneld
 // exits with `node "<n>" pod cidr not assigned` and the node gets no lease.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { inNodeOrder } from "../cluster-view.js";
 import { describeFlannelPod } from "../evidence-lines.js";
 import { cidrCovers, cidrsOverlap } from "../ipv4.js";

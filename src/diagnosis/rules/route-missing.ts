@@ -1,6 +1,6 @@
 // A node running flannel has no usable route for a peer's pod CIDR: that
 // traffic follows the default route (or a blackhole) instead of the overlay.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { inNodeOrder } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { overlayEntryProblems } from "../overlay-entries.js";

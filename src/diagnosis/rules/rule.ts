@@ -1,4 +1,4 @@
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 
 /**
  * One finding id's rule: at most one finding (naming every node it applies

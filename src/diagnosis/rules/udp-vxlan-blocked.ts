@@ -2,7 +2,7 @@
 // each other fine. Proven when the node's own iptables drop it; only
 // suspected (a firewall outside the node) when every failing pair touches
 // one node whose entries are all correct and no other finding explains it.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, describeFailingPair, describeUnderlayPing, joinNames } from "../evidence-lines.js";
 import { failingPairs, pairsInvolving, vtepPing } from "../matrix-view.js";

@@ -1,7 +1,7 @@
 // Two or more nodes claim the same VTEP address (public-ip annotation or
 // flannel.1's local): each sends its peers' VXLAN packets to an address it
 // holds itself, so they never leave the node (the seed: 10.0.2.15 on every VM).
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, inNodeOrder, interfaceHolding } from "../cluster-view.js";
 import { describeFdb, describeVxlan, joinNames } from "../evidence-lines.js";
 import { representativeTrace } from "../path-trace.js";

@@ -1,6 +1,6 @@
 // flannel's VTEP sits on an interface that the underlay pings show cannot
 // reach some peer, while another interface of the node reaches them all.
-import type { CheckEvidence, Finding } from "../../check/types.js";
+import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../cluster-view.js";
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { overlayProvenWorking, underlayEntries, underlayReach } from "../matrix-view.js";

@@ -1,6 +1,6 @@
 // The scheduled (or on-demand) digest: one compact channel message with a
 // line or two per cluster, problems first, so a glance says what needs a look.
-import type { ClusterDigest, DigestContent, DigestFinding } from "../../digest/compose-digest.js";
+import type { ClusterDigest, DigestContent, DigestFinding } from "../../model/index.js";
 import { context, header, packSections, toMessage, type SlackMessage } from "./blocks.js";
 import { truncate } from "./limits.js";
 import { bold, code, escape, mention, nameList } from "./mrkdwn.js";

@@ -1,7 +1,7 @@
 // One thread message per finding: what is wrong, the evidence, where the
 // packet dies, each proposed fix exactly as it would be applied, and the
 // buttons that approve, reject or re-run.
-import type { Finding, RemediationPlan, TraceHop } from "../../check/types.js";
+import type { Finding, RemediationPlan, TraceHop } from "../../model/index.js";
 import { actions, button, composeMessage, context, header, section, type Block, type RenderedPart, type SlackMessage } from "./blocks.js";
 import { fitLines, MAX_SECTION_TEXT, omittedNote, truncate } from "./limits.js";
 import { bold, bullets, code, codeText, escape, fence, FENCE_OVERHEAD, italic, nameList, plural } from "./mrkdwn.js";
@@ -17,7 +17,7 @@ export interface FindingActions {
 
 // Approve buttons share one block, where Slack wants distinct action_ids: the
 // plan's position is appended (xnode_approve_0, …); listeners match the prefix.
-export const ACTION_IDS = { approve: "xnode_approve", reject: "xnode_reject", rerun: "xnode_rerun" } as const;
+const ACTION_IDS = { approve: "xnode_approve", reject: "xnode_reject", rerun: "xnode_rerun" } as const;
 
 // Four blocks per fix at most; six fixes keep a finding far below 50 blocks.
 const MAX_FIXES = 6;

@@ -1,17 +1,16 @@
 // Thread messages of an approved fix: the decision, the dry-run diff, rollout
 // progress, the before/after verdict with [Rollback], refusals, and the audit.
-import type { CheckReport, RemediationPlan } from "../../check/types.js";
+import type { AuditEntry, CheckReport, RemediationPlan } from "../../model/index.js";
 import type { ReportComparison as Comparison } from "../../remediation/compare-reports.js";
-import type { AuditEntry } from "../../store/audit-log.js";
-import { actions, button, context, fieldSections, header, packSections, section, toMessage, type Block, type SlackMessage } from "./blocks.js";
+import { actions, button, context, fieldSections, header, packSections, section, toMessage, type Block, type ContextBlock, type SlackMessage } from "./blocks.js";
 import { bold, code, escape, fence, mention } from "./mrkdwn.js";
 import { formatAgo } from "./time-text.js";
-import { problemsOf } from "./verdict.js";
+import { problemsOf } from "../../model/index.js";
 
 export const ROLLBACK_ACTION = "xnode_rollback";
 
-/** The finding message after a decision: its buttons replaced by the outcome. */
-export function withDecision(blocks: readonly Block[], outcome: string): Block[] {
+/** The finding message after a decision (its blocks as Slack sends them back): its buttons replaced by the outcome. */
+export function withDecision<B extends { type: string }>(blocks: readonly B[], outcome: string): (B | ContextBlock)[] {
   return [...blocks.filter((b) => b.type !== "actions"), context(outcome)];
 }
 

@@ -1,11 +1,11 @@
 // The connectivity message: an emoji grid of pod-to-pod reachability for
 // clusters small enough to scan, the failing pairs grouped for larger ones,
 // then the NodePort results.
-import type { CheckReport, MatrixEntry } from "../../check/types.js";
+import type { CheckReport, MatrixEntry } from "../../model/index.js";
 import { context, header, packSections, section, type Block, type RenderedPart } from "./blocks.js";
 import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, nameList } from "./mrkdwn.js";
-import { countStates, groupBy, pairKey, podPairs, type PairState, type PodPair } from "../../check/pod-pairs.js";
+import { countStates, groupBy, pairKey, podPairs, type PairState, type PodPair } from "../../model/index.js";
 
 /** Past this a row of emoji wraps on a laptop screen and the grid stops being one. */
 export const GRID_MAX_NODES = 20;

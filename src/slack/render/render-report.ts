@@ -1,14 +1,15 @@
 // The thread under a finished check: a summary, the connectivity matrix, then
 // one message per finding (with its buttons), in the order they are posted.
-import type { CheckReport, Finding } from "../../check/types.js";
+import type { CheckReport, Finding } from "../../model/index.js";
 import { composeMessage, fieldSections, header, packSections, section, type RenderedPart, type SlackMessage } from "./blocks.js";
 import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, plural } from "./mrkdwn.js";
 import { renderFinding, type FindingActions } from "./render-finding.js";
 import { renderMatrixBlocks } from "./render-matrix.js";
-import { countPodPairs } from "../../check/pod-pairs.js";
+import { countPodPairs } from "../../model/index.js";
 import { formatDuration, slackDate } from "./time-text.js";
-import { findingEmoji, problemsOf, verdictText } from "./verdict.js";
+import { problemsOf } from "../../model/index.js";
+import { findingEmoji, verdictText } from "./verdict.js";
 
 export interface ReportRenderOptions {
   /** button values for a finding; undefined (or no callback) renders it without buttons */

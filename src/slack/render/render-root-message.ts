@@ -1,11 +1,11 @@
 // The channel message a check hangs its thread from. It is updated in place
 // as the check moves on, so every state renders the whole message.
-import type { ProgressEvent } from "../../check/run-check.js";
-import type { CheckReport } from "../../check/types.js";
+import type { CheckReport, ProgressEvent } from "../../model/index.js";
 import { context, section, toMessage, type SlackMessage } from "./blocks.js";
 import { bold, code, escape, mention, plural } from "./mrkdwn.js";
 import { formatDuration } from "./time-text.js";
-import { problemsOf, verdictText } from "./verdict.js";
+import { problemsOf } from "../../model/index.js";
+import { verdictText } from "./verdict.js";
 
 export type CheckPhase = ProgressEvent["phase"];
 

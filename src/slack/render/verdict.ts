@@ -1,6 +1,6 @@
 // How a check's outcome is shown everywhere (root message, thread, status,
 // cluster list), so "healthy" and "2 problems" always read the same.
-import type { Finding, Severity } from "../../check/types.js";
+import type { Finding, Severity } from "../../model/index.js";
 import { bold, escape, plural } from "./mrkdwn.js";
 import { formatAgo } from "./time-text.js";
 
@@ -12,11 +12,6 @@ const SEVERITY_EMOJI: Record<Severity, string> = {
 
 export function findingEmoji(finding: Pick<Finding, "id" | "severity">): string {
   return finding.id === "cluster-healthy" ? ":white_check_mark:" : SEVERITY_EMOJI[finding.severity];
-}
-
-/** Findings that are problems: everything but the all-clear. */
-export function problemsOf<F extends Pick<Finding, "id">>(findings: readonly F[]): F[] {
-  return findings.filter((f) => f.id !== "cluster-healthy");
 }
 
 export function verdictText(problems: number): string {

@@ -1,7 +1,7 @@
 // How the check pipeline tells people what happens. The Slack implementation
 // lives in src/slack/; the worker only knows this interface.
-import type { CheckReport, Finding } from "../check/types.js";
-import type { CheckRecord, Subscriber } from "../store/check-store.js";
+import type { CheckReport, Finding } from "./report.js";
+import type { CheckRecord, Subscriber } from "./check-record.js";
 
 export interface CheckProgress {
   phase: string;

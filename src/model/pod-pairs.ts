@@ -1,7 +1,7 @@
 // Pod-to-pod reachability per ordered node pair. A pair is reachable only when
 // both its ICMP and its TCP probe answered: ping alone misses a FORWARD rule
 // that drops TCP, TCP alone misses an MTU black hole for small packets.
-import type { CheckReport, MatrixEntry } from "./types.js";
+import type { CheckReport, MatrixEntry } from "./report.js";
 
 export type PairState = "ok" | "fail" | "unknown";
 

@@ -1,0 +1,43 @@
+// Turns a click on [Approve …] or [Rollback] into a decision, the same way
+// wherever it happens (the Slack listener, the demo): the policy, then the
+// cluster's fix lock, then the single-use decision, then the audit. On success
+// the caller owns the lock and must run the fix (runApprovedFix releases it).
+import type { AuditLog } from "../store/audit-log.js";
+import type { ApprovalRecord, ApprovalStore } from "../store/approval-store.js";
+import { evaluateApproval, type ApprovalPolicy, type RefusalCode } from "./approval-policy.js";
+
+export interface DecideApprovalDeps {
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  policy: ApprovalPolicy;
+  /** how long a cluster stays locked for one fix (released when it ends) */
+  fixLockSeconds: number;
+  now: () => Date;
+}
+
+export type ApprovalDecision =
+  | { ok: true; rec: ApprovalRecord }
+  | { ok: false; code: RefusalCode | "busy" | "refused"; message: string; rec?: ApprovalRecord };
+
+export async function decideApproval(deps: DecideApprovalDeps, approvalId: string, clicker: { user: string; isApprover: boolean }): Promise<ApprovalDecision> {
+  const rec = await deps.approvals.get(approvalId);
+  const refuse = async (code: Extract<ApprovalDecision, { ok: false }>["code"], message: string): Promise<ApprovalDecision> => {
+    if (rec) await deps.audit.record({ event: "refused", who: clicker.user, cluster: rec.cluster, at: deps.now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: message, approvalId });
+    return { ok: false, code, message, ...(rec ? { rec } : {}) };
+  };
+  const refusal = evaluateApproval(rec, clicker, deps.policy, deps.now());
+  if (refusal || !rec) return refuse(refusal?.code ?? "unknown", refusal?.message ?? "unknown approval");
+  if (!(await deps.approvals.lockCluster(rec.cluster, rec.id, deps.fixLockSeconds))) {
+    // A simultaneous click on the same button holds the lock under this very approval.
+    if ((await deps.approvals.lockHolder(rec.cluster)) === rec.id) return refuse("decided", "This fix was already approved and is being applied now; each approval is used once.");
+    return refuse("busy", `A fix is already running on ${rec.cluster}; wait for its result in the thread, then re-run the check.`);
+  }
+  const decided = await deps.approvals.decide(rec.id, "approved", clicker.user, deps.now());
+  if (!decided.ok) {
+    await deps.approvals.unlockCluster(rec.cluster, rec.id);
+    const by = decided.decidedBy ? ` by <@${decided.decidedBy}>` : "";
+    return refuse("decided", `This fix was already ${decided.status}${by}; each approval is used once.`);
+  }
+  await deps.audit.record({ event: "approved", who: clicker.user, cluster: rec.cluster, at: deps.now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: rec.purpose, approvalId: rec.id });
+  return { ok: true, rec };
+}

@@ -1,0 +1,116 @@
+// What the probes read on one node, as schemas: evidence crosses Redis between
+// job steps, and a reader parses it instead of trusting a cast. Diagnosis reads
+// only these types.
+import { z } from "zod";
+
+export const interfaceAddressSchema = z.object({ address: z.string(), prefixLength: z.number() });
+export type InterfaceAddress = z.infer<typeof interfaceAddressSchema>;
+
+export const interfaceInfoSchema = z.object({
+  name: z.string(),
+  index: z.number(),
+  mtu: z.number(),
+  /** administratively up (UP flag) */
+  up: z.boolean(),
+  /** link has carrier (LOWER_UP flag): a veth or NIC whose other end is down has none */
+  carrier: z.boolean().optional(),
+  mac: z.string().optional(),
+  kind: z.string().optional(),
+  addresses: z.array(interfaceAddressSchema),
+});
+export type InterfaceInfo = z.infer<typeof interfaceInfoSchema>;
+
+export const routeEntrySchema = z.object({
+  /** "default", a CIDR or a single address */
+  dst: z.string(),
+  /** absent for unicast; "blackhole", "unreachable", "prohibit", … otherwise */
+  type: z.string().optional(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  onlink: z.boolean(),
+  protocol: z.string().optional(),
+  scope: z.string().optional(),
+  prefsrc: z.string().optional(),
+});
+export type RouteEntry = z.infer<typeof routeEntrySchema>;
+
+export const vxlanDeviceSchema = z.object({
+  name: z.string(),
+  vni: z.number(),
+  local: z.string().optional(),
+  /** underlay interface name (`dev` in `ip link add … type vxlan`) */
+  underlay: z.string().optional(),
+  port: z.number(),
+  learning: z.boolean(),
+  mtu: z.number(),
+  mac: z.string().optional(),
+  up: z.boolean(),
+});
+export type VxlanDevice = z.infer<typeof vxlanDeviceSchema>;
+
+export const fdbEntrySchema = z.object({ mac: z.string(), dev: z.string(), dst: z.string(), permanent: z.boolean() });
+export type FdbEntry = z.infer<typeof fdbEntrySchema>;
+
+export const neighbourEntrySchema = z.object({
+  dst: z.string(),
+  dev: z.string(),
+  lladdr: z.string().optional(),
+  states: z.array(z.string()),
+});
+export type NeighbourEntry = z.infer<typeof neighbourEntrySchema>;
+
+export const sysctlValuesSchema = z.object({
+  ipForward: z.number().optional(),
+  rpFilterAll: z.number().optional(),
+  bridgeNfCallIptables: z.number().optional(),
+});
+export type SysctlValues = z.infer<typeof sysctlValuesSchema>;
+
+export const iptablesRuleSchema = z.object({
+  table: z.string(),
+  chain: z.string(),
+  /** the rule as iptables-save prints it after "-A CHAIN " */
+  spec: z.string(),
+});
+export type IptablesRule = z.infer<typeof iptablesRuleSchema>;
+
+export const iptablesStateSchema = z.object({
+  policies: z.array(z.object({ table: z.string(), chain: z.string(), policy: z.string() })),
+  rules: z.array(iptablesRuleSchema),
+});
+export type IptablesState = z.infer<typeof iptablesStateSchema>;
+
+export const reachKindSchema = z.enum(["icmp", "tcp"]);
+export type ReachKind = z.infer<typeof reachKindSchema>;
+
+export const reachTargetSchema = z.object({
+  id: z.string(),
+  kind: reachKindSchema,
+  address: z.string(),
+  port: z.number().optional(),
+  /** source interface for ICMP (ping -I) */
+  iface: z.string().optional(),
+});
+export type ReachTarget = z.infer<typeof reachTargetSchema>;
+
+export interface ReachResult {
+  id: string;
+  ok: boolean;
+  rttMs?: number;
+  /** e.g. "timeout", "connection refused", "exit 2" */
+  error?: string;
+}
+
+/** Everything read from one node's host agent. A probe that failed leaves its field undefined and an entry in `errors`. */
+export const hostEvidenceSchema = z.object({
+  node: z.string(),
+  interfaces: z.array(interfaceInfoSchema).optional(),
+  routes: z.array(routeEntrySchema).optional(),
+  vxlan: z.array(vxlanDeviceSchema).optional(),
+  fdb: z.array(fdbEntrySchema).optional(),
+  neighbours: z.array(neighbourEntrySchema).optional(),
+  sysctls: sysctlValuesSchema.optional(),
+  iptables: iptablesStateSchema.optional(),
+  errors: z.array(z.object({ probe: z.string(), message: z.string() })),
+});
+export type HostEvidence = z.infer<typeof hostEvidenceSchema>;
