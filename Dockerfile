@@ -5,9 +5,9 @@
 # The project runs TypeScript through tsx in development; the image runs
 # JavaScript compiled by `npm run build` (tsconfig.build.json → dist/), so it
 # needs production dependencies only.
-# Node 22: client-node is pinned to 1.4 (works on 20 and 22); Node 20 is what
-# the tests run on, override with --build-arg NODE=node:20-bookworm-slim.
-ARG NODE=node:22-bookworm-slim
+# Node 24 LTS, the runtime the tests run on (package.json engines; client-node
+# 2.x needs Node >= 22.19).
+ARG NODE=node:24-bookworm-slim
 
 FROM ${NODE} AS build
 WORKDIR /src

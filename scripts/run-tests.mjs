@@ -1,10 +1,35 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts and lab/test/**/*.test.ts (the lab package's
-// own tests) with node's test runner through tsx.
-// Node 20's --test does not expand globs, so the file list is built here.
+// Runs the test files with node's test runner through tsx: every
+// test/**/*.test.ts and lab/test/**/*.test.ts, or with --unit only the pure
+// ones (no root, Redis, network namespaces, servers or child processes), in
+// seconds. Further arguments filter by path substring.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+
+// Pure tests: parsers, rules, renderers, schemas, the import graph. A file
+// here must not need anything but the source tree.
+const UNIT = [
+  "lab/test/scenario.test.ts",
+  "test/approvals/",
+  "test/architecture/",
+  "test/config.test.ts",
+  "test/deploy/manifests.test.ts",
+  "test/deploy/slack-manifest.test.ts",
+  "test/diagnosis/",
+  "test/digest/compose-digest.test.ts",
+  "test/digest/render-digest.test.ts",
+  "test/handlers/parse-command.test.ts",
+  "test/kube/semaphore.test.ts",
+  "test/probes/",
+  "test/remediation/compare-reports.test.ts",
+  "test/remediation/plan-hash-and-drift.test.ts",
+  "test/remediation/rollback-plan.test.ts",
+  "test/remediation/wait-for-rollout.test.ts",
+  "test/slack-render/",
+];
+// …except these, which run real commands in network namespaces.
+const NOT_UNIT = ["test/probes/reachability.test.ts"];
 
 function findTests(dir) {
   return readdirSync(dir).flatMap((entry) => {
@@ -14,15 +39,17 @@ function findTests(dir) {
   });
 }
 
-const filter = process.argv.slice(2);
-const files = ["test", "lab/test"].flatMap(findTests).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
+const args = process.argv.slice(2);
+const unitOnly = args.includes("--unit");
+const filter = args.filter((a) => a !== "--unit");
+const isUnit = (f) => UNIT.some((p) => f.startsWith(p)) && !NOT_UNIT.includes(f);
+const files = [...findTests("test"), ...findTests("lab/test")]
+  .filter((f) => !unitOnly || isUnit(f))
+  .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)))
+  .sort();
 if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
-);
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);

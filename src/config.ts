@@ -59,12 +59,12 @@ export const fileConfigSchema = z
         approvers: z
           .object({ users: z.array(slackUserId).default([]), usergroups: z.array(slackGroupId).default([]) })
           .strict()
-          .default({}),
+          .prefault({}),
         twoPersonRule: z.boolean().default(false),
         expiryMinutes: z.number().int().min(1).max(24 * 60).default(15),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     digests: z
       .array(
         z
@@ -87,7 +87,7 @@ export const fileConfigSchema = z
         rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
       })
       .strict()
-      .default({}),
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

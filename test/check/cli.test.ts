@@ -12,7 +12,7 @@ import { createKubeClient } from "../../src/kube/kube-client.js";
 import { CheckStore } from "../../src/store/check-store.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { deleteKeys, REDIS_URL } from "../helpers/xnode-fixture.js";
-import { kubectl, labAdmin, podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
+import { kubectl, labAdmin, podOn, run, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 
 function captureIo(): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -47,6 +47,14 @@ describe("xnode check on the seed scenario", () => {
     assert.ok(patch, "patch-flannel-iface offered");
     assert.ok(patch.diff.some((d) => d.includes("--iface=enp0s8")), patch.diff.join("\n"));
     assert.match(io.err.join(""), /inspected k8s-/, "progress on stderr");
+  });
+
+  test("npm run --silent xnode -- check … --json prints nothing but the JSON on stdout", async () => {
+    const r = await run(["npm", "run", "--silent", "xnode", "--", "check", "lab", "--kubeconfig", lab.kubeconfigPath, "--json"], 60_000);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as CheckReport;
+    assert.equal(report.cluster, "lab");
+    assert.match(r.stderr, /inspected k8s-/, "progress goes to stderr");
   });
 
   test("text report names the finding, the evidence and the fix", async () => {

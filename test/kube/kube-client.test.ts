@@ -3,7 +3,7 @@
 // a server that accepts connections and never answers.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -82,7 +82,12 @@ describe("kube client errors", () => {
   });
 
   test("nothing listening is KUBE_UNREACHABLE", async () => {
-    const kube = await client("good-token", undefined, "https://127.0.0.1:9");
+    // A port just freed (fetch refuses "bad ports" such as 9 outright, before connecting).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const kube = await client("good-token", undefined, `https://127.0.0.1:${port}`);
     await assert.rejects(kube.listNodes(), (err: unknown) => isXnodeError(err) && err.code === "KUBE_UNREACHABLE" && /ECONNREFUSED/.test(err.message));
   });
 });

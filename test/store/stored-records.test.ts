@@ -33,7 +33,7 @@ describe("parseStored", () => {
 
   test("names the record and the first problem", () => {
     assert.throws(() => parseStored(schema, "{not json", "thing a"), storeInvalid(/^the stored thing a is not JSON$/));
-    assert.throws(() => parseStored(schema, '{"id":"a","n":"1"}', "thing a"), storeInvalid(/^the stored thing a does not match .*\(n: Expected number, received string\)$/));
+    assert.throws(() => parseStored(schema, '{"id":"a","n":"1"}', "thing a"), storeInvalid(/^the stored thing a does not match .*\(n: Invalid input: expected number, received string\)$/));
   });
 });
 
