@@ -47,6 +47,11 @@ const flannel = z
   })
   .strict();
 
+const l4proto = z.enum(["udp", "tcp"]);
+const port = z.number().int().min(1).max(65535);
+
+// Every fault names the namespace it breaks: a `node` (most kinds) or a
+// `network` (underlay-drop: the L2 segment between the nodes).
 const fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("drop-udp"), node: name, port: z.number().int() }).strict(),
   // Added by this project: a host firewall dropping a TCP port from other machines (not from the node itself).
@@ -56,6 +61,17 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("mtu"), node: name, interface: ifName, mtu: z.number().int() }).strict(),
   z.object({ kind: z.literal("delete-route"), node: name, to: cidr }).strict(),
   z.object({ kind: z.literal("stale-fdb"), node: name, peer: name }).strict(),
+  // Version 2 (lab-scenarios/README.md "Additions"):
+  // a native nftables table as firewalld's nftables backend makes it (`table inet firewalld`, base chain
+  // filter_INPUT or filter_FORWARD at priority filter + 10) dropping `<proto> dport <port>`: invisible to
+  // iptables-save (legacy and nft), seen by `nft list ruleset`.
+  z.object({ kind: z.literal("nft-drop"), node: name, proto: l4proto, port, hook: z.enum(["input", "forward"]).default("input") }).strict(),
+  // the network between the nodes drops it (security group, NSX, switch ACL): an nftables bridge-family table
+  // in the network's own namespace, on frames crossing its bridge. Nothing on any node shows it.
+  z.object({ kind: z.literal("underlay-drop"), network: name, proto: l4proto, port }).strict(),
+  // flanneld writes its rules with iptables-legacy on this node while the nft backend (Docker, firewalld) has
+  // FORWARD policy DROP and no rule accepting pod traffic: both hooks run, the nft one drops forwarded pod traffic.
+  z.object({ kind: z.literal("iptables-backend-split"), node: name }).strict(),
 ]);
 
 const service = z
@@ -75,6 +91,10 @@ const findingId = z.enum([
   "flannel-pod-not-ready",
   "nodeport-unreachable",
   "cluster-healthy",
+  "connectivity-unexplained",
+  "iptables-backend-split",
+  "public-ip-overwrite-wrong",
+  "cni0-address-mismatch",
 ]);
 
 export const scenarioSchema = z
@@ -121,8 +141,12 @@ export const scenarioSchema = z
       if (!nodes.has(value)) ctx.addIssue({ code: "custom", path, message: `unknown node "${value}"` });
     };
     s.flannel.notReadyOn.forEach((n, i) => checkNode(["flannel", "notReadyOn", i], n));
+    const checkNetwork = (path: (string | number)[], value: string) => {
+      if (!networks.has(value)) ctx.addIssue({ code: "custom", path, message: `unknown network "${value}"` });
+    };
     s.faults.forEach((f, i) => {
-      checkNode(["faults", i, "node"], f.node);
+      if ("node" in f) checkNode(["faults", i, "node"], f.node);
+      if ("network" in f) checkNetwork(["faults", i, "network"], f.network);
       if (f.kind === "stale-fdb") checkNode(["faults", i, "peer"], f.peer);
     });
     s.services.forEach((svc, i) => checkNode(["services", i, "node"], svc.node));

@@ -59,6 +59,37 @@ describe("scenario validation", () => {
     assert.deepEqual(problems, ['nodes.0.interfaces.0.network: unknown network "wan"', 'faults.0.node: unknown node "ghost"']);
   });
 
+  test("version-2 faults: nft-drop defaults to the input hook; values and references name their field", () => {
+    const ok = parseScenario({
+      ...base(),
+      faults: [
+        { kind: "nft-drop", node: "a", proto: "udp", port: 8472 },
+        { kind: "underlay-drop", network: "lan", proto: "tcp", port: 30080 },
+        { kind: "iptables-backend-split", node: "a" },
+      ],
+    });
+    assert.deepEqual(ok.faults[0], { kind: "nft-drop", node: "a", proto: "udp", port: 8472, hook: "input" });
+    assert.deepEqual(
+      problemsOf({
+        ...base(),
+        faults: [
+          { kind: "underlay-drop", network: "wan", proto: "udp", port: 8472 },
+          { kind: "iptables-backend-split", node: "ghost" },
+        ],
+      }),
+      ['faults.0.network: unknown network "wan"', 'faults.1.node: unknown node "ghost"'],
+    );
+    const bad = problemsOf({
+      ...base(),
+      faults: [
+        { kind: "nft-drop", node: "a", proto: "sctp", port: 8472, hook: "output" },
+        { kind: "underlay-drop", node: "a", network: "lan", proto: "udp", port: 70000 },
+      ],
+    });
+    for (const field of ["faults.0.proto", "faults.0.hook", "faults.1.port"]) assert.ok(bad.some((p) => p.startsWith(`${field}:`)), `${field}\n${bad.join("\n")}`);
+    assert.ok(bad.includes('faults.1: unknown field(s) "node"'), bad.join("\n"));
+  });
+
   test("a file that is not YAML says so", async () => {
     await assert.rejects(loadScenario("/nonexistent/scenario.yaml"), /cannot read YAML/);
   });

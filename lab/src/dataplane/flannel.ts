@@ -7,7 +7,7 @@ import type { Scenario } from "../scenario.js";
 import { bridgeBatch, ipBatch, run } from "./exec.js";
 import { parseFlannelArgs } from "./flannel-args.js";
 import { canonicalCidr, cidrContains, isIpv4, networkAddress } from "./ipv4.js";
-import { ensureRule, restoreRules } from "./iptables.js";
+import { ensureRule, restoreRules, type Backend } from "./iptables.js";
 import { linkName } from "./names.js";
 import type { LabTopology } from "./topology.js";
 
@@ -28,6 +28,17 @@ const VXLAN_OVERHEAD = 50;
 /** The jump flanneld appends to FORWARD (appended: an earlier DROP/REJECT still wins). */
 export const FLANNEL_FORWARD_JUMP = ["-m", "comment", "--comment", "flanneld forward", "-j", "FLANNEL-FWD"];
 const FLANNEL_MASQ_JUMP = ["-m", "comment", "--comment", "flanneld masq", "-j", "FLANNEL-POSTRTG"];
+
+/**
+ * The iptables backend flanneld writes its rules with on `node`: the system's
+ * `iptables`, except on a node with the iptables-backend-split fault, where
+ * flannel's image uses iptables-legacy while the node's own tools (Docker,
+ * firewalld) use the nft backend. A property of the installation, so every
+ * (re)start of flanneld on that node writes to legacy again.
+ */
+export function flannelIptablesBackend(s: Scenario, node: string): Backend {
+  return s.faults.some((f) => f.kind === "iptables-backend-split" && f.node === node) ? "legacy" : "system";
+}
 
 interface LinkInfo {
   ifname: string;
@@ -88,7 +99,7 @@ export async function setupFlannelNode(
     mac = await ensureVxlanDevice(t.netns, s, links, choice, mtu, t.podCIDR, vtepMac);
   }
   await setPodMtu(topo, node, links, mtu);
-  await installFlannelRules(t.netns, s, t.podCIDR);
+  await installFlannelRules(t.netns, s, t.podCIDR, flannelIptablesBackend(s, node));
   return { vtepMac: mac, mtu };
 }
 
@@ -141,7 +152,7 @@ async function setPodMtu(topo: LabTopology, node: string, links: LinkInfo[], mtu
 }
 
 /** FLANNEL-FWD (unless --iptables-forward-rules=false) and, with --ip-masq, FLANNEL-POSTRTG, as flanneld writes them. */
-async function installFlannelRules(netns: string, s: Scenario, podCIDR: string): Promise<void> {
+async function installFlannelRules(netns: string, s: Scenario, podCIDR: string, backend: Backend): Promise<void> {
   const args = parseFlannelArgs(s.flannel.args);
   const net = s.flannel.network;
   const lease = canonicalCidr(podCIDR);
@@ -165,9 +176,9 @@ async function installFlannelRules(netns: string, s: Scenario, podCIDR: string):
     );
   }
   if (tables.length === 0) return;
-  await restoreRules(netns, tables.join("\n") + "\n");
-  if (args.iptablesForwardRules) await ensureRule(netns, "filter", "FORWARD", FLANNEL_FORWARD_JUMP);
-  if (args.ipMasq) await ensureRule(netns, "nat", "POSTROUTING", FLANNEL_MASQ_JUMP);
+  await restoreRules(netns, tables.join("\n") + "\n", backend);
+  if (args.iptablesForwardRules) await ensureRule(netns, "filter", "FORWARD", FLANNEL_FORWARD_JUMP, backend);
+  if (args.ipMasq) await ensureRule(netns, "nat", "POSTROUTING", FLANNEL_MASQ_JUMP, backend);
 }
 
 interface RouteEntry {
