@@ -1,6 +1,7 @@
-// The terminal report: nodes, the pod matrix, NodePorts, findings with their
-// evidence, where the packet dies, and the proposed fixes. Pure.
-import type { CheckReport, Finding, MatrixEntry } from "../model/index.js";
+// The terminal report: nodes, the pod matrix, NodePorts, then each root cause
+// once with the findings it explains, its evidence, where the packet dies and
+// the proposed fixes (each once). Pure.
+import { causeGroups, groupPlans, problemsOf, type CauseGroup, type CheckReport, type Finding, type MatrixEntry } from "../model/index.js";
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
@@ -30,15 +31,30 @@ function nodePorts(report: CheckReport): string[] {
   return np.map((m) => `  ${m.ok ? "ok  " : "FAIL"} ${m.service} ${m.target} (node ${m.to}) from ${m.from}${m.error ? `: ${m.error}` : ""}`);
 }
 
-function finding(f: Finding, i: number): string[] {
+function traceLines(trace: NonNullable<Finding["trace"]>): string[] {
+  const out = [`   path ${trace.from} -> ${trace.to}:`];
+  for (const hop of trace.hops) out.push(`     ${hop.ok ? "ok  " : "FAIL"} ${hop.hop}: ${hop.detail}`);
+  if (trace.observed) {
+    out.push(`   packets seen ${trace.from} -> ${trace.to}:`);
+    for (const p of trace.observed) out.push(`     ${p.seen ? "seen" : "none"} ${p.point}: ${p.detail}`);
+    out.push(`     ${trace.lostAfter ? `last seen at ${trace.lostAfter}` : "not seen at any capture point"}`);
+  }
+  return out;
+}
+
+function cause(group: CauseGroup, i: number): string[] {
+  const f = group.cause;
   const out = [`${i + 1}. [${f.severity}] ${f.id}${f.nodes.length ? ` (${f.nodes.join(", ")})` : ""}`];
   out.push(`   ${f.explanation}`);
   if (f.evidence.length) out.push("   evidence:", ...f.evidence.map((e) => `     - ${e}`));
-  if (f.trace) {
-    out.push(`   path ${f.trace.from} -> ${f.trace.to}:`);
-    for (const hop of f.trace.hops) out.push(`     ${hop.ok ? "ok  " : "FAIL"} ${hop.hop}: ${hop.detail}`);
+  if (group.consequences.length) {
+    out.push("   this also explains:");
+    for (const c of group.consequences)
+      out.push(`     - [${c.severity}] ${c.id}${c.nodes.length ? ` (${c.nodes.join(", ")})` : ""}`, ...c.evidence.slice(0, 3).map((e) => `         ${e}`));
   }
-  f.remediations.forEach((r, j) => {
+  const trace = f.trace ?? group.consequences.find((c) => c.trace)?.trace;
+  if (trace) out.push(...traceLines(trace));
+  groupPlans(group).forEach((r, j) => {
     out.push(`   fix ${String.fromCharCode(97 + j)}) ${r.kind}: ${r.summary}${r.persistent ? "" : " (not persistent)"}`);
     for (const d of r.diff) out.push(`        ${d}`);
     // The diff already names per-node commands for most plans; list them only when it does not.
@@ -49,7 +65,7 @@ function finding(f: Finding, i: number): string[] {
 }
 
 export function renderTextReport(report: CheckReport): string {
-  const problems = report.findings.filter((f) => f.id !== "cluster-healthy");
+  const problems = problemsOf(report.findings);
   const verdict = problems.length === 0 ? "healthy" : `${problems.length} problem${problems.length === 1 ? "" : "s"} found`;
   const lines = [`xnode check ${report.cluster}: ${verdict} (${report.nodes.length} nodes, ${(report.durationMs / 1000).toFixed(1)} s)`, "", "Nodes:"];
   const w = Math.max(...report.nodes.map((n) => n.name.length)) + 2;
@@ -60,7 +76,13 @@ export function renderTextReport(report: CheckReport): string {
   lines.push("", "Pod to pod:", ...podMatrix(report));
   const np = nodePorts(report);
   if (np.length) lines.push("", "NodePorts:", ...np);
-  lines.push("", "Findings:");
-  report.findings.forEach((f, i) => lines.push(...finding(f, i), ""));
+  const groups = causeGroups(report.findings);
+  lines.push(
+    "",
+    groups.length === report.findings.length
+      ? "Findings:"
+      : `Findings (${report.findings.length}, from ${groups.length} cause${groups.length === 1 ? "" : "s"}):`,
+  );
+  groups.forEach((g, i) => lines.push(...cause(g, i), ""));
   return lines.join("\n");
 }

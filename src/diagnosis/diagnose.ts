@@ -2,7 +2,9 @@
 // gives the same findings, in the order of the rules below (causes that
 // explain others first; the rules that must stand down for them after).
 import type { CheckEvidence, Finding } from "../model/index.js";
+import { linkCauses } from "./link-causes.js";
 import { clusterHealthy } from "./rules/cluster-healthy.js";
+import { connectivityUnexplained } from "./rules/connectivity-unexplained.js";
 import { fdbStale } from "./rules/fdb-stale.js";
 import { flannelPodNotReady } from "./rules/flannel-pod-not-ready.js";
 import { forwardPolicyDrop } from "./rules/forward-policy-drop.js";
@@ -29,13 +31,16 @@ const rules: readonly Rule[] = [
   // reads the findings above: its "suspected" form stands down for them
   udpVxlanBlocked,
   nodeportUnreachable,
+  // failed probes that nothing above explains: never left to read as health
+  connectivityUnexplained,
   // only when nothing above found anything
   clusterHealthy,
 ];
 
 export function diagnose(evidence: CheckEvidence): Finding[] {
-  return rules.reduce<Finding[]>((found, rule) => {
-    const finding = rule(evidence, found);
-    return finding ? [...found, finding] : found;
+  const found = rules.reduce<Finding[]>((acc, rule) => {
+    const finding = rule(evidence, acc);
+    return finding ? [...acc, finding] : acc;
   }, []);
+  return linkCauses(found);
 }

@@ -40,7 +40,15 @@ export interface CheckEvidence {
 export const severitySchema = z.enum(["critical", "warning", "info"]);
 export type Severity = z.infer<typeof severitySchema>;
 
-export const remediationKindSchema = z.enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"]);
+export const remediationKindSchema = z.enum([
+  "patch-flannel-iface",
+  "add-routes",
+  "open-vxlan-port",
+  "set-forward-accept",
+  "enable-ip-forward",
+  "remove-public-ip-overwrite",
+  "fix-cni0-address",
+]);
 export type RemediationKind = z.infer<typeof remediationKindSchema>;
 
 export const remediationPlanSchema = z.object({
@@ -72,6 +80,10 @@ export const traceHopSchema = z.object({
 });
 export type TraceHop = z.infer<typeof traceHopSchema>;
 
+/** One capture point of a packet-observed trace: "<node>/<interface>". */
+export const observedPointSchema = z.object({ point: z.string(), seen: z.boolean(), packets: z.number(), detail: z.string() });
+export type ObservedPoint = z.infer<typeof observedPointSchema>;
+
 export const findingIdSchema = z.enum([
   "vtep-duplicate-public-ip",
   "vtep-wrong-interface",
@@ -85,6 +97,10 @@ export const findingIdSchema = z.enum([
   "flannel-pod-not-ready",
   "nodeport-unreachable",
   "cluster-healthy",
+  "connectivity-unexplained",
+  "iptables-backend-split",
+  "public-ip-overwrite-wrong",
+  "cni0-address-mismatch",
 ]);
 export type FindingId = z.infer<typeof findingIdSchema>;
 
@@ -95,8 +111,20 @@ export const findingSchema = z.object({
   evidence: z.array(z.string()),
   explanation: z.string(),
   remediations: z.array(remediationPlanSchema),
+  /** the findings that cause this one (a consequence); absent on a cause */
+  explainedBy: z.array(findingIdSchema).optional(),
   /** hop-by-hop trace of one failing pair this finding explains */
-  trace: z.object({ from: z.string(), to: z.string(), hops: z.array(traceHopSchema) }).optional(),
+  trace: z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      hops: z.array(traceHopSchema),
+      /** what packet captures on the path saw of the probe, in path order (xnode trace) */
+      observed: z.array(observedPointSchema).optional(),
+      /** the last capture point that saw the probe; null when none did */
+      lostAfter: z.string().nullable().optional(),
+    })
+    .optional(),
 });
 export type Finding = z.infer<typeof findingSchema>;
 
@@ -122,4 +150,50 @@ export type CheckReport = z.infer<typeof checkReportSchema>;
 /** Findings that are problems: everything but the all-clear. */
 export function problemsOf<F extends Pick<Finding, "id">>(findings: readonly F[]): F[] {
   return findings.filter((f) => f.id !== "cluster-healthy");
+}
+
+/** A root cause with the findings it explains, as Slack and the CLI show them: each cause once. */
+export interface CauseGroup {
+  cause: Finding;
+  consequences: Finding[];
+}
+
+/**
+ * Findings grouped under their root causes, causes in report order. A
+ * consequence goes under the root of its first cause present (following chains;
+ * a cycle is rooted at its earliest member); one whose causes are all absent
+ * stands as a cause itself, so no finding is ever dropped.
+ */
+export function causeGroups(findings: readonly Finding[]): CauseGroup[] {
+  const byId = new Map(findings.map((f) => [f.id, f]));
+  const order = (f: Finding) => findings.indexOf(f);
+  const causeOf = (f: Finding) => f.explainedBy?.map((id) => byId.get(id)).find((c) => c !== undefined && c !== f);
+  const rootOf = (f: Finding): Finding => {
+    const chain = [f];
+    for (let c = causeOf(f); c; c = causeOf(c)) {
+      if (chain.includes(c)) return chain.reduce((a, b) => (order(a) <= order(b) ? a : b));
+      chain.push(c);
+    }
+    return chain[chain.length - 1]!;
+  };
+  const groups = new Map<Finding, Finding[]>();
+  for (const f of findings) {
+    const root = rootOf(f);
+    if (!groups.has(root)) groups.set(root, []);
+    if (root !== f) groups.get(root)!.push(f);
+  }
+  return [...groups].sort(([a], [b]) => order(a) - order(b)).map(([cause, consequences]) => ({ cause, consequences }));
+}
+
+/** The plans of a group, each once: a consequence often proposes its cause's own fix again. */
+export function groupPlans(group: CauseGroup): RemediationPlan[] {
+  const seen = new Set<string>();
+  return [group.cause, ...group.consequences]
+    .flatMap((f) => f.remediations)
+    .filter((p) => {
+      const key = JSON.stringify([p.kind, p.diff, p.commands ?? [], p.patch ?? null]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }

@@ -1,6 +1,6 @@
 // Tells Slack what a check is doing: progress edits on the root message, the
 // report as a thread under it, and the verdict on every joiner's message.
-import type { CheckNotifier, CheckProgress, CheckRecord, Finding, Subscriber } from "../model/index.js";
+import type { CauseGroup, CheckNotifier, CheckProgress, CheckRecord, Finding, FindingApprovals, Subscriber } from "../model/index.js";
 import type { Logger } from "../logger.js";
 import type { FindingActions } from "./render/render-finding.js";
 import { renderReportMessages } from "./render/render-report.js";
@@ -26,22 +26,33 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
   return {
     async progress(check: CheckRecord, progress: CheckProgress) {
       if (!check.rootTs) return;
-      await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "running", cluster: check.cluster, requestedBy: check.requestedBy, progress: { ...progress, phase: asPhase(progress.phase) } }));
+      await slack.update(
+        check.channel,
+        check.rootTs,
+        renderRootMessage({
+          state: "running",
+          cluster: check.cluster,
+          requestedBy: check.requestedBy,
+          progress: { ...progress, phase: asPhase(progress.phase) },
+        }),
+      );
     },
 
     async finished(check, report, subscribers, approvals) {
       const subject = { cluster: check.cluster, requestedBy: check.requestedBy, checkId: check.id };
       if (check.rootTs) {
         await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "done", ...subject, report }));
-        const actions = new Map<Finding, FindingActions>();
-        for (const f of report.findings) {
-          if (f.remediations.length > 0) actions.set(f, { rerunValue: check.cluster, ...approvals?.get(f) });
-        }
-        const messages = renderReportMessages(report, { actionsFor: (f) => actions.get(f) });
+        const messages = renderReportMessages(report, { actionsFor: (group) => groupActions(group, check.cluster, approvals) });
         for (const m of messages) await slack.post(check.channel, m, check.rootTs);
         if (messages.needsAttachment) {
           await slack
-            .uploadText(check.channel, check.rootTs, `xnode-${check.cluster}-report.json`, `Full xnode report for ${check.cluster}`, JSON.stringify(report, null, 2))
+            .uploadText(
+              check.channel,
+              check.rootTs,
+              `xnode-${check.cluster}-report.json`,
+              `Full xnode report for ${check.cluster}`,
+              JSON.stringify(report, null, 2),
+            )
             .catch((err: unknown) => logger.warn({ err, checkId: check.id }, "report upload failed"));
         }
       }
@@ -53,5 +64,24 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
       if (check.rootTs) await slack.update(check.channel, check.rootTs, msg);
       await eachJoiner(check, subscribers, () => msg);
     },
+  };
+}
+
+/** A cause's buttons: every Approve its findings were issued (one per fix kind), one Reject for all of them, Re-run. */
+function groupActions(group: CauseGroup, cluster: string, approvals: Map<Finding, FindingApprovals> | undefined): FindingActions | undefined {
+  const findings = [group.cause, ...group.consequences];
+  if (!findings.some((f) => f.remediations.length > 0)) return undefined;
+  const issued = findings.map((f) => approvals?.get(f)).filter((a) => a !== undefined);
+  const byKind = new Map(
+    issued
+      .flatMap((a) => a.approvals ?? [])
+      .reverse()
+      .map((a) => [a.kind, a]),
+  );
+  const rejects = issued.flatMap((a) => (a.rejectValue ? [a.rejectValue] : []));
+  return {
+    rerunValue: cluster,
+    ...(byKind.size > 0 ? { approvals: [...byKind.values()].reverse() } : {}),
+    ...(rejects.length > 0 ? { rejectValue: rejects.join(",") } : {}),
   };
 }

@@ -36,9 +36,12 @@ async function teardown(env: Env | undefined): Promise<void> {
   await env?.stop();
 }
 
+/** The seed's two fixes, by what their buttons say they do. */
+const FIX_LABELS: Record<string, string> = { "patch-flannel-iface": "Approve: set --iface=enp0s8", "add-routes": "Approve: add 2 routes on 2 nodes" };
+
 function fixButton(replies: EmulatedMessage[], kind: string): ButtonRef {
-  const b = replies.flatMap(buttonsOf).find((x) => x.text === `Approve ${kind}`);
-  assert.ok(b, `an Approve ${kind} button; buttons: ${replies.flatMap(buttonsOf).map((x) => x.text).join(", ")}`);
+  const b = replies.flatMap(buttonsOf).find((x) => x.text === FIX_LABELS[kind]);
+  assert.ok(b, `a "${FIX_LABELS[kind]}" button; buttons: ${replies.flatMap(buttonsOf).map((x) => x.text).join(", ")}`);
   return b;
 }
 
@@ -77,7 +80,7 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
   after(async () => teardown(env));
 
   test("an approver's click patches --iface=enp0s8, the lab re-programs, the re-check is healthy and pings pass", async () => {
-    const { root, replies } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, findings: 3 });
+    const { root, replies } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 });
     assert.equal(await podPing(env, "k8s-master1", "k8s-node1"), false);
     const res = await click(env.xnode.botUrl, fixButton(replies, "patch-flannel-iface"), APPROVER, env.sink.url);
     assert.equal(res.status, 200);
@@ -123,7 +126,7 @@ describe("refusals change nothing (seed lab, two-person rule)", () => {
   let rootTs: string;
   before(async () => {
     env = await setup(true);
-    ({ replies, root: { ts: rootTs } } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, findings: 3 }));
+    ({ replies, root: { ts: rootTs } } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 }));
   });
   after(async () => teardown(env));
 
@@ -182,7 +185,7 @@ describe("double click and the route fix (seed lab)", () => {
   after(async () => teardown(env));
 
   test("two clicks at once: exactly one patch, both clickers answered", async () => {
-    const { root, replies } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, findings: 3 });
+    const { root, replies } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 });
     const b = fixButton(replies, "patch-flannel-iface");
     const [r1, r2] = await Promise.all([click(env.xnode.botUrl, b, APPROVER, env.sink.url), click(env.xnode.botUrl, b, SECOND_APPROVER, env.sink.url)]);
     assert.equal(r1.status, 200);
@@ -198,7 +201,7 @@ describe("double click and the route fix (seed lab)", () => {
   test("the route remediation makes a fresh seed lab healthy", async () => {
     const fresh = await startXnodeOnLab("seed-virtualbox-nat", { file: { approvals: { approvers: { users: [APPROVER] } } } });
     try {
-      const { root, replies } = await checkAndWait(fresh.emulator, fresh.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, findings: 3 });
+      const { root, replies } = await checkAndWait(fresh.emulator, fresh.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 });
       await click(fresh.xnode.botUrl, fixButton(replies, "add-routes"), APPROVER);
       const result = await fresh.emulator.waitFor(() => fresh.emulator.thread(CHANNEL, root.ts).find((m) => /after the fix/.test(m.text)), 90_000);
       assert.match(textOf(result), /Fix result: fixed/);

@@ -23,11 +23,11 @@ function actionIds(m: EmulatedMessage): string[] {
     .flatMap((b) => (b.elements ?? []).map((e) => e.action_id ?? ""));
 }
 
-/** The report is complete when the summary, the matrix and one message per finding are in the thread. */
-async function waitForReport(emulator: SlackEmulator, channel: string, rootTs: string, findings: number): Promise<EmulatedMessage[]> {
+/** The report is complete when the summary, the matrix and one message per root cause are in the thread. */
+async function waitForReport(emulator: SlackEmulator, channel: string, rootTs: string, causes: number): Promise<EmulatedMessage[]> {
   return emulator.waitFor(() => {
     const replies = emulator.thread(channel, rootTs).filter((m) => m.ts !== rootTs);
-    return replies.length >= 2 + findings ? replies : undefined;
+    return replies.length >= 2 + causes ? replies : undefined;
   }, 60_000);
 }
 
@@ -47,7 +47,7 @@ describe("/xnode check on the seed lab", () => {
     assert.equal(res.status, 200);
     const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /Checking/.test(textOf(m)) || /lab/.test(m.text)), 10_000);
     assert.match(textOf(root), /U0ALICE01/);
-    const replies = await waitForReport(emulator, CHANNEL, root.ts, 3);
+    const replies = await waitForReport(emulator, CHANNEL, root.ts, 1);
     const all = replies.map(textOf).join("\n");
     assert.match(all, /vtep-duplicate-public-ip/);
     assert.match(all, /10\.0\.2\.15/);
@@ -62,7 +62,14 @@ describe("/xnode check on the seed lab", () => {
     const out: string[] = [];
     const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env: { REDIS_URL: xnode.config.env.REDIS_URL, XNODE_REDIS_PREFIX: xnode.prefix } };
     assert.equal(await runCli(["report", id, "--json"], io), 0, out.join(""));
-    assert.deepEqual((JSON.parse(out.join("")) as CheckReport).findings.map((f) => f.id).sort(), ["nodeport-unreachable", "vtep-duplicate-public-ip", "vtep-wrong-interface"]);
+    const stored = JSON.parse(out.join("")) as CheckReport;
+    assert.deepEqual(stored.findings.map((f) => f.id).sort(), ["nodeport-unreachable", "vtep-duplicate-public-ip", "vtep-wrong-interface"]);
+    // one cause: the wrong interface explains the duplicate VTEP and the NodePort, and is posted once with them
+    const explainedBy = Object.fromEntries(stored.findings.map((f) => [f.id, f.explainedBy ?? []]));
+    assert.deepEqual(explainedBy, { "vtep-wrong-interface": [], "vtep-duplicate-public-ip": ["vtep-wrong-interface"], "nodeport-unreachable": ["vtep-wrong-interface"] });
+    const threadText = (await emulator.waitFor(() => emulator.thread(CHANNEL, root.ts), 1_000)).map(textOf);
+    assert.equal(threadText.filter((t) => /\*Path k8s-master1 → k8s-node1\*|\*Path k8s-node1 → k8s-master1\*/.test(t)).length, 1, "the path trace once");
+    assert.equal(threadText.filter((t) => /This also explains 2 findings/.test(t)).length, 1);
     assert.equal(await runCli(["report", "no-such-id"], { ...io, stdout: () => undefined, stderr: () => undefined }), 2);
   });
 });

@@ -35,10 +35,16 @@ describe("missing evidence", () => {
     assert.equal(f.trace, undefined);
   });
 
-  test("an unreachable node blocks cluster-healthy even when every check that ran answered", () => {
+  test("an unreachable node blocks cluster-healthy even when every check that ran answered: it is reported, never healthy", () => {
     const ev = fx.unreachableWorker();
     assert.ok(ev.matrix.length > 0 && ev.matrix.every((e) => e.ok));
-    assert.deepEqual(ids(ev), []);
+    const f = only(ev);
+    assert.equal(f.id, "connectivity-unexplained");
+    assert.equal(f.severity, "critical");
+    const [silent] = ev.unreachableNodes;
+    assert.ok(silent);
+    assert.ok(f.nodes.includes(silent.node));
+    assert.ok(f.evidence.some((l) => l.startsWith(`${silent.node}: agents did not answer`)), f.evidence.join("\n"));
   });
 });
 
@@ -67,7 +73,13 @@ describe("udp-vxlan-blocked without a visible rule", () => {
     spec.nodes.push({ name: "worker-2", podCIDR: "10.42.3.0/24", interfaces: [{ name: "eth0", network: "lan", address: "172.31.10.13/24" }] });
     const broken = ["cp-0,worker-0", "worker-1,worker-2"];
     const ev = buildEvidence({ ...spec, fails: (_k, from, to) => broken.includes([from, to].sort().join()) });
-    assert.deepEqual(ids(ev), []);
+    // no suspect, so no udp-vxlan-blocked; but the failures are never left to read as health
+    const f = only(ev);
+    assert.equal(f.id, "connectivity-unexplained");
+    assert.deepEqual([...f.nodes].sort(), ["cp-0", "worker-0", "worker-1", "worker-2"]);
+    assert.ok(f.evidence.some((l) => l.startsWith("cp-0 → worker-0: pod-icmp")), f.evidence.join("\n"));
+    assert.ok(f.evidence.some((l) => l.includes("routes, neighbour and FDB entries for every peer match")), "what was ruled out");
+    assert.ok(f.evidence.includes("no packet capture ran for these pairs: where the packets die is not known"));
   });
 });
 

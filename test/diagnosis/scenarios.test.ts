@@ -33,7 +33,7 @@ describe("finding ids per scenario", () => {
     ["a NodePort dropped on one node, pods fine", fx.nodePortDropped, ["nodeport-unreachable"]],
     ["three nodes whose VTEP uplinks are isolated", fx.wrongInterfaceBackplane, ["vtep-wrong-interface"]],
     ["NAT on three VMs with different interface names", fx.natWithDifferentInterfaceNames, ["vtep-duplicate-public-ip", "vtep-wrong-interface"]],
-    ["an unreachable node (nothing proven, nothing claimed)", fx.unreachableWorker, []],
+    ["an unreachable node (nothing proven, never healthy)", fx.unreachableWorker, ["connectivity-unexplained"]],
     ["probes that failed on some nodes", fx.missingEvidence, ["cluster-healthy"]],
   ];
   for (const [name, build, expected] of cases) {

@@ -26,7 +26,8 @@ export function buttonsOf(m: EmulatedMessage): ButtonRef[] {
 export async function checkAndWait(
   emulator: SlackEmulator,
   botUrl: string,
-  opts: { cluster: string; user: string; channel: string; findings: number },
+  /** causes: the thread's messages after the summary and the matrix, one per root cause */
+  opts: { cluster: string; user: string; channel: string; causes: number },
 ): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }> {
   const seen = new Set(emulator.messages(opts.channel).map((m) => m.ts));
   const res = await postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: `check ${opts.cluster}`, user_id: opts.user, channel_id: opts.channel });
@@ -34,7 +35,7 @@ export async function checkAndWait(
   const root = await emulator.waitFor(() => emulator.messages(opts.channel).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(opts.user)), 10_000);
   const replies = await emulator.waitFor(() => {
     const r = emulator.thread(opts.channel, root.ts).filter((m) => m.ts !== root.ts);
-    return r.length >= 2 + opts.findings ? r : undefined;
+    return r.length >= 2 + opts.causes ? r : undefined;
   }, 60_000);
   return { root, replies };
 }

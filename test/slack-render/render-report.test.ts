@@ -6,9 +6,9 @@ import { bigReport, healthyReport, longEvidenceReport, podMatrix, seedReport } f
 import { allText, validateMessage } from "./validate-message.js";
 
 const withButtons: ReportRenderOptions = {
-  actionsFor: (finding, index) => ({
-    approvals: finding.remediations.map((r) => ({ kind: r.kind, value: `approve:${finding.id}:${index}:${r.kind}` })),
-    rejectValue: `reject:${index}`,
+  actionsFor: ({ cause, consequences }) => ({
+    approvals: [cause, ...consequences].flatMap((f) => f.remediations.map((r) => ({ kind: r.kind, value: `approve:${f.id}:${r.kind}` }))),
+    rejectValue: `reject:${cause.id}`,
     rerunValue: "rerun:cluster-a",
   }),
 };
@@ -24,11 +24,11 @@ describe("renderReportMessages", () => {
     }
   });
 
-  it("seed: summary, matrix, then one message per finding, showing the duplicate VTEP and the fix", () => {
+  it("seed: summary, matrix, then one message for the one cause, its consequences folded in", () => {
     const messages = renderReportMessages(seedReport, withButtons);
-    assert.equal(messages.length, 2 + seedReport.findings.length);
+    assert.equal(messages.length, 3, "one cause: vtep-wrong-interface");
     assert.equal(messages.needsAttachment, false);
-    const [summary, matrix, duplicate, wrong, nodePort] = messages.map(allText);
+    const [summary, matrix, cause] = messages.map(allText);
     assert.match(summary!, /\*k8s-master1\* · InternalIP `10\.0\.2\.15` · podCIDR `10\.244\.0\.0\/24` · public-ip `10\.0\.2\.15`/);
     assert.match(summary!, /0\/2 pod-to-pod pairs reachable/);
     assert.match(summary!, /:x: 3 problems/);
@@ -36,15 +36,17 @@ describe("renderReportMessages", () => {
     assert.match(matrix!, /:x: :heavy_minus_sign: {3}2\. k8s-node1/);
     assert.match(matrix!, /default\/nginx-svc\*: 1\/2 probes answered/);
     assert.match(matrix!, /from k8s-node1 to `192\.168\.56\.101:30309` on k8s-master1: connection refused/);
-    assert.match(duplicate!, /• public-ip 10\.0\.2\.15 on k8s-master1 and k8s-node1/);
-    assert.match(duplicate!, /local 10\.0\.2\.15 dev enp0s3 dstport 8472/);
-    assert.match(wrong!, /--iface=enp0s8\]/);
-    assert.match(nodePort!, /nodeport-unreachable/);
+    assert.match(cause!, /vtep-wrong-interface/);
+    assert.match(cause!, /--iface=enp0s8\]/);
+    assert.match(cause!, /\*This also explains 2 findings\*/);
+    assert.match(cause!, /\*vtep-duplicate-public-ip\* \(k8s-master1, k8s-node1\)\n {6}↳ public-ip 10\.0\.2\.15 on k8s-master1 and k8s-node1/);
+    assert.match(cause!, /local 10\.0\.2\.15 dev enp0s3 dstport 8472/);
+    assert.match(cause!, /\*nodeport-unreachable\* \(k8s-master1\)/);
   });
 
-  it("seed: the trace stops at the first broken hop", () => {
+  it("seed: the trace is shown once, and stops at the first broken hop", () => {
     const text = allText(renderReportMessages(seedReport)[2]!);
-    assert.match(text, /\*Path k8s-master1 → k8s-node1\*/);
+    assert.equal(text.match(/\*Path k8s-master1 → k8s-node1\*/g)?.length, 1);
     assert.match(text, /✅ \*route\*: k8s-master1: 10\.244\.1\.2 → 10\.244\.1\.0\/24/);
     assert.match(text, /:grey_question: \*neighbour\*.*_\(not verified\)_/);
     assert.match(text, /❌ \*VXLAN FDB\*: k8s-master1 FDB: 7a:10:e6:19:89:19 dst 10\.0\.2\.15/);
@@ -52,28 +54,27 @@ describe("renderReportMessages", () => {
     assert.match(text, /2 later hops not shown/);
   });
 
-  it("seed: each fix shows its diff in a code block, its commands, the not-persistent note and its risks", () => {
-    const wrong = renderReportMessages(seedReport)[3]!;
-    const text = allText(wrong);
-    assert.match(text, /\*Fix 1: patch-flannel-iface\*/);
+  it("seed: each fix once, with its diff in a code block, its commands, the not-persistent note and its risks", () => {
+    const text = allText(renderReportMessages(seedReport)[2]!);
+    assert.match(text, /\*Fix 1: set --iface=enp0s8\* · `patch-flannel-iface`/);
     assert.ok(text.includes("```\nkube-system/kube-flannel-ds-amd64 container kube-flannel\nargs: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]\n```"), text);
-    assert.match(text, /\*Fix 2: add-routes\*/);
-    assert.match(text, /on \*k8s-master1\*: `ip route replace 10\.244\.1\.0\/24 via 192\.168\.56\.102 dev enp0s8`/);
+    assert.match(text, /\*Fix 2: add 2 routes on 2 nodes\* · `add-routes`/);
+    assert.equal(text.match(/ip route replace 10\.244\.1\.0\/24 via 192\.168\.56\.102 dev enp0s8/g)?.length, 1, "the route command once");
     assert.match(text, /Not persistent: lost when the node reboots/);
     assert.equal(text.match(/Not persistent/g)?.length, 1, "only add-routes is not persistent");
     assert.match(text, /• flannel pods restart one node at a time/);
   });
 
-  it("buttons appear only on findings with a fix, carrying the values actionsFor gave", () => {
+  it("buttons say what they do, on the cause that has fixes, carrying the values actionsFor gave", () => {
     const messages = renderReportMessages(seedReport, withButtons);
-    assert.deepEqual(messages.map((m) => actionsOf(m).length), [0, 0, 0, 1, 0]);
-    const buttons = actionsOf(messages[3]!)[0]!.elements;
+    assert.deepEqual(messages.map((m) => actionsOf(m).length), [0, 0, 1]);
+    const buttons = actionsOf(messages[2]!)[0]!.elements;
     assert.deepEqual(
       buttons.map((b) => [b.action_id, b.text.text, b.value, b.style]),
       [
-        ["xnode_approve_0", "Approve patch-flannel-iface", "approve:vtep-wrong-interface:1:patch-flannel-iface", "primary"],
-        ["xnode_approve_1", "Approve add-routes", "approve:vtep-wrong-interface:1:add-routes", "primary"],
-        ["xnode_reject", "Reject", "reject:1", undefined],
+        ["xnode_approve_0", "Approve: set --iface=enp0s8", "approve:vtep-wrong-interface:patch-flannel-iface", "primary"],
+        ["xnode_approve_1", "Approve: add 2 routes on 2 nodes", "approve:vtep-wrong-interface:add-routes", "primary"],
+        ["xnode_reject", "Reject", "reject:vtep-wrong-interface", undefined],
         ["xnode_rerun", "Re-run", "rerun:cluster-a", undefined],
       ],
     );
@@ -90,7 +91,7 @@ describe("renderReportMessages", () => {
 
   it("an approver-less caller can leave out Approve and Reject and keep Re-run", () => {
     const messages = renderReportMessages(seedReport, { actionsFor: () => ({ rerunValue: "r" }) });
-    assert.deepEqual(actionsOf(messages[3]!)[0]!.elements.map((b) => b.action_id), ["xnode_rerun"]);
+    assert.deepEqual(actionsOf(messages[2]!)[0]!.elements.map((b) => b.action_id), ["xnode_rerun"]);
   });
 
   it("healthy: all pairs reachable, a full grid of checks, no buttons", () => {
@@ -133,17 +134,17 @@ describe("renderReportMessages", () => {
   it("a pathological report (80 nodes, 10 fixes of 100 diff lines and commands each) still fits, and says it was cut", () => {
     const nodes = Array.from({ length: 80 }, (_, i) => ({ name: `worker-${i}-${"n".repeat(40)}`, probed: i % 7 !== 0, error: "e".repeat(900) }));
     const plan = bigReport.findings[1]!.remediations[0]!;
-    const fix = {
+    const fix = (n: number) => ({
       ...plan,
-      diff: Array.from({ length: 100 }, (_, i) => `line ${i} ${"d".repeat(120)}`),
+      diff: Array.from({ length: 100 }, (_, i) => `fix ${n} line ${i} ${"d".repeat(120)}`),
       commands: Array.from({ length: 100 }, (_, i) => ({ node: nodes[i % 80]!.name, argv: ["sysctl", "-w", `x${i}=${"v".repeat(80)}`] })),
       risks: Array.from({ length: 40 }, () => "r".repeat(200)),
-    };
+    });
     const report = {
       ...bigReport,
       nodes,
       matrix: podMatrix(nodes, (from, to) => (from.length + to.length) % 3 === 0 || to.startsWith("worker-1")),
-      findings: [{ ...bigReport.findings[1]!, nodes: nodes.map((n) => n.name), remediations: Array.from({ length: 10 }, () => fix) }],
+      findings: [{ ...bigReport.findings[1]!, nodes: nodes.map((n) => n.name), remediations: Array.from({ length: 10 }, (_, n) => fix(n)) }],
     };
     const messages = renderReportMessages(report, withButtons);
     for (const [i, m] of messages.entries()) assert.deepEqual(validateMessage(m), [], `message ${i}`);

@@ -113,7 +113,12 @@ export const seedReport: CheckReport = {
     { from: "k8s-master1", to: "k8s-node1", kind: "nodeport", target: "192.168.56.102:30309", service: "default/nginx-svc", ok: true, rttMs: 14.4 },
     { from: "k8s-node1", to: "k8s-master1", kind: "nodeport", target: "192.168.56.101:30309", service: "default/nginx-svc", ok: false, error: "connection refused or host unreachable" },
   ],
-  findings: [vtepDuplicate, wrongInterface, nodePortUnreachable],
+  // as diagnose() links them: the wrong interface explains the duplicate VTEP and the NodePort
+  findings: [
+    { ...vtepDuplicate, explainedBy: ["vtep-wrong-interface"] },
+    wrongInterface,
+    { ...nodePortUnreachable, explainedBy: ["vtep-wrong-interface"] },
+  ],
 };
 
 const HEALTHY_NODES: Node[] = ["node-a", "node-b", "node-c"].map((name, i) => ({

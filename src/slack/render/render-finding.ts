@@ -1,7 +1,8 @@
-// One thread message per finding: what is wrong, the evidence, where the
-// packet dies, each proposed fix exactly as it would be applied, and the
-// buttons that approve, reject or re-run.
-import type { Finding, RemediationPlan, TraceHop } from "../../model/index.js";
+// One thread message per root cause: what is wrong, the evidence, what it
+// explains (its consequences, folded in), where the packet dies (once), each
+// proposed fix exactly as it would be applied (once), and the buttons that
+// approve, reject or re-run.
+import { groupPlans, type CauseGroup, type Finding, type ObservedPoint, type RemediationPlan, type TraceHop } from "../../model/index.js";
 import { actions, button, composeMessage, context, header, section, type Block, type RenderedPart, type SlackMessage } from "./blocks.js";
 import { fitLines, MAX_SECTION_TEXT, omittedNote, truncate } from "./limits.js";
 import { bold, bullets, code, codeText, escape, fence, FENCE_OVERHEAD, italic, nameList, plural } from "./mrkdwn.js";
@@ -47,11 +48,15 @@ function traceLines(hops: readonly TraceHop[]): string[] {
 
 function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
   const more = (what: string) => (omitted: number) => `… ${omitted} more ${what}`;
-  const head = [`*Fix ${n}: ${escape(plan.kind)}*`, escape(truncate(plan.summary, MAX_LINE * 2))];
+  const head = [`*Fix ${n}: ${escape(planLabel(plan))}* · ${code(plan.kind)}`, escape(truncate(plan.summary, MAX_LINE * 2))];
   if (!plan.persistent) head.push(`:warning: ${italic("Not persistent: lost when the node reboots.")}`);
   const parts: RenderedPart[] = [{ blocks: [section(head.join("\n"))], cut: false }];
   if (plan.diff.length > 0) {
-    const diff = fitLines(plan.diff.map((d) => codeText(truncate(d, MAX_LINE))), MAX_SECTION_TEXT - FENCE_OVERHEAD, more("lines"));
+    const diff = fitLines(
+      plan.diff.map((d) => codeText(truncate(d, MAX_LINE))),
+      MAX_SECTION_TEXT - FENCE_OVERHEAD,
+      more("lines"),
+    );
     parts.push({ blocks: [section(fence(diff.text))], cut: diff.omitted > 0 });
   }
   const commands = (plan.commands ?? []).map((c) => `on ${bold(c.node)}: ${code(truncate(commandLine(c.argv), MAX_LINE))}`);
@@ -70,21 +75,50 @@ function hasOverlongLine(finding: Finding): boolean {
   return lines.some((l) => l.length > MAX_LINE) || finding.remediations.some((r) => r.summary.length > MAX_LINE * 2);
 }
 
-function actionBlock(finding: Finding, cluster: string, values: FindingActions): Block {
-  const buttons = (values.approvals ?? []).map((a, i) => {
-    const plan = finding.remediations.find((r) => r.kind === a.kind);
-    return button({
-      actionId: `${ACTION_IDS.approve}_${i}`,
-      text: `Approve ${a.kind}`,
-      value: a.value,
-      style: "primary",
-      confirm: {
-        title: "Apply this fix?",
-        text: `Apply ${a.kind} to ${cluster} for ${finding.id}${plan ? `: ${plan.summary}` : ""}`,
-        confirm: "Approve",
-        deny: "Cancel",
-      },
-    });
+/** What an Approve button does, in a few words: "set --iface=enp0s8", "add 2 routes". */
+export function planLabel(plan: RemediationPlan): string {
+  const flag = plan.diff
+    .join(" ")
+    .match(/--iface(?:-regex|-can-reach)?=[^\s,\]]+/g)
+    ?.pop();
+  const nodes = [...new Set((plan.commands ?? []).map((c) => c.node))];
+  const on = nodes.length === 1 ? ` on ${nodes[0]}` : nodes.length > 1 ? ` on ${nodes.length} nodes` : "";
+  switch (plan.kind) {
+    case "patch-flannel-iface":
+      return flag ? `set ${flag}` : "patch flannel's interface";
+    case "add-routes":
+      return `add ${plural((plan.commands ?? []).length, "route")}${on}`;
+    case "open-vxlan-port":
+      return `open the VXLAN port${on}`;
+    case "set-forward-accept":
+      return `accept pod traffic in FORWARD${on}`;
+    case "enable-ip-forward":
+      return `set ip_forward=1${on}`;
+    case "remove-public-ip-overwrite":
+      return `remove public-ip-overwrite${on}`;
+    case "fix-cni0-address":
+      return `fix cni0's address${on}`;
+  }
+}
+
+function actionBlock(group: CauseGroup, plans: readonly RemediationPlan[], cluster: string, values: FindingActions): Block {
+  const buttons = (values.approvals ?? []).flatMap((a, i) => {
+    const plan = plans.find((r) => r.kind === a.kind);
+    if (!plan) return [];
+    return [
+      button({
+        actionId: `${ACTION_IDS.approve}_${i}`,
+        text: truncate(`Approve: ${planLabel(plan)}`, 75),
+        value: a.value,
+        style: "primary",
+        confirm: {
+          title: "Apply this fix?",
+          text: `Apply ${a.kind} to ${cluster} for ${group.cause.id}: ${plan.summary}`,
+          confirm: "Approve",
+          deny: "Cancel",
+        },
+      }),
+    ];
   });
   if (values.rejectValue !== undefined) buttons.push(button({ actionId: ACTION_IDS.reject, text: "Reject", value: values.rejectValue }));
   buttons.push(button({ actionId: ACTION_IDS.rerun, text: "Re-run", value: values.rerunValue }));
@@ -93,20 +127,32 @@ function actionBlock(finding: Finding, cluster: string, values: FindingActions):
 
 export interface FindingContext {
   cluster: string;
-  /** 0-based position among the report's findings */
+  /** 0-based position among the report's causes */
   index: number;
   total: number;
   actions?: FindingActions;
 }
 
-export function renderFinding(finding: Finding, ctx: FindingContext): { message: SlackMessage; cut: boolean } {
+const observedMark = (p: ObservedPoint): string => (p.seen ? "✅" : "❌");
+
+function observedLines(trace: NonNullable<Finding["trace"]>): string[] {
+  const points = trace.observed ?? [];
+  const lines = points.map((p) => `${observedMark(p)} ${bold(p.point)}: ${escape(truncate(p.detail, MAX_LINE))}`);
+  lines.push(italic(trace.lostAfter ? `last seen at ${trace.lostAfter}` : "not seen at any capture point"));
+  return lines;
+}
+
+const CONSEQUENCE_EVIDENCE = 3;
+
+export function renderFinding(group: CauseGroup, ctx: FindingContext): { message: SlackMessage; cut: boolean } {
+  const finding = group.cause;
   const facts = `*Severity:* ${finding.severity}${finding.nodes.length ? ` · *Nodes:* ${nameList(finding.nodes)}` : ""}`;
   const explanation = escape(finding.explanation);
   const parts: RenderedPart[] = [
     {
       blocks: [
         header(`${findingEmoji(finding)} ${finding.id}`),
-        context(`Finding ${ctx.index + 1} of ${ctx.total} · ${bold(ctx.cluster)}`),
+        context(`${ctx.total > 1 ? `Cause ${ctx.index + 1} of ${ctx.total}` : "Cause"} · ${bold(ctx.cluster)}`),
         section(`${facts}\n${explanation}`),
       ],
       cut: facts.length + 1 + explanation.length > MAX_SECTION_TEXT,
@@ -115,16 +161,26 @@ export function renderFinding(finding: Finding, ctx: FindingContext): { message:
   if (finding.evidence.length > 0) {
     parts.push(titled("Evidence", bullets(finding.evidence.map((e) => truncate(e, MAX_LINE))), omittedNote(ctx.cluster, "lines")));
   }
-  if (finding.trace) {
-    const title = `Path ${finding.trace.from} → ${finding.trace.to}`;
-    parts.push(titled(escape(title), traceLines(finding.trace.hops), omittedNote(ctx.cluster, "hops")));
+  if (group.consequences.length > 0) {
+    const lines = group.consequences.flatMap((c) => [
+      `${findingEmoji(c)} ${bold(c.id)}${c.nodes.length ? ` (${escape(c.nodes.join(", "))})` : ""}`,
+      ...c.evidence.slice(0, CONSEQUENCE_EVIDENCE).map((e) => `      ↳ ${escape(truncate(e, MAX_LINE))}`),
+    ]);
+    parts.push(titled(`This also explains ${plural(group.consequences.length, "finding")}`, lines, omittedNote(ctx.cluster, "lines")));
   }
-  finding.remediations.slice(0, MAX_FIXES).forEach((plan, i) => parts.push(fixBlocks(plan, i + 1)));
-  if (finding.remediations.length > MAX_FIXES) {
-    parts.push({ blocks: [context(omittedNote(ctx.cluster, "fixes")(finding.remediations.length - MAX_FIXES))], cut: true });
+  const trace = finding.trace ?? group.consequences.find((c) => c.trace)?.trace;
+  if (trace) {
+    parts.push(titled(escape(`Path ${trace.from} → ${trace.to}`), traceLines(trace.hops), omittedNote(ctx.cluster, "hops")));
+    if (trace.observed) parts.push(titled(escape(`Packets seen ${trace.from} → ${trace.to}`), observedLines(trace), omittedNote(ctx.cluster, "points")));
   }
-  if (ctx.actions && finding.remediations.length > 0) parts.push({ blocks: [actionBlock(finding, ctx.cluster, ctx.actions)], cut: false });
-  const fallback = `xnode: ${finding.id} (${finding.severity})${finding.nodes.length ? ` on ${finding.nodes.join(", ")}` : ""}`;
+  const plans = groupPlans(group);
+  plans.slice(0, MAX_FIXES).forEach((plan, i) => parts.push(fixBlocks(plan, i + 1)));
+  if (plans.length > MAX_FIXES) {
+    parts.push({ blocks: [context(omittedNote(ctx.cluster, "fixes")(plans.length - MAX_FIXES))], cut: true });
+  }
+  if (ctx.actions && plans.length > 0) parts.push({ blocks: [actionBlock(group, plans, ctx.cluster, ctx.actions)], cut: false });
+  const also = group.consequences.length ? `; also ${group.consequences.map((c) => c.id).join(", ")}` : "";
+  const fallback = `xnode: ${finding.id} (${finding.severity})${finding.nodes.length ? ` on ${finding.nodes.join(", ")}` : ""}${also}`;
   const { message, cut } = composeMessage(escape(fallback), parts);
-  return { message, cut: cut || hasOverlongLine(finding) };
+  return { message, cut: cut || [finding, ...group.consequences].some(hasOverlongLine) };
 }

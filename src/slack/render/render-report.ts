@@ -1,6 +1,6 @@
 // The thread under a finished check: a summary, the connectivity matrix, then
 // one message per finding (with its buttons), in the order they are posted.
-import type { CheckReport, Finding } from "../../model/index.js";
+import { causeGroups, type CauseGroup, type CheckReport } from "../../model/index.js";
 import { composeMessage, fieldSections, header, packSections, section, type RenderedPart, type SlackMessage } from "./blocks.js";
 import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, plural } from "./mrkdwn.js";
@@ -12,8 +12,8 @@ import { problemsOf } from "../../model/index.js";
 import { findingEmoji, verdictText } from "./verdict.js";
 
 export interface ReportRenderOptions {
-  /** button values for a finding; undefined (or no callback) renders it without buttons */
-  actionsFor?: (finding: Finding, index: number) => FindingActions | undefined;
+  /** button values for a cause and the findings it explains; undefined (or no callback) renders it without buttons */
+  actionsFor?: (group: CauseGroup) => FindingActions | undefined;
 }
 
 /** The messages in posting order; `needsAttachment` is set when any detail was cut, so the full report should be uploaded as a file. */
@@ -69,9 +69,9 @@ export function renderReportMessages(report: CheckReport, opts: ReportRenderOpti
   const rendered = [
     renderSummary(report),
     composeMessage(escape(`xnode check ${report.cluster}: connectivity`), [renderMatrixBlocks(report)]),
-    ...report.findings.map((finding, index) => {
-      const actions = opts.actionsFor?.(finding, index);
-      return renderFinding(finding, { cluster: report.cluster, index, total: report.findings.length, ...(actions ? { actions } : {}) });
+    ...causeGroups(report.findings).map((group, index, groups) => {
+      const actions = opts.actionsFor?.(group);
+      return renderFinding(group, { cluster: report.cluster, index, total: groups.length, ...(actions ? { actions } : {}) });
     }),
   ];
   return Object.assign(

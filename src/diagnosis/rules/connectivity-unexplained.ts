@@ -1,0 +1,83 @@
+// The invariant's rule: probes failed (or could not run) and no rule above
+// explains them. Never "healthy" then: the failing pairs, how far the packets
+// got where a trace shows it, and what was checked and ruled out, so an
+// operator knows where to look next.
+import type { CheckEvidence, Finding, MatrixEntry } from "../../model/index.js";
+import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
+import { capLines, joinNames, reachResult } from "../evidence-lines.js";
+import { vxlanBlock, podForwardBlock } from "../node-filters.js";
+import { overlayEntryProblems } from "../overlay-entries.js";
+import { representativeTrace } from "../path-trace.js";
+
+/** Findings that explain failures on their nodes (everything but the all-clear). */
+function explainedNodes(earlier: readonly Finding[]): Set<string> {
+  return new Set(earlier.filter((f) => f.id !== "cluster-healthy").flatMap((f) => f.nodes));
+}
+
+function describeEntry(e: MatrixEntry): string {
+  const via = e.via ? ` via ${e.via}` : "";
+  return `${e.from} → ${e.to}: ${e.kind} ${e.target}${via} ${reachResult(e)}`;
+}
+
+/** What the rules checked on `node` and found in order, in operator words; and what could not be read. */
+function ruledOut(ev: CheckEvidence, node: string): string[] {
+  const host = hostOf(ev, node);
+  if (!host) return [`${node}: not inspected`];
+  const port = ev.snapshot.flannel.vxlanPort;
+  const peers = ev.snapshot.nodes.filter((n) => n.name !== node && vtepAddress(ev, n.name));
+  const lines: string[] = [];
+  const unread = host.errors.map((e) => e.probe);
+  if (host.routes && host.fdb && host.neighbours) {
+    if (overlayEntryProblems(ev, node).length === 0) lines.push(`${node}: routes, neighbour and FDB entries for every peer match the Node annotations`);
+  }
+  if (host.iptables) {
+    if (!peers.some((p) => vxlanBlock(ev, node, p.name))) lines.push(`${node}: iptables accepts udp ${port} from the other nodes`);
+    if (!podForwardBlock(ev, node)) lines.push(`${node}: iptables FORWARD lets pod traffic through`);
+  }
+  if (host.sysctls?.ipForward === 1) lines.push(`${node}: net.ipv4.ip_forward=1`);
+  if (nodeNamed(ev, node)?.podCIDR) lines.push(`${node}: podCIDR ${nodeNamed(ev, node)!.podCIDR}`);
+  if (unread.length > 0) lines.push(`${node}: could not read ${unread.join(", ")}`);
+  return lines;
+}
+
+export function connectivityUnexplained(ev: CheckEvidence, earlier: readonly Finding[]): Finding | undefined {
+  const explained = explainedNodes(earlier);
+  const failed = ev.matrix.filter((e) => !e.ok && !explained.has(e.from) && !explained.has(e.to));
+  const silent = ev.unreachableNodes.filter((u) => !explained.has(u.node));
+  const podChecks = ev.matrix.filter((e) => e.kind === "pod-icmp");
+  const nothingProbed = podChecks.length === 0 && explained.size === 0 && ev.snapshot.nodes.length > 1;
+  if (failed.length === 0 && silent.length === 0 && !nothingProbed) return undefined;
+
+  const nodes = [...new Set([...failed.flatMap((e) => [e.from, e.to]), ...silent.map((u) => u.node)])];
+  const trace = failed.length > 0 ? representativeTrace(ev, nodes) : undefined;
+  const involved = nodes.length > 0 ? nodes : ev.snapshot.nodes.map((n) => n.name);
+  const lastSeen = trace?.observed
+    ? trace.lostAfter
+      ? `probe packets from ${trace.from} to ${trace.to} were last seen at ${trace.lostAfter}`
+      : `probe packets from ${trace.from} to ${trace.to} were not seen at any capture point`
+    : "no packet capture ran for these pairs: where the packets die is not known";
+  return {
+    id: "connectivity-unexplained",
+    severity: "critical",
+    nodes: involved,
+    evidence: [
+      ...capLines(failed.map(describeEntry), 6, "failed probes"),
+      ...silent.map((u) => `${u.node}: agents did not answer (${u.error})`),
+      ...(nothingProbed ? ["no pod-to-pod probe ran: no pod agent answered on any node"] : []),
+      lastSeen,
+      ...capLines(
+        involved.flatMap((n) => ruledOut(ev, n)),
+        8,
+        "checks that found nothing wrong",
+      ),
+    ],
+    explanation:
+      `${failed.length > 0 ? `${failed.length} probe${failed.length === 1 ? "" : "s"} failed` : "Probes could not run"} involving ${joinNames(involved)}, ` +
+      "and none of xnode's rules explains why: flannel's configuration, routes, neighbour and FDB entries, iptables and sysctls read correct where " +
+      "they could be read. Something xnode cannot see drops the traffic: a firewall outside iptables (native nftables, a cloud security group, " +
+      "a hypervisor or switch filter), a broken NIC or driver offload, or a policy engine. The evidence lists what was ruled out; " +
+      `run \`xnode trace <cluster> <from> <to>\` to capture where the probe packets stop.`,
+    remediations: [],
+    ...(trace ? { trace } : {}),
+  };
+}
