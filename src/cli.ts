@@ -2,12 +2,14 @@
 // Exit 0 healthy, 1 findings, 2 error. Progress goes to stderr, the report to stdout.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+import { traceNodes } from "./check/observe-packets.js";
 import { runCheck } from "./check/run-check.js";
-import { problemsOf, type CheckReport, type ProgressEvent } from "./model/index.js";
+import { CLUSTER_OPTIONS, openCluster } from "./cli/open-cluster.js";
 import { renderTextReport } from "./cli/render-text-report.js";
-import { findCluster, loadConfig, parseFileConfig } from "./config.js";
+import { renderTextTrace } from "./cli/render-text-trace.js";
+import { loadConfig } from "./config.js";
 import { errorMessage, XnodeError } from "./errors.js";
-import { createKubeClient } from "./kube/kube-client.js";
+import { problemsOf, traceVerdict, type CheckReport, type ProgressEvent } from "./model/index.js";
 import { createLogger } from "./logger.js";
 import { startBot, type RunningProcess } from "./processes/bot-process.js";
 import { startWorker } from "./processes/worker-process.js";
@@ -17,6 +19,8 @@ import { createRedis } from "./store/redis-connection.js";
 
 export const USAGE = `usage:
   xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+  xnode trace <cluster> <from-node> <to-node> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
+                   capture one probe from a pod on <from-node> to a pod on <to-node> on every hop
   xnode report <check-id> [--json]   a stored report (the id is on the Slack message; kept 7 days)
   xnode bot        the Slack app (HTTP with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN)
   xnode worker     the BullMQ workers that run checks
@@ -53,26 +57,9 @@ function progressLine(ev: ProgressEvent): string {
 }
 
 export async function checkCommand(args: string[], io: CliIo = defaultIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: "string" },
-      kubeconfig: { type: "string" },
-      context: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const clusterName = positionals[0];
-  if (!clusterName || positionals.length > 1) throw new XnodeError("CONFIG_INVALID", "check needs exactly one cluster name", USAGE);
-
-  const config = loadConfig(values.config ? { ...io.env, XNODE_CONFIG: values.config } : io.env);
-  const cluster = values.kubeconfig
-    ? { name: clusterName, kubeconfig: values.kubeconfig, context: values.context }
-    : { ...findCluster(config.file, clusterName), ...(values.context ? { context: values.context } : {}) };
-  const checks = config.file.checks ?? parseFileConfig({}).config!.checks;
-
-  const kube = createKubeClient({ cluster: cluster.name, kubeconfig: cluster.kubeconfig, inCluster: "inCluster" in cluster ? cluster.inCluster : undefined, context: cluster.context });
+  const positionals = parseArgs({ args, allowPositionals: true, options: CLUSTER_OPTIONS }).positionals;
+  if (positionals.length !== 1) throw new XnodeError("CONFIG_INVALID", "check needs exactly one cluster name", USAGE);
+  const { kube, config, checks, configured, json } = openCluster(args, io.env);
   const { report } = await runCheck(kube, {
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
@@ -80,9 +67,20 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
   });
   // A configured cluster is one Slack knows too: record the check like the bot would. A
   // --kubeconfig label is a one-off and is not recorded.
-  if (!values.kubeconfig) await recordFromCli(io, config.env, report);
-  printReport(io, report, values.json ?? false);
+  if (configured) await recordFromCli(io, config.env, report);
+  printReport(io, report, json);
   return problemsOf(report.findings).length > 0 ? 1 : 0;
+}
+
+async function traceCommand(args: string[], io: CliIo): Promise<number> {
+  const positionals = parseArgs({ args, allowPositionals: true, options: CLUSTER_OPTIONS }).positionals;
+  if (positionals.length !== 3) throw new XnodeError("CONFIG_INVALID", "trace needs a cluster, a from-node and a to-node", USAGE);
+  const [, from, to] = positionals as [string, string, string];
+  const { kube, checks, json } = openCluster(args, io.env);
+  io.stderr(`xnode: capturing a probe from ${from}'s pod agent to ${to}'s on every hop…\n`);
+  const trace = await traceNodes(kube, from, to, { execTimeoutMs: checks.execTimeoutSeconds * 1000 });
+  io.stdout(json ? `${JSON.stringify(trace, null, 2)}\n` : `${renderTextTrace(trace)}\n`);
+  return traceVerdict(trace) === "delivered" ? 0 : 1;
 }
 
 async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PREFIX: string }, report: CheckReport): Promise<void> {
@@ -93,7 +91,9 @@ async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PR
     await recordCheck(new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`), id, report, { finishedAt: new Date().toISOString() });
     io.stderr(`xnode: recorded as ${id} (xnode report ${id}; /xnode clusters shows this verdict)\n`);
   } catch (err) {
-    io.stderr(`xnode: the check was not recorded: Redis at ${redactUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`);
+    io.stderr(
+      `xnode: the check was not recorded: Redis at ${redactUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`,
+    );
   } finally {
     redis.disconnect();
   }
@@ -117,7 +117,8 @@ async function reportCommand(args: string[], io: CliIo): Promise<number> {
   redis.on("error", () => undefined); // the failed command below says it
   try {
     const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id);
-    if (!report) throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");
+    if (!report)
+      throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");
     printReport(io, report, values.json ?? false);
     return 0;
   } finally {
@@ -146,6 +147,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   try {
     if (command === "check") return await checkCommand(rest, io);
     if (command === "report") return await reportCommand(rest, io);
+    if (command === "trace") return await traceCommand(rest, io);
     if (command === "bot" || command === "worker" || command === "all") return await serve(command, io);
     if (command === "help" || command === "--help" || command === "-h") {
       io.stdout(`${USAGE}\n`);

@@ -4,10 +4,21 @@
 import { diagnose } from "../diagnosis/diagnose.js";
 import { errorMessage } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
-import type { CheckEvidence, CheckReport, ClusterSnapshot, PlannedTarget, HostEvidence, MatrixEntry, ProgressEvent, ReachTarget } from "../model/index.js";
+import type {
+  CheckEvidence,
+  CheckReport,
+  ClusterSnapshot,
+  Finding,
+  HostEvidence,
+  MatrixEntry,
+  PlannedTarget,
+  ProgressEvent,
+  ReachTarget,
+} from "../model/index.js";
 import { hostReachabilityProbe, podReachabilityProbe } from "../probes/reachability.js";
 import { collectSnapshot } from "./collect-snapshot.js";
 import { hostAgentTarget, inspectHost, runProbe } from "./inspect-host.js";
+import { traceFailingPairs } from "./observe-packets.js";
 import { planReachTargets } from "./plan-reach-targets.js";
 
 export interface CheckOptions {
@@ -97,25 +108,48 @@ export async function runAgentProbes(
 function unreachableNodes(hosts: HostEvidence[], reachFailures: { node: string; error: string }[]): { node: string; error: string }[] {
   const out = new Map<string, string>();
   for (const h of hosts) {
-    const readNothing = !h.interfaces && !h.routes && !h.vxlan && !h.fdb && !h.neighbours && !h.sysctls && !h.iptables;
+    const readNothing = !h.interfaces && !h.routes && !h.vxlan && !h.fdb && !h.neighbours && !h.sysctls && !h.iptables && !h.iptablesBackends;
     if (readNothing && h.errors[0]) out.set(h.node, h.errors[0].message);
   }
   for (const f of reachFailures) if (!out.has(f.node)) out.set(f.node, f.error);
   return [...out].map(([node, error]) => ({ node, error }));
 }
 
-/** Diagnoses gathered evidence into the report the CLI prints and Slack shows. */
-export function assembleReport(
-  snapshot: ClusterSnapshot,
-  hosts: HostEvidence[],
-  matrix: MatrixEntry[],
-  reachFailures: { node: string; error: string }[],
-  timing: { startedAt: string; durationMs: number },
-): { report: CheckReport; evidence: CheckEvidence } {
+export interface GatheredEvidence {
+  snapshot: ClusterSnapshot;
+  hosts: HostEvidence[];
+  matrix: MatrixEntry[];
+  reachFailures: { node: string; error: string }[];
+}
+
+/**
+ * Diagnoses gathered evidence into the report the CLI prints and Slack shows.
+ * Failures no rule explains get a second round: packet captures along a few
+ * failing pairs' paths, then the rules again with what the captures saw.
+ */
+export async function diagnoseEvidence(
+  kube: KubeClient,
+  gathered: GatheredEvidence,
+  opts: Pick<CheckOptions, "execTimeoutMs"> & { startedAt: Date; now: () => Date },
+): Promise<{ report: CheckReport; evidence: CheckEvidence }> {
+  const { snapshot, hosts, matrix, reachFailures } = gathered;
   const evidence: CheckEvidence = { snapshot, hosts, matrix, unreachableNodes: unreachableNodes(hosts, reachFailures) };
-  const findings = diagnose(evidence);
+  let findings = diagnose(evidence);
+  const traces = await traceFailingPairs(kube, evidence, findings, opts);
+  if (traces.length > 0) {
+    evidence.traces = traces;
+    findings = diagnose(evidence);
+  }
+  return {
+    report: reportOf(evidence, findings, { startedAt: opts.startedAt.toISOString(), durationMs: opts.now().getTime() - opts.startedAt.getTime() }),
+    evidence,
+  };
+}
+
+function reportOf(evidence: CheckEvidence, findings: Finding[], timing: { startedAt: string; durationMs: number }): CheckReport {
+  const { snapshot, matrix } = evidence;
   const unreachable = new Map(evidence.unreachableNodes.map((u) => [u.node, u.error]));
-  const report: CheckReport = {
+  return {
     cluster: snapshot.cluster,
     ...timing,
     nodes: snapshot.nodes.map((n) => ({
@@ -129,7 +163,6 @@ export function assembleReport(
     matrix,
     findings,
   };
-  return { report, evidence };
 }
 
 export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ report: CheckReport; evidence: CheckEvidence }> {
@@ -144,10 +177,11 @@ export async function runCheck(kube: KubeClient, opts: CheckOptions): Promise<{ 
     done += 1;
     opts.onProgress?.({ phase: "reach", node: job.node, done, total: jobs.length });
   });
-  const result = assembleReport(snapshot, hosts, matrix, failures, {
-    startedAt: started.toISOString(),
-    durationMs: now().getTime() - started.getTime(),
-  });
+  const result = await diagnoseEvidence(
+    kube,
+    { snapshot, hosts, matrix, reachFailures: failures },
+    { execTimeoutMs: opts.execTimeoutMs, startedAt: started, now },
+  );
   opts.onProgress?.({ phase: "diagnose", findings: result.report.findings.length });
   return result;
 }

@@ -14,6 +14,7 @@ import { renderAudit } from "../slack/render/render-fix.js";
 import type { AuditLog } from "../store/audit-log.js";
 import type { CheckStore } from "../store/check-store.js";
 import type { LastResult } from "../model/index.js";
+import { JOB, type TracePayload } from "../jobs/check-payloads.js";
 import { parseCommand } from "./parse-command.js";
 import { newRequestId, requestCheck, type RequestCheckDeps } from "./request-check.js";
 
@@ -51,7 +52,13 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
         return;
       case "clusters": {
         const lasts = await Promise.all(deps.clusters.map((name) => deps.store.getLast(name)));
-        await ack({ response_type: "ephemeral", ...renderClusters(deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })), now()) });
+        await ack({
+          response_type: "ephemeral",
+          ...renderClusters(
+            deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })),
+            now(),
+          ),
+        });
         return;
       }
       case "status": {
@@ -87,10 +94,33 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
       case "audit":
         await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) });
         return;
+      case "trace":
+        await ack({
+          response_type: "ephemeral",
+          text: `Tracing ${c.from} → ${c.to} on ${c.cluster}: capturing on every hop takes a few seconds; the result is posted here.`,
+        });
+        try {
+          const data: TracePayload = { cluster: c.cluster, from: c.from, to: c.to, channel: command.channel_id, user: command.user_id, requestId };
+          await deps.queue.add(JOB.trace, data, {
+            jobId: `trace-${requestId}`,
+            attempts: 1,
+            removeOnComplete: { age: 24 * 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          });
+        } catch (err) {
+          log.error({ err }, "could not start trace");
+          const { message, hint } = errorParts(err, "Try again in a minute; if it persists, the bot's Redis may be down.");
+          await respond({ response_type: "ephemeral", text: `Could not start the trace: ${message}. ${hint}` });
+        }
+        return;
       case "digest-now":
         await ack({ response_type: "ephemeral", text: "Running the digest for this channel now…" });
         try {
-          await requestDigestNow(deps.digestQueue, { digests: deps.digests, clusters: deps.clusters }, { channel: command.channel_id, user: command.user_id, requestId });
+          await requestDigestNow(
+            deps.digestQueue,
+            { digests: deps.digests, clusters: deps.clusters },
+            { channel: command.channel_id, user: command.user_id, requestId },
+          );
         } catch (err) {
           log.error({ err }, "could not start digest");
           await respond({ response_type: "ephemeral", text: `Could not start the digest: ${errorMessage(err)}` });

@@ -14,6 +14,7 @@ export const JOB = {
   plan: "check-plan",
   reach: "check-reach",
   diagnose: "check-diagnose",
+  trace: "check-trace",
 } as const;
 
 const base = z.object({ checkId: z.string().min(1), cluster: z.string().min(1), requestId: z.string().min(1) });
@@ -26,6 +27,17 @@ export const reachPayload = base.extend({
   agents: z.array(z.object({ agent: z.enum(["host", "pod"]), target: execTargetSchema, planned: z.array(plannedTargetSchema) })),
 });
 export const diagnosePayload = base.extend({ snapshot: clusterSnapshotSchema, hosts: z.array(hostEvidenceSchema) });
+
+/** `/xnode trace <cluster> <from> <to>`: one pair's packets observed, answered in the channel it was asked in. */
+export const tracePayload = z.object({
+  cluster: z.string().min(1),
+  from: z.string().min(1),
+  to: z.string().min(1),
+  channel: z.string().min(1),
+  user: z.string().min(1),
+  requestId: z.string().min(1),
+});
+export type TracePayload = z.infer<typeof tracePayload>;
 
 /** What a reach job returns to the diagnose job. */
 export const reachResultValueSchema = z.object({

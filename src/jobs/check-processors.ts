@@ -5,8 +5,17 @@
 import { UnrecoverableError, type FlowProducer, type Job } from "bullmq";
 import { collectSnapshot } from "../check/collect-snapshot.js";
 import { inspectHost } from "../check/inspect-host.js";
-import { assembleReport, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
-import { hostEvidenceSchema, type CheckNotifier, type CheckRecord, type CheckReport, type ClusterSnapshot, type Finding, type FindingApprovals } from "../model/index.js";
+import { traceNodes } from "../check/observe-packets.js";
+import { diagnoseEvidence, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
+import {
+  hostEvidenceSchema,
+  type CheckNotifier,
+  type CheckRecord,
+  type CheckReport,
+  type ClusterSnapshot,
+  type Finding,
+  type FindingApprovals,
+} from "../model/index.js";
 import { errorParts, isXnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
@@ -21,6 +30,7 @@ import {
   planPayload,
   reachPayload,
   reachResultValueSchema,
+  tracePayload,
   startPayload,
   type CheckBase,
   type ReachResultValue,
@@ -44,7 +54,16 @@ export interface CheckWorkerDeps {
 const childOpts = { ignoreDependencyOnFailure: true, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } } as const;
 
 // Failures that another attempt cannot fix: configuration and permissions.
-const PERMANENT: ErrorCode[] = ["CONFIG_INVALID", "CLUSTER_UNKNOWN", "KUBECONFIG_INVALID", "KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_NOT_FOUND", "STORE_INVALID", "PROBE_INPUT_INVALID"];
+const PERMANENT: ErrorCode[] = [
+  "CONFIG_INVALID",
+  "CLUSTER_UNKNOWN",
+  "KUBECONFIG_INVALID",
+  "KUBE_UNAUTHORIZED",
+  "KUBE_FORBIDDEN",
+  "KUBE_NOT_FOUND",
+  "STORE_INVALID",
+  "PROBE_INPUT_INVALID",
+];
 
 function isPermanent(err: unknown): boolean {
   return err instanceof UnrecoverableError || (isXnodeError(err) && PERMANENT.includes(err.code));
@@ -119,7 +138,9 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const values = Object.values(await job.getChildrenValues()).map((v) => hostEvidenceSchema.parse(v));
       const byNode = new Map(values.map((h) => [h.node, h]));
       // An inspect job that failed outright leaves a gap, reported like a silent node.
-      const hosts = data.snapshot.nodes.map((n) => byNode.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
+      const hosts = data.snapshot.nodes.map(
+        (n) => byNode.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] },
+      );
       const perNode = new Map<string, AgentProbes[]>();
       for (const p of planAgentProbes(data.snapshot, hosts)) perNode.set(p.node, [...(perNode.get(p.node) ?? []), p]);
       await deps.store.updateCheck(data.checkId, { phase: "reach" });
@@ -148,18 +169,37 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       return value;
     },
 
+    async [JOB.trace](job) {
+      const data = tracePayload.parse(job.data);
+      const log = deps.logger.child({ requestId: data.requestId, cluster: data.cluster });
+      let result: Parameters<CheckNotifier["traced"]>[1];
+      try {
+        result = { trace: await traceNodes(deps.kubeFor(data.cluster), data.from, data.to, { execTimeoutMs: deps.execTimeoutMs }) };
+      } catch (err) {
+        // One answer per request: a trace is cheap to ask again, so it is not retried.
+        log.warn({ err }, "trace failed");
+        result = { error: asOperatorError(err) };
+      }
+      await deps.notifier.traced(data, result);
+      return "trace" in result ? { lostAfter: result.trace.lostAfter } : { failed: true };
+    },
+
     async [JOB.diagnose](job) {
       const data = diagnosePayload.parse(job.data);
       const values = Object.values(await job.getChildrenValues()).map((v) => reachResultValueSchema.parse(v));
       const rec = await deps.store.getCheck(data.checkId);
       const startedAt = rec?.startedAt ?? data.snapshot.takenAt;
-      const { report } = assembleReport(
-        data.snapshot,
-        data.hosts,
-        values.flatMap((v) => v.entries),
-        values.flatMap((v) => v.failures),
-        { startedAt, durationMs: now().getTime() - new Date(startedAt).getTime() },
-      );
+      const gathered = {
+        snapshot: data.snapshot,
+        hosts: data.hosts,
+        matrix: values.flatMap((v) => v.entries),
+        reachFailures: values.flatMap((v) => v.failures),
+      };
+      const { report } = await diagnoseEvidence(deps.kubeFor(data.cluster), gathered, {
+        execTimeoutMs: deps.execTimeoutMs,
+        startedAt: new Date(startedAt),
+        now,
+      });
       const finishedAt = now().toISOString();
       const { verdict } = await recordCheck(deps.store, data.checkId, report, { finishedAt, thread: { channel: rec?.channel, rootTs: rec?.rootTs } });
       const done = await deps.store.updateCheck(data.checkId, { status: "done", finishedAt, verdict });
@@ -184,4 +224,3 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     return step(job);
   };
 }
-

@@ -29,12 +29,25 @@ export type PlannedEntry = z.infer<typeof plannedEntrySchema>;
 export const plannedTargetSchema = z.object({ target: reachTargetSchema, entry: plannedEntrySchema });
 export type PlannedTarget = z.infer<typeof plannedTargetSchema>;
 
+/** What packet captures saw of one probe from `from`'s pod agent to `to`'s, in path order. */
+export interface PacketTrace {
+  from: string;
+  to: string;
+  observed: ObservedPoint[];
+  /** the last point that saw the probe; null when none did */
+  lostAfter: string | null;
+  /** set when no capture could run at all (no agent, no pod address, no tcpdump) */
+  unavailable?: string;
+}
+
 export interface CheckEvidence {
   snapshot: ClusterSnapshot;
   hosts: HostEvidence[];
   matrix: MatrixEntry[];
   /** nodes whose agents did not answer, with why */
   unreachableNodes: { node: string; error: string }[];
+  /** packet-observed traces of a sample of failing pairs (a second round, when rules could not explain them) */
+  traces?: PacketTrace[];
 }
 
 export const severitySchema = z.enum(["critical", "warning", "info"]);
@@ -196,4 +209,10 @@ export function groupPlans(group: CauseGroup): RemediationPlan[] {
       seen.add(key);
       return true;
     });
+}
+
+/** What a packet-observed trace says: the probe got all the way, got lost on the way, or could not be observed. */
+export function traceVerdict(t: PacketTrace): "delivered" | "lost" | "unavailable" {
+  if (t.unavailable || t.observed.length === 0) return "unavailable";
+  return t.lostAfter === t.observed[t.observed.length - 1]!.point ? "delivered" : "lost";
 }

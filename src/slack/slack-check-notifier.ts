@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { FindingActions } from "./render/render-finding.js";
 import { renderReportMessages } from "./render/render-report.js";
 import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";
+import { renderTrace, renderTraceFailed } from "./render/render-trace.js";
 import type { SlackPort } from "./slack-port.js";
 
 const PHASES: readonly CheckPhase[] = ["snapshot", "inspect", "reach", "diagnose"];
@@ -57,6 +58,13 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
         }
       }
       await eachJoiner(check, subscribers, (threadLink) => renderRootMessage({ state: "done", ...subject, report, threadLink }));
+    },
+
+    async traced(req, result) {
+      await slack.post(
+        req.channel,
+        "trace" in result ? renderTrace(req.cluster, req.user, result.trace) : renderTraceFailed(req.cluster, req.from, req.to, result.error),
+      );
     },
 
     async failed(check, error, subscribers) {

@@ -53,20 +53,31 @@ describe("/xnode check on the seed lab", () => {
     assert.match(all, /10\.0\.2\.15/);
     assert.match(all, /enp0s3/);
     const wrong = replies.find((m) => /vtep-wrong-interface/.test(m.text))!;
-    assert.ok(actionIds(wrong).some((id) => id.startsWith("xnode_approve")), `Approve button on the fixable finding: ${actionIds(wrong).join(", ")}`);
+    assert.ok(
+      actionIds(wrong).some((id) => id.startsWith("xnode_approve")),
+      `Approve button on the fixable finding: ${actionIds(wrong).join(", ")}`,
+    );
     const finalRoot = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => m.ts === root.ts && /problem/.test(textOf(m))), 10_000);
     assert.match(textOf(finalRoot), /3 problems/);
     // The stored report is readable by the id the root message shows.
     const id = /report `([0-9a-f-]{36})`/.exec(textOf(finalRoot))?.[1];
     assert.ok(id, "the root message names the report id");
     const out: string[] = [];
-    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env: { REDIS_URL: xnode.config.env.REDIS_URL, XNODE_REDIS_PREFIX: xnode.prefix } };
+    const io = {
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => out.push(t),
+      env: { REDIS_URL: xnode.config.env.REDIS_URL, XNODE_REDIS_PREFIX: xnode.prefix },
+    };
     assert.equal(await runCli(["report", id, "--json"], io), 0, out.join(""));
     const stored = JSON.parse(out.join("")) as CheckReport;
     assert.deepEqual(stored.findings.map((f) => f.id).sort(), ["nodeport-unreachable", "vtep-duplicate-public-ip", "vtep-wrong-interface"]);
     // one cause: the wrong interface explains the duplicate VTEP and the NodePort, and is posted once with them
     const explainedBy = Object.fromEntries(stored.findings.map((f) => [f.id, f.explainedBy ?? []]));
-    assert.deepEqual(explainedBy, { "vtep-wrong-interface": [], "vtep-duplicate-public-ip": ["vtep-wrong-interface"], "nodeport-unreachable": ["vtep-wrong-interface"] });
+    assert.deepEqual(explainedBy, {
+      "vtep-wrong-interface": [],
+      "vtep-duplicate-public-ip": ["vtep-wrong-interface"],
+      "nodeport-unreachable": ["vtep-wrong-interface"],
+    });
     const threadText = (await emulator.waitFor(() => emulator.thread(CHANNEL, root.ts), 1_000)).map(textOf);
     assert.equal(threadText.filter((t) => /\*Path k8s-master1 → k8s-node1\*|\*Path k8s-node1 → k8s-master1\*/.test(t)).length, 1, "the path trace once");
     assert.equal(threadText.filter((t) => /This also explains 2 findings/.test(t)).length, 1);
@@ -92,6 +103,34 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     const all = replies.map(textOf).join("\n");
     assert.match(all, /reachable/i);
     assert.deepEqual(replies.flatMap(actionIds), [], "no buttons on a healthy report");
+  });
+
+  test("/xnode trace: an ephemeral ack at once, then every capture point in the channel; a bad node name is refused", async () => {
+    emulator.reset();
+    const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, {
+      command: "/xnode",
+      text: "trace lab cp-0 worker-1",
+      user_id: "U0HEIDI01",
+      channel_id: CHANNEL,
+    });
+    assert.equal(res.status, 200);
+    assert.match(JSON.stringify(res.body), /Tracing cp-0 → worker-1 on lab/);
+    const answer = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /xnode trace lab: cp-0 → worker-1/.test(m.text)), 30_000);
+    const text = textOf(answer);
+    assert.match(answer.text, /delivered/);
+    assert.match(text, /Every capture point saw the probe/);
+    for (const point of ["cp-0/cni0", "cp-0/flannel.1", "cp-0/eth0", "worker-1/eth0", "worker-1/flannel.1", "worker-1/cni0"])
+      assert.match(text, new RegExp(`✅ \\*${point.replace(".", "\\.")}\\*`), point);
+    assert.match(text, /<@U0HEIDI01>/);
+    const unknown = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, {
+      command: "/xnode",
+      text: "trace lab cp-0 no-such-node",
+      user_id: "U0HEIDI01",
+      channel_id: CHANNEL,
+    });
+    assert.equal(unknown.status, 200);
+    const failed = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /no-such-node failed/.test(m.text)), 30_000);
+    assert.match(textOf(failed), /no node named no-such-node.*cp-0, worker-0, worker-1/);
   });
 
   test("two checks of one cluster at once: one run, two answers", async () => {
@@ -124,8 +163,14 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0GRACE01", channel_id: CHANNEL });
     const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /U0GRACE01/.test(textOf(m))), 20_000);
     await waitForReport(emulator, CHANNEL, root.ts, 1);
-    assert.ok(emulator.calls.some((c) => c.method === "chat.postMessage" && c.status === 429), "a 429 was answered");
-    assert.ok(emulator.calls.some((c) => c.method === "chat.update" && c.status === 500), "a 500 was answered");
+    assert.ok(
+      emulator.calls.some((c) => c.method === "chat.postMessage" && c.status === 429),
+      "a 429 was answered",
+    );
+    assert.ok(
+      emulator.calls.some((c) => c.method === "chat.update" && c.status === 500),
+      "a 500 was answered",
+    );
   });
 
   test("bad command text: an ephemeral usage error and nothing enqueued", async () => {
@@ -155,7 +200,11 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
   });
 
   test("help, clusters and status answer ephemerally", async () => {
-    for (const [text, expect] of [["help", /\/xnode check/], ["clusters", /lab/], ["status", /queue|waiting|running/i]] as const) {
+    for (const [text, expect] of [
+      ["help", /\/xnode check/],
+      ["clusters", /lab/],
+      ["status", /queue|waiting|running/i],
+    ] as const) {
       const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text, user_id: "U0EVE0001", channel_id: CHANNEL });
       const body = res.body as { response_type?: string; text?: string; blocks?: unknown[] };
       assert.equal(body.response_type, "ephemeral");

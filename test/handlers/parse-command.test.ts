@@ -1,6 +1,6 @@
 // `/xnode …` text → a typed command or a reason (pure).
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, it, test } from "node:test";
 import { parseCommand } from "../../src/handlers/parse-command.js";
 
 const clusters = ["cluster-a", "lab"];
@@ -29,4 +29,28 @@ test("every malformed input says what is wrong", () => {
   assert.match(problem("digest later"), /did you mean `digest now`/);
   assert.match(problem("frobnicate"), /unknown command "frobnicate"/);
   assert.match(parseCommand("check a", []).ok ? "" : (parseCommand("check a", []) as { problem: string }).problem, /configured: none/);
+});
+
+describe("parseCommand: trace", () => {
+  const known = ["lab", "cluster-a"];
+  it("takes a cluster and two node names", () => {
+    assert.deepEqual(parseCommand("trace lab k8s-master1 k8s-node1.example.com", known), {
+      ok: true,
+      command: { kind: "trace", cluster: "lab", from: "k8s-master1", to: "k8s-node1.example.com" },
+    });
+  });
+  it("refuses what is not a trace of two known things", () => {
+    for (const [text, problem] of [
+      ["trace lab k8s-master1", /takes a cluster name, a from-node and a to-node/],
+      ["trace nope a b", /unknown cluster "nope"/],
+      ["trace lab a a", /two different nodes/],
+      ["trace lab $(reboot) b", /"\$\(reboot\)" is not a node name/],
+      ["trace lab ../etc b", /is not a node name/],
+      ["trace lab A b", /"A" is not a node name/],
+    ] as const) {
+      const r = parseCommand(text, known);
+      assert.equal(r.ok, false, text);
+      if (!r.ok) assert.match(r.problem, problem, text);
+    }
+  });
 });

@@ -32,11 +32,21 @@ test("the last failure of a pipeline step frees the cluster and answers every su
     progress: async () => undefined,
     finished: async () => undefined,
     failed: async (_check, error, subscribers) => void told.push({ error: error.message, subscribers: subscribers.length }),
+    traced: async () => undefined,
   };
   const onFailed = checkFailureHandler({ store, notifier, logger: pino({ level: "silent" }) } as unknown as CheckWorkerDeps);
   const data = { checkId: "k1", cluster: "a", requestId: "r1" };
   await store.claim("a", "k1");
-  await store.saveCheck({ id: "k1", cluster: "a", requestId: "r1", requestedBy: "U1", channel: "C1", rootTs: "1.1", status: "running", startedAt: new Date().toISOString() });
+  await store.saveCheck({
+    id: "k1",
+    cluster: "a",
+    requestId: "r1",
+    requestedBy: "U1",
+    channel: "C1",
+    rootTs: "1.1",
+    status: "running",
+    startedAt: new Date().toISOString(),
+  });
   await store.subscribe("a", "k1", { user: "U1", channel: "C1", ts: "1.1" });
   await store.subscribe("a", "k1", { user: "U2", channel: "C2", ts: "2.2" });
 

@@ -7,6 +7,7 @@ import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, joinNames, reachResult } from "../evidence-lines.js";
 import { vxlanBlock, podForwardBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
+import { lastSeenLine, observedTrace, traceTouching } from "../observed-trace.js";
 import { representativeTrace } from "../path-trace.js";
 
 /** Findings that explain failures on their nodes (everything but the all-clear). */
@@ -49,13 +50,10 @@ export function connectivityUnexplained(ev: CheckEvidence, earlier: readonly Fin
   if (failed.length === 0 && silent.length === 0 && !nothingProbed) return undefined;
 
   const nodes = [...new Set([...failed.flatMap((e) => [e.from, e.to]), ...silent.map((u) => u.node)])];
-  const trace = failed.length > 0 ? representativeTrace(ev, nodes) : undefined;
   const involved = nodes.length > 0 ? nodes : ev.snapshot.nodes.map((n) => n.name);
-  const lastSeen = trace?.observed
-    ? trace.lostAfter
-      ? `probe packets from ${trace.from} to ${trace.to} were last seen at ${trace.lostAfter}`
-      : `probe packets from ${trace.from} to ${trace.to} were not seen at any capture point`
-    : "no packet capture ran for these pairs: where the packets die is not known";
+  const captured = traceTouching(ev, nodes);
+  const trace = captured ? observedTrace(ev, captured) : failed.length > 0 ? representativeTrace(ev, nodes) : undefined;
+  const lastSeen = captured ? lastSeenLine(captured) : "no packet capture ran for these pairs: where the packets die is not known";
   return {
     id: "connectivity-unexplained",
     severity: "critical",
@@ -75,8 +73,8 @@ export function connectivityUnexplained(ev: CheckEvidence, earlier: readonly Fin
       `${failed.length > 0 ? `${failed.length} probe${failed.length === 1 ? "" : "s"} failed` : "Probes could not run"} involving ${joinNames(involved)}, ` +
       "and none of xnode's rules explains why: flannel's configuration, routes, neighbour and FDB entries, iptables and sysctls read correct where " +
       "they could be read. Something xnode cannot see drops the traffic: a firewall outside iptables (native nftables, a cloud security group, " +
-      "a hypervisor or switch filter), a broken NIC or driver offload, or a policy engine. The evidence lists what was ruled out; " +
-      `run \`xnode trace <cluster> <from> <to>\` to capture where the probe packets stop.`,
+      "a hypervisor or switch filter), a broken NIC or driver offload, or a policy engine. The evidence lists where the probe packets were last " +
+      "seen and what was ruled out; `xnode trace <cluster> <from> <to>` captures another pair.",
     remediations: [],
     ...(trace ? { trace } : {}),
   };

@@ -4,6 +4,10 @@ import { code, escape } from "./mrkdwn.js";
 
 export const COMMANDS: readonly { usage: string; what: string }[] = [
   { usage: "/xnode check <cluster>", what: "check pod-to-pod networking between every pair of nodes; findings, evidence and fixes follow in a thread" },
+  {
+    usage: "/xnode trace <cluster> <from-node> <to-node>",
+    what: "capture one probe on every hop from a pod on one node to a pod on another: where the packets stop",
+  },
   { usage: "/xnode clusters", what: "the clusters xnode can check, with their last result" },
   { usage: "/xnode status", what: "checks waiting and running, and the last result per cluster" },
   { usage: "/xnode audit <cluster>", what: "recent approvals, rejections and fixes applied to a cluster" },
