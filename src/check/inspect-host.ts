@@ -4,7 +4,7 @@ import { errorMessage, XnodeError } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
 import { addressesProbe } from "../probes/addresses.js";
 import { fdbProbe } from "../probes/fdb.js";
-import { iptablesProbe } from "../probes/iptables.js";
+import { iptablesLegacyProbe, iptablesNftProbe } from "../probes/iptables.js";
 import { neighboursProbe } from "../probes/neighbours.js";
 import type { Probe } from "../probes/probe.js";
 import { routesProbe } from "../probes/routes.js";
@@ -46,7 +46,9 @@ export async function inspectHost(kube: KubeClient, node: NodeSnapshot, timeoutM
     collect(fdbProbe, (v) => (evidence.fdb = v)),
     collect(neighboursProbe, (v) => (evidence.neighbours = v)),
     collect(sysctlsProbe, (v) => (evidence.sysctls = v)),
-    collect(iptablesProbe, (v) => (evidence.iptables = v)),
+    // both backends: each has its own hooks, and a node may hold rules in both
+    collect(iptablesLegacyProbe, (v) => ((evidence.iptablesBackends ??= {}).legacy = v)),
+    collect(iptablesNftProbe, (v) => ((evidence.iptablesBackends ??= {}).nft = v)),
   ]);
   return evidence;
 }

@@ -9,6 +9,7 @@ import { fdbStale } from "./rules/fdb-stale.js";
 import { flannelPodNotReady } from "./rules/flannel-pod-not-ready.js";
 import { forwardPolicyDrop } from "./rules/forward-policy-drop.js";
 import { ipForwardDisabled } from "./rules/ip-forward-disabled.js";
+import { iptablesBackendSplit } from "./rules/iptables-backend-split.js";
 import { mtuMismatch } from "./rules/mtu-mismatch.js";
 import { nodeportUnreachable } from "./rules/nodeport-unreachable.js";
 import { podCidrMissing } from "./rules/pod-cidr-missing.js";
@@ -26,6 +27,8 @@ const rules: readonly Rule[] = [
   routeMissing,
   fdbStale,
   ipForwardDisabled,
+  // explains forward-policy-drop on its nodes
+  iptablesBackendSplit,
   forwardPolicyDrop,
   mtuMismatch,
   // reads the findings above: its "suspected" form stands down for them

@@ -3,7 +3,7 @@
 // matches it understands decide; a rule with any other match (marks, ipsets,
 // addrtype, …) is skipped, so a verdict never rests on a guess about it.
 import type { IptablesRule, IptablesState } from "../model/index.js";
-import { chainPolicy, portListHas, ruleTokens, rulesIn } from "../probes/iptables.js";
+import { chainPolicy, portListHas, ruleTokens, rulesIn, unreadableTable } from "../probes/iptables.js";
 import { cidrContains } from "./ipv4.js";
 
 export interface Packet {
@@ -16,13 +16,16 @@ export interface Packet {
 }
 
 export interface Verdict {
-  verdict: "accept" | "drop";
+  /** "unknown": the table could not be read (version skew), so it neither accepts nor drops here */
+  verdict: "accept" | "drop" | "unknown";
   table: string;
   chain: string;
   /** the rule that decided; absent when the chain's policy did */
   rule?: IptablesRule;
   /** the built-in chain's policy, when it decided */
   policy?: string;
+  /** why the table could not be read, with "unknown" */
+  unreadable?: string;
 }
 
 interface Condition {
@@ -143,6 +146,8 @@ function walk(state: IptablesState, table: string, chain: string, p: Packet, dep
 
 /** The verdict of a built-in chain (filter INPUT, mangle PREROUTING, …) for `p`. */
 export function evaluateChain(state: IptablesState, table: string, chain: string, p: Packet): Verdict {
+  const unreadable = unreadableTable(state, table);
+  if (unreadable) return { verdict: "unknown", table, chain, unreadable };
   const result = walk(state, table, chain, p, 0);
   if (result !== "fell-through") return result.decided;
   // a table that was never loaded has no policy line: the kernel accepts

@@ -1,17 +1,21 @@
 // The three questions the rules ask of a node's iptables: does it drop VXLAN
-// from a peer, pod traffic it should forward, or a NodePort? Each answer
-// carries the line that proves it.
+// from a peer, pod traffic it should forward, or a NodePort? Every ruleset of
+// the node is asked (both backends' hooks run: a drop in either drops the
+// packet). Each answer carries the line that proves it and the ruleset it is in.
 import type { CheckEvidence, IptablesState } from "../model/index.js";
 import { hasJump } from "../probes/iptables.js";
 import { flannelDevice, hostOf, nodeNamed, podAddress, POD_BRIDGE, sourceAddressToward, vtepAddress, vtepInterface } from "./cluster-view.js";
 import { describeRule } from "./evidence-lines.js";
 import { evaluateChain, namesDestinationPort, type Packet, type Verdict } from "./iptables-eval.js";
+import { iptablesViews, rulesetLabel, type IptablesView } from "./iptables-views.js";
 import { podTcpPort } from "./matrix-view.js";
 
 export interface FilterBlock {
   verdict: Verdict;
   /** the deciding rule, or the policy with what nothing accepted */
   line: string;
+  /** the ruleset that drops: its backend, and the tool that edits it */
+  view: IptablesView;
 }
 
 /** Chains a packet for one of the node's own addresses passes, in order (nat's DNAT sits between PREROUTING and INPUT). */
@@ -22,18 +26,19 @@ const ARRIVAL: readonly [table: string, chain: string][] = [
   ["filter", "INPUT"],
 ];
 
-function block(node: string, verdict: Verdict, what: string, policyNote = ""): FilterBlock {
+function block(node: string, view: IptablesView, verdict: Verdict, what: string, policyNote = ""): FilterBlock {
+  const where = rulesetLabel(node, view);
   const line = verdict.rule
-    ? describeRule(node, verdict.rule)
-    : `${node}: ${verdict.table} ${verdict.chain} policy ${verdict.policy} and no rule accepts ${what}${policyNote}`;
-  return { verdict, line };
+    ? describeRule(where, verdict.rule)
+    : `${where}: ${verdict.table} ${verdict.chain} policy ${verdict.policy} and no rule accepts ${what}${policyNote}`;
+  return { verdict, line, view };
 }
 
-/** The first drop along `chains`; with `portRulesOnly`, only a rule naming the destination port counts. */
+/** The first drop along `chains` (an unreadable table decides nothing); with `portRulesOnly`, only a rule naming the destination port counts. */
 function firstDrop(state: IptablesState, chains: readonly (readonly [string, string])[], p: Packet, portRulesOnly: boolean): Verdict | undefined {
   for (const [table, chain] of chains) {
     const verdict = evaluateChain(state, table, chain, p);
-    if (verdict.verdict === "accept") continue;
+    if (verdict.verdict !== "drop") continue;
     return !portRulesOnly || (verdict.rule && namesDestinationPort(verdict.rule)) ? verdict : undefined;
   }
   return undefined;
@@ -41,28 +46,42 @@ function firstDrop(state: IptablesState, chains: readonly (readonly [string, str
 
 /** VXLAN from `peer`'s VTEP to `node`'s: dropped on arrival (a rule or a policy), or by a FORWARD rule naming the port. */
 export function vxlanBlock(ev: CheckEvidence, node: string, peer: string): FilterBlock | undefined {
-  const state = hostOf(ev, node)?.iptables;
   const src = vtepAddress(ev, peer);
   const dst = vtepAddress(ev, node);
-  if (!state || !src || !dst) return undefined;
+  if (!src || !dst) return undefined;
   const port = ev.snapshot.flannel.vxlanPort;
   const packet: Packet = { protocol: "udp", src, dst, dport: port, inIface: vtepInterface(ev, node)?.name };
-  const verdict = firstDrop(state, ARRIVAL, packet, false) ?? firstDrop(state, [["filter", "FORWARD"]], packet, true);
-  return verdict && block(node, verdict, `udp ${port} from ${src}`);
+  for (const view of iptablesViews(hostOf(ev, node))) {
+    const verdict = firstDrop(view.state, ARRIVAL, packet, false) ?? firstDrop(view.state, [["filter", "FORWARD"]], packet, true);
+    if (verdict) return block(node, view, verdict, `udp ${port} from ${src}`);
+  }
+  return undefined;
 }
 
 /**
- * Pod traffic through `node`'s FORWARD chain, both ways between its pods and
+ * Pod traffic through `node`'s FORWARD chains, both ways between its pods and
  * another node's (ICMP, and TCP on the matrix's port): the first drop found.
  */
 export function podForwardBlock(ev: CheckEvidence, node: string): FilterBlock | undefined {
+  return podForwardBlocks(ev, node)[0];
+}
+
+/** The first drop of pod traffic in each of `node`'s rulesets that drops it. */
+export function podForwardBlocks(ev: CheckEvidence, node: string): FilterBlock[] {
+  return iptablesViews(hostOf(ev, node)).flatMap((view) => {
+    const found = podForwardBlockIn(ev, node, view);
+    return found ? [found] : [];
+  });
+}
+
+function podForwardBlockIn(ev: CheckEvidence, node: string, view: IptablesView): FilterBlock | undefined {
   const self = nodeNamed(ev, node);
   const host = hostOf(ev, node);
-  const state = host?.iptables;
+  const state = view.state;
   const peer = ev.snapshot.nodes.find((n) => n.name !== node && n.podCIDR !== undefined);
   const local = self && podAddress(self);
   const remote = peer && podAddress(peer);
-  if (!state || !local || !remote) return undefined;
+  if (!local || !remote) return undefined;
   const overlay = flannelDevice(ev, host)?.name ?? vtepInterface(ev, node)?.name;
   const tcpPort = podTcpPort(ev);
   const shapes: Pick<Packet, "protocol" | "dport">[] = [{ protocol: "icmp" }, ...(tcpPort ? [{ protocol: "tcp" as const, dport: tcpPort }] : [])];
@@ -78,7 +97,7 @@ export function podForwardBlock(ev: CheckEvidence, node: string): FilterBlock | 
   for (const direction of directions) {
     for (const shape of shapes) {
       const verdict = evaluateChain(state, "filter", "FORWARD", { ...direction, ...shape });
-      if (verdict.verdict === "drop") return block(node, verdict, "pod traffic", note.length ? ` (${note.join(", ")})` : "");
+      if (verdict.verdict === "drop") return block(node, view, verdict, "pod traffic", note.length ? ` (${note.join(", ")})` : "");
     }
   }
   return undefined;
@@ -90,9 +109,11 @@ export function podForwardBlock(ev: CheckEvidence, node: string): FilterBlock | 
  * service address is local (IPVS mode), in INPUT.
  */
 export function nodePortBlock(ev: CheckEvidence, node: string, from: string, targetAddress: string, nodePort: number): FilterBlock | undefined {
-  const state = hostOf(ev, node)?.iptables;
   const src = sourceAddressToward(ev, from, targetAddress);
-  if (!state || !src) return undefined;
-  const verdict = firstDrop(state, ARRIVAL, { protocol: "tcp", src, dst: targetAddress, dport: nodePort }, true);
-  return verdict && block(node, verdict, `tcp ${nodePort}`);
+  if (!src) return undefined;
+  for (const view of iptablesViews(hostOf(ev, node))) {
+    const verdict = firstDrop(view.state, ARRIVAL, { protocol: "tcp", src, dst: targetAddress, dport: nodePort }, true);
+    if (verdict) return block(node, view, verdict, `tcp ${nodePort}`);
+  }
+  return undefined;
 }

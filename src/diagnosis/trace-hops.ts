@@ -3,6 +3,7 @@
 import type { CheckEvidence, HostEvidence, NodeSnapshot, RouteEntry, TraceHop, VxlanDevice } from "../model/index.js";
 import { addressHolders, everyNodeHasInterfaces, hostOf, interfaceHolding, POD_BRIDGE, sameMac, vtepAddress } from "./cluster-view.js";
 import { describeRoute, describeUnderlayPing, reachResult } from "./evidence-lines.js";
+import { iptablesFullyRead } from "./iptables-views.js";
 import { cidrContains, networkAddress } from "./ipv4.js";
 import { podForwardBlock, vxlanBlock } from "./node-filters.js";
 import { routeLookup, routeProblem } from "./overlay-entries.js";
@@ -35,7 +36,7 @@ export function forwardingHop(hop: string, ev: CheckEvidence, node: string): Tra
   if (host?.sysctls?.ipForward === 0) return broken(hop, `net.ipv4.ip_forward = 0 on ${node}: it does not forward between ${POD_BRIDGE} and the overlay`);
   const block = podForwardBlock(ev, node);
   if (block) return broken(hop, `${node}'s FORWARD chain drops pod traffic: ${block.line}`);
-  if (host?.sysctls?.ipForward === undefined || !host.iptables) return unverified(hop, `forwarding settings of ${node} not fully read`);
+  if (host?.sysctls?.ipForward === undefined || !iptablesFullyRead(host, ["filter"])) return unverified(hop, `forwarding settings of ${node} not fully read`);
   return fine(hop, `${node}: ip_forward = 1, FORWARD accepts pod traffic`);
 }
 
@@ -113,7 +114,7 @@ export function vxlanPortHop(ev: CheckEvidence, from: string, to: string): Trace
   const port = ev.snapshot.flannel.vxlanPort;
   const block = vxlanBlock(ev, to, from);
   if (block) return broken("vxlan port", `${to} drops VXLAN (udp ${port}) from ${vtepAddress(ev, from)}: ${block.line}`);
-  if (!hostOf(ev, to)?.iptables) return unverified("vxlan port", `iptables of ${to} not read`);
+  if (!iptablesFullyRead(hostOf(ev, to))) return unverified("vxlan port", `iptables of ${to} not (fully) read`);
   return fine("vxlan port", `${to}'s iptables accept udp ${port} from ${vtepAddress(ev, from) ?? from}`);
 }
 

@@ -77,8 +77,22 @@ export type IptablesRule = z.infer<typeof iptablesRuleSchema>;
 export const iptablesStateSchema = z.object({
   policies: z.array(z.object({ table: z.string(), chain: z.string(), policy: z.string() })),
   rules: z.array(iptablesRuleSchema),
+  /**
+   * Tables this iptables could not print faithfully (version skew, rules
+   * written by nft or a newer iptables): nothing is read from them, neither an
+   * accept nor a drop. Absent when every table read.
+   */
+  unreadable: z.array(z.object({ table: z.string(), reason: z.string() })).optional(),
 });
 export type IptablesState = z.infer<typeof iptablesStateSchema>;
+
+/** The two iptables backends: both register netfilter hooks, so a packet passes both. */
+export const iptablesBackendSchema = z.enum(["legacy", "nft"]);
+export type IptablesBackend = z.infer<typeof iptablesBackendSchema>;
+
+/** Each backend read by its own iptables-save; a backend whose probe failed (its tool absent, say) is absent here, never empty. */
+export const iptablesBackendsSchema = z.object({ legacy: iptablesStateSchema.optional(), nft: iptablesStateSchema.optional() });
+export type IptablesBackends = z.infer<typeof iptablesBackendsSchema>;
 
 export const reachKindSchema = z.enum(["icmp", "tcp"]);
 export type ReachKind = z.infer<typeof reachKindSchema>;
@@ -110,7 +124,10 @@ export const hostEvidenceSchema = z.object({
   fdb: z.array(fdbEntrySchema).optional(),
   neighbours: z.array(neighbourEntrySchema).optional(),
   sysctls: sysctlValuesSchema.optional(),
+  /** one ruleset, as the agent's `iptables-save` printed it (the backend its wrapper picked): evidence of checks before xnode read both backends */
   iptables: iptablesStateSchema.optional(),
+  /** iptables-legacy-save and iptables-nft-save, each on its own */
+  iptablesBackends: iptablesBackendsSchema.optional(),
   errors: z.array(z.object({ probe: z.string(), message: z.string() })),
 });
 export type HostEvidence = z.infer<typeof hostEvidenceSchema>;

@@ -1,20 +1,61 @@
-// iptables rules and chain policies (`iptables-save`), plus the few questions
-// diagnosis asks of them. Only what iptables-save prints is visible: rules in
-// iptables-legacy tables (when this is the nft variant) or native nftables are not.
+// iptables rules and chain policies as iptables-save prints them, plus the few
+// questions diagnosis asks of them. A node may keep rules in both backends
+// (iptables-legacy and iptables-nft, each with its own netfilter hooks), so a
+// check reads each with its own save command; native nftables tables are
+// read apart (nftables.ts).
+//
+// Version skew: an iptables older than the one that wrote the rules may print
+// a table as "incompatible" or a rule wrongly (kubernetes#112477: a `-m mark`
+// rule printed as a bare `-j DROP`). Such a table is recorded as unreadable,
+// so nothing is concluded from it. What the output does not give away is not
+// caught: iptables-nft 1.8.9 prints a rule added with nft as `tcp dport
+// { 80, 443 } accept` as `-p tcp -j ACCEPT`, with no sign of the set.
 import type { IptablesRule, IptablesState } from "../model/index.js";
 import { ProbeOutputError, type Probe } from "./probe.js";
 
-const name = "iptables";
+/** Rules kubelet and kube-proxy always write with `-m mark`: seen without it, the mark match was lost in printing. */
+const MARK_RULES: readonly { chain: string; comment: string }[] = [
+  { chain: "KUBE-FIREWALL", comment: "kubernetes firewall for dropping marked packets" },
+  { chain: "KUBE-FORWARD", comment: "kubernetes forwarding rules" },
+];
 
-function parse(stdout: string): IptablesState {
+/** Why a rule line shows that this iptables cannot print the table faithfully; undefined when nothing shows. */
+function misprint(chain: string, spec: string): string | undefined {
+  if (spec.includes("[unsupported revision]"))
+    return `-A ${chain} printed with "[unsupported revision]": this iptables is older than the one that wrote the rule`;
+  const known = MARK_RULES.find((m) => m.chain === chain && spec.includes(`"${m.comment}"`));
+  if (known && !ruleTokens(spec).includes("--mark")) {
+    return `-A ${chain} "${known.comment}" printed without its -m mark match (kubernetes#112477): this iptables is older than the one that wrote the rules`;
+  }
+  return undefined;
+}
+
+/** Comments iptables-nft prints for a table (or part of one) it cannot show: ≤ 1.8.8 skips the table, 1.8.9 prints what it can. */
+function incompatibleTable(comment: string): { table: string; reason: string } | undefined {
+  const m = /^# Table `([^']+)' (is incompatible|contains incompatible base-chains)/.exec(comment);
+  if (!m) return undefined;
+  const reason =
+    m[2] === "is incompatible"
+      ? "iptables-nft cannot show it (rules written by nft or a newer iptables)"
+      : "it holds base chains added with nft, which iptables-nft cannot show";
+  return { table: m[1]!, reason };
+}
+
+function parse(name: string, stdout: string): IptablesState {
   const state: IptablesState = { policies: [], rules: [] };
+  const unreadable = new Map<string, string>();
   let table: string | undefined;
   const fail = (detail: string, line: string): never => {
     throw new ProbeOutputError(name, detail, line);
   };
   for (const raw of stdout.split("\n")) {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("#")) {
+      const skipped = incompatibleTable(line);
+      if (skipped && !unreadable.has(skipped.table)) unreadable.set(skipped.table, skipped.reason);
+      continue;
+    }
+    if (line === "") continue;
     if (line.startsWith("*")) {
       if (table) fail(`table ${line} starts before *${table} was committed`, line);
       table = line.slice(1);
@@ -30,23 +71,59 @@ function parse(stdout: string): IptablesState {
     } else if (line.startsWith("-A ")) {
       // a bare "-A CHAIN" (a counting rule) has an empty spec
       const m = /^-A (\S+)(?: (.*))?$/.exec(line) ?? fail("unreadable rule line", line);
-      state.rules.push({ table, chain: m[1]!, spec: m[2] ?? "" });
+      const rule = { table, chain: m[1]!, spec: m[2] ?? "" };
+      state.rules.push(rule);
+      const why = misprint(rule.chain, rule.spec);
+      if (why && !unreadable.has(table)) unreadable.set(table, why);
     } else {
       fail("unexpected line", line);
     }
   }
   // a cut-off stream (exec timeout, truncated output) ends inside a table
   if (table) fail(`*${table} was never committed (output truncated?)`, stdout.slice(-120));
+  if (unreadable.size > 0) state.unreadable = [...unreadable].map(([t, reason]) => ({ table: t, reason }));
   return state;
 }
 
-/** An empty output is real: iptables-save prints nothing when no table is loaded. */
+/**
+ * The agent's own `iptables-save`: its wrapper picks the backend holding more
+ * rules (deploy/agent-image/iptables-wrapper). What checks before xnode read
+ * both backends recorded; fixes on a node whose rules are all in nft still
+ * run through that `iptables`. An empty output is real: iptables-save prints
+ * nothing when no table is loaded.
+ */
 export const iptablesProbe: Probe<void, IptablesState> = {
-  name,
+  name: "iptables",
   agent: "host",
   argv: () => ["iptables-save"],
-  parse,
+  parse: (stdout) => parse("iptables", stdout),
 };
+
+/** The legacy backend (x_tables): empty when no legacy table exists; a missing tool fails the probe, which is not the same. */
+export const iptablesLegacyProbe: Probe<void, IptablesState> = {
+  name: "iptables-legacy",
+  agent: "host",
+  argv: () => ["iptables-legacy-save"],
+  parse: (stdout) => parse("iptables-legacy", stdout),
+};
+
+/** The nft backend (iptables' tables in nf_tables: ip filter, ip nat, …): empty when none exists. */
+export const iptablesNftProbe: Probe<void, IptablesState> = {
+  name: "iptables-nft",
+  agent: "host",
+  argv: () => ["iptables-nft-save"],
+  parse: (stdout) => parse("iptables-nft", stdout),
+};
+
+/** Why `table` of `state` cannot be read, or undefined when it can. */
+export function unreadableTable(state: IptablesState, table: string): string | undefined {
+  return state.unreadable?.find((u) => u.table === table)?.reason;
+}
+
+/** Whether the backend holds anything at all (iptables-save printed a table, or said it could not). */
+export function holdsTables(state: IptablesState): boolean {
+  return state.policies.length > 0 || state.rules.length > 0 || (state.unreadable?.length ?? 0) > 0;
+}
 
 export function chainPolicy(state: IptablesState, table: string, chain: string): string | undefined {
   return state.policies.find((p) => p.table === table && p.chain === chain)?.policy;

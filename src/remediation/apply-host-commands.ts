@@ -6,7 +6,7 @@ import type { ClusterSnapshot } from "../model/index.js";
 import { errorMessage, isXnodeError, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { actionsByNode } from "./fingerprint.js";
-import { routeSpec, type HostAction, type RouteJson } from "./host-actions.js";
+import { iptablesTool, routeSpec, type HostAction, type RouteJson } from "./host-actions.js";
 import { listChain, nodeShell, readRoutes, readSysctl, type NodeShell } from "./node-exec.js";
 
 /** What a command found and left, enough to put the node back. */
@@ -53,18 +53,19 @@ async function applyOne(shell: NodeShell, argv: string[], action: HostAction): P
     }
     case "iptables": {
       if (action.op === "-D") {
-        const before = await listChain(shell, action.table, action.chain);
+        const before = await listChain(shell, action.table, action.chain, action);
         await shell.run(argv);
-        const after = await listChain(shell, action.table, action.chain);
+        const after = await listChain(shell, action.table, action.chain, action);
         const at = before.findIndex((line, i) => after[i] !== line);
         const ok = after.length === before.length - 1 && at > 0;
         return { record: { kind: "iptables", ...(ok ? { deletedAt: at } : {}) }, verified: ok ? `rule ${at} of ${action.chain} removed` : `${action.chain} still has ${after.length - 1} rules`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.chain} did not lose a rule`) }) };
       }
       await shell.run(argv);
-      // -C asks the kernel itself; iptables-save would print the rule normalised (-s a/32, -m udp), not as written
-      const check = await shell.exec(["iptables", "-t", action.table, "-C", action.chain, ...action.spec]);
+      // -C asks the kernel itself (through the same backend's tool); iptables-save would print the rule normalised (-s a/32, -m udp), not as written
+      const tool = iptablesTool(action);
+      const check = await shell.exec([...tool, "-t", action.table, "-C", action.chain, ...action.spec]);
       const ok = check.exitCode === 0;
-      return { record: { kind: "iptables" }, verified: `iptables -C ${action.chain}: ${ok ? "rule present" : "rule missing"}`, ...(ok ? {} : { failure: unverified(shell.node, argv, "iptables -C does not find the rule") }) };
+      return { record: { kind: "iptables" }, verified: `${tool[0]} -C ${action.chain}: ${ok ? "rule present" : "rule missing"}`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${tool[0]} -C does not find the rule`) }) };
     }
     case "sysctl": {
       const previous = await readSysctl(shell, action.key);

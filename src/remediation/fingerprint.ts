@@ -52,9 +52,12 @@ export async function takeFingerprint(
       const shell = nodeShell(kube, snapshot, node, opts.execTimeoutMs);
       const actions = items.map((i) => i.action);
       if (actions.some((a) => a.kind === "route")) (fp.routes ??= {})[node] = await routeTableHash(shell);
-      const tables = [...new Set(actions.flatMap((a) => (a.kind === "iptables" ? [a.table] : [])))].sort();
+      // each edited table of each ruleset the commands name (iptables, iptables-legacy, iptables-nft)
+      const tables = [...new Map(actions.flatMap((a) => (a.kind === "iptables" ? [[`${a.tool ?? "iptables"} ${a.table}`, a] as const] : []))).entries()].sort(
+        ([a], [b]) => (a < b ? -1 : 1),
+      );
       if (tables.length > 0) {
-        const hashes = await Promise.all(tables.map((t) => iptablesHash(shell, t)));
+        const hashes = await Promise.all(tables.map(([, a]) => iptablesHash(shell, a.table, a)));
         (fp.iptables ??= {})[node] = sha256Hex(hashes.join("\n"));
       }
       for (const a of actions) if (a.kind === "sysctl") ((fp.sysctls ??= {})[node] ??= {})[a.key] = await readSysctl(shell, a.key);

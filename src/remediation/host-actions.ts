@@ -4,9 +4,23 @@
 import { z } from "zod";
 import { XnodeError } from "../errors.js";
 
+/**
+ * The iptables commands xnode runs: the agent's `iptables` (its wrapper picks
+ * a backend), or one backend's own tool. Whatever one command names, its
+ * verification, fingerprint and rollback name too.
+ */
+export const IPTABLES_TOOLS = ["iptables", "iptables-legacy", "iptables-nft"] as const;
+export type IptablesTool = (typeof IPTABLES_TOOLS)[number];
+
+/** Which iptables edits a ruleset: `tool` absent is plain `iptables`; `wait` is `-w [seconds]` (wait for the xtables lock). */
+export interface IptablesVia {
+  tool?: Exclude<IptablesTool, "iptables">;
+  wait?: true | number;
+}
+
 export type HostAction =
   | { kind: "route"; verb: "replace" | "del"; dst: string; via?: string; dev?: string; onlink: boolean; metric?: number }
-  | { kind: "iptables"; table: string; op: "-I" | "-A" | "-D"; chain: string; position?: number; spec: string[] }
+  | ({ kind: "iptables"; table: string; op: "-I" | "-A" | "-D"; chain: string; position?: number; spec: string[] } & IptablesVia)
   | { kind: "sysctl"; key: string; value: string };
 
 const ROUTE_TYPES = new Set(["unicast", "blackhole", "unreachable", "prohibit", "throw"]);
@@ -17,7 +31,7 @@ function unsupported(argv: readonly string[], why: string): XnodeError {
   return new XnodeError(
     "FIX_ABORTED",
     `xnode cannot run \`${argv.join(" ")}\` as part of a fix: ${why}`,
-    "Only `ip route replace|del`, `iptables -I|-A|-D` and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
+    "Only `ip route replace|del`, `iptables -I|-A|-D` (also as iptables-legacy or iptables-nft) and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
   );
 }
 
@@ -45,11 +59,21 @@ function parseRoute(argv: readonly string[]): HostAction {
 }
 
 function parseIptables(argv: readonly string[]): HostAction {
+  const via: IptablesVia = argv[0] === "iptables-legacy" || argv[0] === "iptables-nft" ? { tool: argv[0] } : {};
   let i = 1;
-  let table = "filter";
-  if (argv[i] === "-t") {
-    table = argv[i + 1] ?? "";
-    i += 2;
+  let table: string | undefined;
+  // -t TABLE and -w [SECONDS] (--wait), each at most once, in either order, before the command
+  for (;;) {
+    if (argv[i] === "-t" && table === undefined) {
+      table = argv[i + 1] ?? "";
+      i += 2;
+    } else if ((argv[i] === "-w" || argv[i] === "--wait") && via.wait === undefined) {
+      const seconds = argv[i + 1];
+      via.wait = seconds !== undefined && /^\d+$/.test(seconds) ? Number(seconds) : true;
+      i += via.wait === true ? 1 : 2;
+    } else {
+      break;
+    }
   }
   const op = argv[i];
   const chain = argv[i + 1];
@@ -61,7 +85,7 @@ function parseIptables(argv: readonly string[]): HostAction {
   if (spec.length === 0 || spec.some((t) => ["-I", "-A", "-D", "-F", "-X", "-P", "-t", "-R"].includes(t))) {
     throw unsupported(argv, "the rule is empty or carries a second command");
   }
-  return { kind: "iptables", table, op, chain, ...(position !== undefined ? { position } : {}), spec };
+  return { kind: "iptables", ...via, table: table ?? "filter", op, chain, ...(position !== undefined ? { position } : {}), spec };
 }
 
 function parseSysctl(argv: readonly string[]): HostAction {
@@ -72,7 +96,7 @@ function parseSysctl(argv: readonly string[]): HostAction {
 
 export function parseHostAction(argv: readonly string[]): HostAction {
   if (argv[0] === "ip" && argv[1] === "route") return parseRoute(argv);
-  if (argv[0] === "iptables") return parseIptables(argv);
+  if ((IPTABLES_TOOLS as readonly string[]).includes(argv[0] ?? "")) return parseIptables(argv);
   if (argv[0] === "sysctl") return parseSysctl(argv);
   throw unsupported(argv, `${argv[0] ?? "an empty command"} is not a command xnode applies`);
 }
@@ -82,9 +106,20 @@ export function sysctlPath(key: string): string {
   return `/proc/sys/${key.split(".").join("/")}`;
 }
 
-/** `iptables [-t T] OP CHAIN` prefix, with the table omitted for filter as people write it. */
-export function iptablesHead(table: string, op: string, chain: string): string[] {
-  return ["iptables", ...(table === "filter" ? [] : ["-t", table]), op, chain];
+/** `iptables [-w] …`: the tool a command names, with its wait for the lock. */
+export function iptablesTool(via: IptablesVia = {}): string[] {
+  const wait = via.wait === undefined ? [] : via.wait === true ? ["-w"] : ["-w", String(via.wait)];
+  return [via.tool ?? "iptables", ...wait];
+}
+
+/** The save command of the same ruleset: iptables-save, iptables-legacy-save, iptables-nft-save. */
+export function iptablesSaveTool(via: IptablesVia = {}): string {
+  return `${via.tool ?? "iptables"}-save`;
+}
+
+/** `iptables [-w] [-t T] OP CHAIN` prefix, with the table omitted for filter as people write it. */
+export function iptablesHead(table: string, op: string, chain: string, via: IptablesVia = {}): string[] {
+  return [...iptablesTool(via), ...(table === "filter" ? [] : ["-t", table]), op, chain];
 }
 
 /** A route as `ip -j route show` prints it; fields xnode does not read are kept, for the route table's hash. */

@@ -7,7 +7,7 @@ import { errorMessage, firstIssue, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { ExecResult } from "../kube/types.js";
 import { canonicalJson, sha256Hex } from "./canonical.js";
-import { routeJsonSchema, sysctlPath, type RouteJson } from "./host-actions.js";
+import { iptablesSaveTool, iptablesTool, routeJsonSchema, sysctlPath, type IptablesVia, type RouteJson } from "./host-actions.js";
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 15_000;
 
@@ -70,9 +70,9 @@ export async function routeTableHash(shell: NodeShell): Promise<string> {
   return sha256Hex(routes.join("\n"));
 }
 
-/** Hash of `iptables-save -t TABLE` minus what changes by itself: the header/footer timestamps and packet counters. */
-export async function iptablesHash(shell: NodeShell, table: string): Promise<string> {
-  const text = await shell.run(["iptables-save", "-t", table]);
+/** Hash of `iptables-save -t TABLE` (of the ruleset `via` names) minus what changes by itself: the header/footer timestamps and packet counters. */
+export async function iptablesHash(shell: NodeShell, table: string, via: IptablesVia = {}): Promise<string> {
+  const text = await shell.run([iptablesSaveTool(via), "-t", table]);
   const lines = text
     .split("\n")
     .filter((l) => l.trim() !== "" && !l.startsWith("#"))
@@ -80,9 +80,9 @@ export async function iptablesHash(shell: NodeShell, table: string): Promise<str
   return sha256Hex(lines.join("\n"));
 }
 
-/** `iptables -S CHAIN` lines: line 0 is -P/-N, rule k is line k. */
-export async function listChain(shell: NodeShell, table: string, chain: string): Promise<string[]> {
-  return (await shell.run(["iptables", "-t", table, "-S", chain])).split("\n").filter((l) => l.trim() !== "");
+/** `iptables -S CHAIN` lines (of the ruleset `via` names): line 0 is -P/-N, rule k is line k. */
+export async function listChain(shell: NodeShell, table: string, chain: string, via: IptablesVia = {}): Promise<string[]> {
+  return (await shell.run([...iptablesTool(via), "-t", table, "-S", chain])).split("\n").filter((l) => l.trim() !== "");
 }
 
 export async function readSysctl(shell: NodeShell, key: string): Promise<string> {

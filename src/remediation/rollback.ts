@@ -4,7 +4,7 @@ import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
 import { canonicalJson } from "./canonical.js";
 import { argsDiffLine } from "./daemonset-args.js";
-import { iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
+import { IPTABLES_TOOLS, iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
 import type { AppliedFix } from "./types.js";
 
 function undoRoute(before: RouteJson[], after: RouteJson[]): string[][] {
@@ -24,8 +24,9 @@ function undoCommand(c: AppliedCommand): string[][] {
   const r = c.record;
   if (action.kind === "route" && r.kind === "route") return undoRoute(r.before, r.after);
   if (action.kind === "iptables" && r.kind === "iptables") {
-    if (action.op !== "-D") return [[...iptablesHead(action.table, "-D", action.chain), ...action.spec]];
-    return r.deletedAt === undefined ? [] : [[...iptablesHead(action.table, "-I", action.chain), String(r.deletedAt), ...action.spec]];
+    // the same tool (and lock wait) as the fix: the rule is in that backend
+    if (action.op !== "-D") return [[...iptablesHead(action.table, "-D", action.chain, action), ...action.spec]];
+    return r.deletedAt === undefined ? [] : [[...iptablesHead(action.table, "-I", action.chain, action), String(r.deletedAt), ...action.spec]];
   }
   if (action.kind === "sysctl" && r.kind === "sysctl" && r.previous !== action.value) return [["sysctl", "-w", `${action.key}=${r.previous}`]];
   return [];
@@ -36,7 +37,7 @@ function hostRisks(commands: { argv: string[] }[]): string[] {
   return [
     "Not persistent, like the fix it undoes.",
     ...(tools.has("ip") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
-    ...(tools.has("iptables") ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."] : []),
+    ...(IPTABLES_TOOLS.some((t) => tools.has(t)) ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."] : []),
     ...(tools.has("sysctl") ? ["Sets the sysctls back to their previous values: if forwarding was off, pods on that node are unreachable from other nodes again."] : []),
   ];
 }

@@ -109,6 +109,7 @@ describe("agent image", () => {
     // command → where it comes from in the image
     const provides: Record<string, string> = {
       ip: "iproute2", bridge: "iproute2", "iptables-save": "iptables", iptables: "iptables", ping: "iputils-ping", curl: "curl",
+      "iptables-legacy-save": "iptables", "iptables-nft-save": "iptables",
       sh: "base", cat: "base", sed: "base", head: "base", grep: "base",
     };
     const commands = new Set<string>();

@@ -86,7 +86,7 @@ describe("udp-vxlan-blocked without a visible rule", () => {
 describe("forward-policy-drop", () => {
   test("a REJECT ahead of flannel's jump wins; the fix is inserted above it", () => {
     const ev = fx.healthyThreeNodes();
-    const rules = host(ev, "worker-0").iptables!.rules;
+    const rules = host(ev, "worker-0").iptablesBackends!.nft!.rules;
     rules.splice(rules.findIndex((r) => r.chain === "FORWARD"), 0, { table: "filter", chain: "FORWARD", spec: "-j REJECT --reject-with icmp-host-prohibited" });
     const f = only(ev);
     assert.equal(f.id, "forward-policy-drop");

@@ -1,10 +1,11 @@
 // Builds CheckEvidence the way a real check of a flannel (VXLAN) cluster
 // reports it: flannel's device, routes, neighbour and FDB entries per peer,
-// the extra interfaces a node has (lo, cni0, veths, docker0), iptables-save
-// text parsed by the real probe, and the matrix as the engine plans it.
+// the extra interfaces a node has (lo, cni0, veths, docker0), each iptables
+// backend's iptables-save text parsed by the real probes (rules in nft, none
+// in legacy, unless a spec says otherwise), and the matrix as the engine plans it.
 // Scenarios (fixtures.ts) then break one thing and say which checks fail.
 import type { CheckEvidence, HostEvidence, InterfaceInfo, MatrixEntry, MatrixKind, NodeSnapshot, RouteEntry } from "../../src/model/index.js";
-import { iptablesProbe } from "../../src/probes/iptables.js";
+import { iptablesLegacyProbe, iptablesNftProbe } from "../../src/probes/iptables.js";
 import { formatIpv4, parseCidr, sameSubnet, subnetOf } from "../../src/diagnosis/ipv4.js";
 
 export interface NetworkSpec {
@@ -36,8 +37,10 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   flannel: { namespace: string; daemonSet: string; network: string; args: string[] };
   services?: { name: string; node: string; nodePort: number }[];
-  /** iptables-save text per node (default: what flanneld and kube-proxy write on a fresh node) */
+  /** iptables-nft-save text per node (default: what flanneld and kube-proxy write on a fresh node) */
   iptables?: (node: NodeSpec) => string;
+  /** iptables-legacy-save text per node (default: none, no legacy table) */
+  iptablesLegacy?: (node: NodeSpec) => string;
   /** which checks of the pod matrix fail (NodePort outcomes follow from the pod pairs unless listed) */
   fails?: (kind: MatrixKind, from: string, to: string) => boolean;
   /** nodes whose agents did not answer */
@@ -99,7 +102,10 @@ function hostEvidence(spec: ClusterSpec, node: NodeSpec, index: number, peers: N
   }
   const evidence: HostEvidence = { node: node.name, interfaces, routes, vxlan: [], fdb: [], neighbours: [], sysctls: { ipForward: 1, rpFilterAll: 0 }, errors: [] };
   evidence.neighbours!.push(...(gateway ? [{ dst: gateway, dev: node.interfaces[0]!.name, lladdr: "52:54:00:12:35:02", states: ["REACHABLE"] }] : []));
-  evidence.iptables = iptablesProbe.parse((spec.iptables ?? (() => freshNodeIptables(spec.flannel.network)))(node), undefined);
+  evidence.iptablesBackends = {
+    legacy: iptablesLegacyProbe.parse(spec.iptablesLegacy?.(node) ?? "", undefined),
+    nft: iptablesNftProbe.parse((spec.iptables ?? (() => freshNodeIptables(spec.flannel.network)))(node), undefined),
+  };
   if (!node.podCIDR) return evidence;
 
   const lease = nthAddress(node.podCIDR, 0);

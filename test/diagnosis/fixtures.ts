@@ -219,10 +219,11 @@ export const unreachableWorker = () => buildEvidence(healthySpec({ unreachable: 
 export function missingEvidence(): CheckEvidence {
   const ev = healthyThreeNodes();
   const cp = host(ev, "cp-0");
-  delete cp.iptables;
+  delete cp.iptablesBackends;
   delete cp.fdb;
   delete cp.neighbours;
-  cp.errors.push({ probe: "iptables", message: "iptables-save failed on host agent on cp-0: iptables-save: not found" });
+  cp.errors.push({ probe: "iptables-legacy", message: "iptables-legacy failed on host agent on cp-0: iptables-legacy-save: not found" });
+  cp.errors.push({ probe: "iptables-nft", message: "iptables-nft failed on host agent on cp-0: iptables-nft-save: not found" });
   delete host(ev, "worker-0").routes;
   delete host(ev, "worker-0").vxlan;
   return ev;

@@ -2,6 +2,7 @@
 // pod traffic in FORWARD, turn on ip_forward. None survives a reboot.
 import type { RemediationPlan } from "../../model/index.js";
 import { joinNames } from "../evidence-lines.js";
+import type { IptablesTool } from "../iptables-views.js";
 import { commandPlan } from "./command-plan.js";
 
 /** A node whose built-in `table` `chain` drops VXLAN from a peer's VTEP address. */
@@ -30,10 +31,20 @@ export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpen
   );
 }
 
-/** A node whose FORWARD drops pod traffic; `byPolicy` when the policy decides (appending suffices), else a rule does. */
+/**
+ * A node's FORWARD ruleset that drops pod traffic; `byPolicy` when the policy
+ * decides (appending suffices), else a rule does. `tool` edits that ruleset:
+ * `iptables` (the default) or the backend's own, iptables-legacy or iptables-nft.
+ */
 export interface ForwardOpening {
   node: string;
   byPolicy: boolean;
+  tool?: IptablesTool;
+}
+
+/** The command head for a ruleset: legacy writes take the xtables lock (-w waits for it, as kube-proxy and flannel do). */
+function iptablesTool(tool: IptablesTool = "iptables"): string[] {
+  return tool === "iptables-legacy" ? [tool, "-w"] : [tool];
 }
 
 export function planForwardAccept(network: string | undefined, openings: readonly ForwardOpening[]): RemediationPlan | undefined {
@@ -41,16 +52,20 @@ export function planForwardAccept(network: string | undefined, openings: readonl
   // Behind a dropping rule an appended ACCEPT would never be reached: insert at the top instead.
   const position = (o: ForwardOpening) => (o.byPolicy ? ["-A", "FORWARD"] : ["-I", "FORWARD", "1"]);
   const commands = openings.flatMap((o) =>
-    ["-s", "-d"].map((dir) => ({ node: o.node, argv: ["iptables", ...position(o), dir, network, "-j", "ACCEPT"] })),
+    ["-s", "-d"].map((dir) => ({ node: o.node, argv: [...iptablesTool(o.tool), ...position(o), dir, network, "-j", "ACCEPT"] })),
   );
+  const named = [...new Set(openings.flatMap((o) => (o.tool && o.tool !== "iptables" ? [o.tool] : [])))];
   return commandPlan(
     "set-forward-accept",
-    `Accept forwarded traffic from and to the pod network ${network} on ${joinNames(openings.map((o) => o.node))}`,
+    `Accept forwarded traffic from and to the pod network ${network} on ${joinNames([...new Set(openings.map((o) => o.node))])}`,
     commands,
     false,
     [
       "Not persistent: lost at reboot or when Docker, firewalld or another tool rewrites FORWARD; restarting flannel also restores its own FLANNEL-FWD rules (unless it runs with --iptables-forward-rules=false).",
       `Accepts all forwarded traffic of ${network}, as flannel's own FLANNEL-FWD chain does.`,
+      ...(named.length > 0
+        ? [`Written with ${named.join(" and ")}, into the backend whose FORWARD drops: both backends' hooks run, so an ACCEPT in the other one would change nothing.`]
+        : []),
     ],
   );
 }

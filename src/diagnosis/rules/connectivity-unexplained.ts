@@ -5,6 +5,7 @@
 import type { CheckEvidence, Finding, MatrixEntry } from "../../model/index.js";
 import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, joinNames, reachResult } from "../evidence-lines.js";
+import { iptablesFullyRead, unreadableLines } from "../iptables-views.js";
 import { vxlanBlock, podForwardBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { lastSeenLine, observedTrace, traceTouching } from "../observed-trace.js";
@@ -31,10 +32,12 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
   if (host.routes && host.fdb && host.neighbours) {
     if (overlayEntryProblems(ev, node).length === 0) lines.push(`${node}: routes, neighbour and FDB entries for every peer match the Node annotations`);
   }
-  if (host.iptables) {
+  // every iptables ruleset read (both backends, no table unreadable): only then is "no drop" an accept
+  if (iptablesFullyRead(host)) {
     if (!peers.some((p) => vxlanBlock(ev, node, p.name))) lines.push(`${node}: iptables accepts udp ${port} from the other nodes`);
     if (!podForwardBlock(ev, node)) lines.push(`${node}: iptables FORWARD lets pod traffic through`);
   }
+  lines.push(...unreadableLines(node, host));
   if (host.sysctls?.ipForward === 1) lines.push(`${node}: net.ipv4.ip_forward=1`);
   if (nodeNamed(ev, node)?.podCIDR) lines.push(`${node}: podCIDR ${nodeNamed(ev, node)!.podCIDR}`);
   if (unread.length > 0) lines.push(`${node}: could not read ${unread.join(", ")}`);

@@ -5,6 +5,7 @@
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, describeFailingPair, describeUnderlayPing, joinNames } from "../evidence-lines.js";
+import { iptablesFullyRead } from "../iptables-views.js";
 import { failingPairs, pairsInvolving, vtepPing } from "../matrix-view.js";
 import { vxlanBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
@@ -60,7 +61,7 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
   const inEvery = [unexplained[0]!.from, unexplained[0]!.to].filter((n) => unexplained.every((p) => p.from === n || p.to === n));
   const suspects = inEvery.flatMap((node) => {
     const host = hostOf(ev, node);
-    const readAll = host?.routes && host.fdb && host.neighbours && host.iptables;
+    const readAll = host?.routes && host.fdb && host.neighbours && iptablesFullyRead(host);
     const peers = otherVteps(ev, node);
     if (!readAll || !nodeNamed(ev, node)?.podCIDR || overlayEntryProblems(ev, node).length > 0 || peers.some((p) => vxlanBlock(ev, node, p))) return [];
     const ping = peers.map((p) => vtepPing(ev, node, p)).find((e) => e !== undefined);
