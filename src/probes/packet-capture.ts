@@ -39,7 +39,7 @@ dir=$(mktemp -d)
 i=0
 while [ "$#" -ge 2 ]; do
   echo "$1" >"$dir/$i.if"
-  timeout "$s" tcpdump -nn -l -i "$1" -c "$n" "$2" >"$dir/$i.out" 2>"$dir/$i.err" &
+  timeout "$s" tcpdump -p -nn -l -i "$1" -c "$n" "$2" >"$dir/$i.out" 2>"$dir/$i.err" &
   i=$((i + 1))
   shift 2
 done

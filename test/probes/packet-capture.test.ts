@@ -23,7 +23,7 @@ describe("packet-capture probe", () => {
 
   it("reads real captures: packets seen, none seen, and a device that does not exist", () => {
     assert.deepEqual(packetCaptureProbe.parse(fixture("seen-missing-device"), input), [
-      { iface: "veth-a", packets: 3, first: "07:42:50.787496 IP 10.99.0.1 > 10.99.0.2: ICMP echo request, id 27734, seq 1, length 64" },
+      { iface: "veth-a", packets: 3, first: "07:59:30.841256 IP 10.99.0.1 > 10.99.0.2: ICMP echo request, id 10968, seq 1, length 64" },
       { iface: "lo", packets: 0 },
       { iface: "flannel.1", packets: 0, error: "tcpdump: flannel.1: No such device exists" },
     ]);
