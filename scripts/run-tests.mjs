@@ -25,6 +25,7 @@ const UNIT = [
   "test/probes/",
   "test/remediation/compare-reports.test.ts",
   "test/remediation/iptables-tools.test.ts",
+  "test/remediation/nft-actions.test.ts",
   "test/remediation/plan-hash-and-drift.test.ts",
   "test/remediation/rollback-plan.test.ts",
   "test/remediation/wait-for-rollout.test.ts",

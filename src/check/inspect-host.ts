@@ -6,6 +6,7 @@ import { addressesProbe } from "../probes/addresses.js";
 import { fdbProbe } from "../probes/fdb.js";
 import { iptablesLegacyProbe, iptablesNftProbe } from "../probes/iptables.js";
 import { neighboursProbe } from "../probes/neighbours.js";
+import { nftablesProbe } from "../probes/nftables.js";
 import type { Probe } from "../probes/probe.js";
 import { routesProbe } from "../probes/routes.js";
 import { sysctlsProbe } from "../probes/sysctls.js";
@@ -49,6 +50,7 @@ export async function inspectHost(kube: KubeClient, node: NodeSnapshot, timeoutM
     // both backends: each has its own hooks, and a node may hold rules in both
     collect(iptablesLegacyProbe, (v) => ((evidence.iptablesBackends ??= {}).legacy = v)),
     collect(iptablesNftProbe, (v) => ((evidence.iptablesBackends ??= {}).nft = v)),
+    collect(nftablesProbe, (v) => (evidence.nftables = v)),
   ]);
   return evidence;
 }

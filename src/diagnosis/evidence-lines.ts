@@ -1,6 +1,6 @@
 // One way to write each kind of evidence line, so every finding quotes
 // values the same way ("k8s-master1 FDB: … dst 10.0.2.15").
-import type { FdbEntry, FlannelPodState, IptablesRule, MatrixEntry, NeighbourEntry, RouteEntry, VxlanDevice } from "../model/index.js";
+import type { FdbEntry, FlannelPodState, IptablesRule, MatrixEntry, NeighbourEntry, NftRule, RouteEntry, VxlanDevice } from "../model/index.js";
 import type { FailingPair } from "./matrix-view.js";
 
 /** "a", "a and b", "a, b and c" */
@@ -55,6 +55,12 @@ export function describeRoute(r: RouteEntry): string {
 export function describeRule(node: string, rule: IptablesRule): string {
   const table = rule.table === "filter" ? "" : `-t ${rule.table} `;
   return `${node}: ${table}-A ${rule.chain}${rule.spec ? ` ${rule.spec}` : ""}`;
+}
+
+/** "k8s-node2: nft inet firewalld filter_INPUT: udp dport 8472 drop", naming the base chain when the rule sits in a chain it jumps to. */
+export function describeNftRule(node: string, rule: Pick<NftRule, "family" | "table" | "chain" | "text">, baseChain?: string): string {
+  const via = baseChain && baseChain !== rule.chain ? ` (from ${baseChain})` : "";
+  return `${node}: nft ${rule.family} ${rule.table} ${rule.chain}${via}: ${rule.text}`;
 }
 
 /** "k8s-node1: kube-flannel-ds-x7k2p not ready (CrashLoopBackOff, 4 restarts)" */

@@ -5,8 +5,9 @@ import { addressHolders, everyNodeHasInterfaces, hostOf, interfaceHolding, POD_B
 import { describeRoute, describeUnderlayPing, reachResult } from "./evidence-lines.js";
 import { iptablesFullyRead } from "./iptables-views.js";
 import { cidrContains, networkAddress } from "./ipv4.js";
-import { podForwardBlock, vxlanBlock } from "./node-filters.js";
+import { podForwardBlock } from "./node-filters.js";
 import { routeLookup, routeProblem } from "./overlay-entries.js";
+import { vxlanFirewall } from "./vxlan-firewall.js";
 
 const unverified = (hop: string, detail: string): TraceHop => ({ hop, ok: true, detail, unverified: true });
 const broken = (hop: string, detail: string): TraceHop => ({ hop, ok: false, detail });
@@ -112,10 +113,11 @@ export function underlayHop(ev: CheckEvidence, from: string, dst: string): Trace
 
 export function vxlanPortHop(ev: CheckEvidence, from: string, to: string): TraceHop {
   const port = ev.snapshot.flannel.vxlanPort;
-  const block = vxlanBlock(ev, to, from);
-  if (block) return broken("vxlan port", `${to} drops VXLAN (udp ${port}) from ${vtepAddress(ev, from)}: ${block.line}`);
-  if (!iptablesFullyRead(hostOf(ev, to))) return unverified("vxlan port", `iptables of ${to} not (fully) read`);
-  return fine("vxlan port", `${to}'s iptables accept udp ${port} from ${vtepAddress(ev, from) ?? from}`);
+  const firewall = vxlanFirewall(ev, to, from);
+  if (!firewall) return unverified("vxlan port", `VTEP address of ${to} or ${from} unknown`);
+  if (firewall.verdict === "drop") return broken("vxlan port", `${to} drops VXLAN (udp ${port}) from ${vtepAddress(ev, from)}: ${firewall.line}`);
+  if (firewall.verdict !== "accept") return unverified("vxlan port", firewall.line);
+  return fine("vxlan port", firewall.line);
 }
 
 /** `pathVerified`: every earlier hop was checked against evidence, so a failure here lies beyond what the nodes show. */

@@ -94,6 +94,72 @@ export type IptablesBackend = z.infer<typeof iptablesBackendSchema>;
 export const iptablesBackendsSchema = z.object({ legacy: iptablesStateSchema.optional(), nft: iptablesStateSchema.optional() });
 export type IptablesBackends = z.infer<typeof iptablesBackendsSchema>;
 
+// Native nftables (`nft -j list ruleset`): tables, chains, named sets and
+// rules as nft prints them. Each rule keeps its JSON statements for the
+// evaluator and a one-line text for people. What the parser cannot read is
+// kept and marked `unreadable`, never dropped: a rule xnode cannot read
+// decides nothing, so a verdict that depends on it is "unknown".
+export const nftTableSchema = z.object({ family: z.string(), name: z.string(), handle: z.number(), flags: z.array(z.string()).optional() });
+export type NftTable = z.infer<typeof nftTableSchema>;
+
+export const nftChainSchema = z.object({
+  family: z.string(),
+  table: z.string(),
+  name: z.string(),
+  handle: z.number(),
+  /** base chains only: filter, nat, route */
+  type: z.string().optional(),
+  /** base chains only: ingress, prerouting, input, forward, output, postrouting */
+  hook: z.string().optional(),
+  prio: z.number().optional(),
+  policy: z.string().optional(),
+  /** ingress chains: their devices, when nft prints them (1.0.6 does not) */
+  devices: z.array(z.string()).optional(),
+  unreadable: z.string().optional(),
+});
+export type NftChain = z.infer<typeof nftChainSchema>;
+
+export const nftRuleSchema = z.object({
+  family: z.string(),
+  table: z.string(),
+  chain: z.string(),
+  handle: z.number(),
+  /** the rule's statements exactly as `nft -j` prints them */
+  expr: z.array(z.unknown()),
+  /** the rule in nft's syntax, one line: `udp dport 8472 drop` */
+  text: z.string(),
+  comment: z.string().optional(),
+  /** why (part of) the rule could not be read: an expression the parser does not know, an iptables extension without its options */
+  unreadable: z.string().optional(),
+});
+export type NftRule = z.infer<typeof nftRuleSchema>;
+
+/** A named set or map (`@name` in rules); `map` is the data type of a map (`verdict` for a verdict map). */
+export const nftSetSchema = z.object({
+  family: z.string(),
+  table: z.string(),
+  name: z.string(),
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+  map: z.string().optional(),
+  flags: z.array(z.string()).optional(),
+  /** elements as nft prints them: values, prefixes, ranges, concatenations; [key, data] pairs for maps */
+  elem: z.array(z.unknown()),
+  unreadable: z.string().optional(),
+});
+export type NftSet = z.infer<typeof nftSetSchema>;
+
+export const nftRulesetSchema = z.object({
+  /** nft's version, from its metainfo */
+  version: z.string().optional(),
+  tables: z.array(nftTableSchema),
+  chains: z.array(nftChainSchema),
+  sets: z.array(nftSetSchema),
+  rules: z.array(nftRuleSchema),
+  /** what could not be placed in any table at all, one line each */
+  unreadable: z.array(z.string()),
+});
+export type NftRuleset = z.infer<typeof nftRulesetSchema>;
+
 export const reachKindSchema = z.enum(["icmp", "tcp"]);
 export type ReachKind = z.infer<typeof reachKindSchema>;
 
@@ -128,6 +194,7 @@ export const hostEvidenceSchema = z.object({
   iptables: iptablesStateSchema.optional(),
   /** iptables-legacy-save and iptables-nft-save, each on its own */
   iptablesBackends: iptablesBackendsSchema.optional(),
+  nftables: nftRulesetSchema.optional(),
   errors: z.array(z.object({ probe: z.string(), message: z.string() })),
 });
 export type HostEvidence = z.infer<typeof hostEvidenceSchema>;

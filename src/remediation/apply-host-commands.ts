@@ -7,13 +7,15 @@ import { errorMessage, isXnodeError, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { actionsByNode } from "./fingerprint.js";
 import { iptablesTool, routeSpec, type HostAction, type RouteJson } from "./host-actions.js";
+import { applyNft, type NftRecord } from "./nft-exec.js";
 import { listChain, nodeShell, readRoutes, readSysctl, type NodeShell } from "./node-exec.js";
 
 /** What a command found and left, enough to put the node back. */
 export type CommandRecord =
   | { kind: "route"; before: RouteJson[]; after: RouteJson[] }
   | { kind: "iptables"; deletedAt?: number }
-  | { kind: "sysctl"; previous: string };
+  | { kind: "sysctl"; previous: string }
+  | NftRecord;
 
 export interface AppliedCommand {
   node: string;
@@ -74,6 +76,8 @@ async function applyOne(shell: NodeShell, argv: string[], action: HostAction): P
       const ok = now.replace(/\s+/g, " ") === action.value.replace(/\s+/g, " ");
       return { record: { kind: "sysctl", previous }, verified: `${action.key} = ${now}`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.key} reads ${now}`) }) };
     }
+    case "nft":
+      return applyNft(shell, argv, action);
   }
 }
 

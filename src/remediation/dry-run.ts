@@ -8,6 +8,7 @@ import type { KubeClient } from "../kube/kube-client.js";
 import { argsDiffLine, containerAt, flagsOf, jsonPatchOps, patchedContainerIndex } from "./daemonset-args.js";
 import { actionsByNode } from "./fingerprint.js";
 import { sysctlPath, type HostAction } from "./host-actions.js";
+import { nftListChainArgv } from "./nft-actions.js";
 import { nodeShell } from "./node-exec.js";
 
 export interface DryRunResult {
@@ -39,6 +40,8 @@ function preflight(action: HostAction): { argv: string[]; what: string }[] {
       return [{ argv: ["iptables", "-t", action.table, "-S", action.chain], what: `chain ${action.chain} of table ${action.table}` }];
     case "sysctl":
       return [{ argv: ["cat", sysctlPath(action.key)], what: `sysctl ${action.key}` }];
+    case "nft":
+      return [{ argv: nftListChainArgv(action), what: `nftables chain ${action.family} ${action.table} ${action.chain}` }];
   }
 }
 

@@ -3,12 +3,13 @@
 // the plan was made for a cluster that no longer exists and is refused.
 // Per kind: the DaemonSet's resourceVersion for a patch; for host commands the
 // state those commands touch on their nodes (whole route table for routes,
-// the edited iptables tables, the written sysctls).
+// the edited iptables tables, the edited nftables chains, the written sysctls).
 import { z } from "zod";
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { sha256Hex } from "./canonical.js";
 import { parseHostAction, type HostAction } from "./host-actions.js";
+import { nftChainHash } from "./nft-exec.js";
 import { iptablesHash, nodeShell, readSysctl, routeTableHash } from "./node-exec.js";
 
 export const liveFingerprintSchema = z.object({
@@ -18,6 +19,8 @@ export const liveFingerprintSchema = z.object({
   routes: z.record(z.string(), z.string()).optional(),
   /** node → hash of the iptables tables the plan edits there */
   iptables: z.record(z.string(), z.string()).optional(),
+  /** node → hash of the nftables chains the plan edits there */
+  nftables: z.record(z.string(), z.string()).optional(),
   /** node → sysctl key → value */
   sysctls: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
@@ -60,6 +63,13 @@ export async function takeFingerprint(
         const hashes = await Promise.all(tables.map(([, a]) => iptablesHash(shell, a.table, a)));
         (fp.iptables ??= {})[node] = sha256Hex(hashes.join("\n"));
       }
+      const chains = [...new Map(actions.flatMap((a) => (a.kind === "nft" ? [[`${a.family} ${a.table} ${a.chain}`, a] as const] : []))).entries()].sort(
+        ([a], [b]) => (a < b ? -1 : 1),
+      );
+      if (chains.length > 0) {
+        const hashes = await Promise.all(chains.map(([, c]) => nftChainHash(shell, c)));
+        (fp.nftables ??= {})[node] = sha256Hex(hashes.join("\n"));
+      }
       for (const a of actions) if (a.kind === "sysctl") ((fp.sysctls ??= {})[node] ??= {})[a.key] = await readSysctl(shell, a.key);
     }),
   );
@@ -80,6 +90,9 @@ export function describeDrift(before: LiveFingerprint, now: LiveFingerprint): st
   }
   for (const [node, hash] of Object.entries(before.iptables ?? {})) {
     if (now.iptables?.[node] !== hash) changes.push(`iptables rules on ${node} changed since the plan was made`);
+  }
+  for (const [node, hash] of Object.entries(before.nftables ?? {})) {
+    if (now.nftables?.[node] !== hash) changes.push(`nftables rules on ${node} changed since the plan was made`);
   }
   for (const [node, values] of Object.entries(before.sysctls ?? {})) {
     for (const [key, value] of Object.entries(values)) {

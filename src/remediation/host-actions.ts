@@ -3,6 +3,7 @@
 // cannot verify or roll back is not one we apply on someone's node.
 import { z } from "zod";
 import { XnodeError } from "../errors.js";
+import { parseNftAction, type NftAction } from "./nft-actions.js";
 
 /**
  * The iptables commands xnode runs: the agent's `iptables` (its wrapper picks
@@ -21,7 +22,8 @@ export interface IptablesVia {
 export type HostAction =
   | { kind: "route"; verb: "replace" | "del"; dst: string; via?: string; dev?: string; onlink: boolean; metric?: number }
   | ({ kind: "iptables"; table: string; op: "-I" | "-A" | "-D"; chain: string; position?: number; spec: string[] } & IptablesVia)
-  | { kind: "sysctl"; key: string; value: string };
+  | { kind: "sysctl"; key: string; value: string }
+  | NftAction;
 
 const ROUTE_TYPES = new Set(["unicast", "blackhole", "unreachable", "prohibit", "throw"]);
 const ROUTE_KEYS = new Set(["via", "dev", "metric", "proto", "scope", "src", "mtu"]);
@@ -31,7 +33,7 @@ function unsupported(argv: readonly string[], why: string): XnodeError {
   return new XnodeError(
     "FIX_ABORTED",
     `xnode cannot run \`${argv.join(" ")}\` as part of a fix: ${why}`,
-    "Only `ip route replace|del`, `iptables -I|-A|-D` (also as iptables-legacy or iptables-nft) and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
+    "Only `ip route replace|del`, `iptables -I|-A|-D` (also as iptables-legacy or iptables-nft), `nft insert|delete rule` (open-vxlan-port's accept) and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
   );
 }
 
@@ -98,6 +100,7 @@ export function parseHostAction(argv: readonly string[]): HostAction {
   if (argv[0] === "ip" && argv[1] === "route") return parseRoute(argv);
   if ((IPTABLES_TOOLS as readonly string[]).includes(argv[0] ?? "")) return parseIptables(argv);
   if (argv[0] === "sysctl") return parseSysctl(argv);
+  if (argv[0] === "nft") return parseNftAction(argv);
   throw unsupported(argv, `${argv[0] ?? "an empty command"} is not a command xnode applies`);
 }
 

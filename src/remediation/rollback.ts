@@ -5,6 +5,7 @@ import type { AppliedCommand } from "./apply-host-commands.js";
 import { canonicalJson } from "./canonical.js";
 import { argsDiffLine } from "./daemonset-args.js";
 import { IPTABLES_TOOLS, iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
+import { nftAcceptWords, nftHead } from "./nft-actions.js";
 import type { AppliedFix } from "./types.js";
 
 function undoRoute(before: RouteJson[], after: RouteJson[]): string[][] {
@@ -29,6 +30,13 @@ function undoCommand(c: AppliedCommand): string[][] {
     return r.deletedAt === undefined ? [] : [[...iptablesHead(action.table, "-I", action.chain, action), String(r.deletedAt), ...action.spec]];
   }
   if (action.kind === "sysctl" && r.kind === "sysctl" && r.previous !== action.value) return [["sysctl", "-w", `${action.key}=${r.previous}`]];
+  if (action.kind === "nft" && r.kind === "nft") {
+    // an added rule goes by the handle it got; a deleted one comes back where it stood
+    if (action.op !== "delete") return r.handle === undefined ? [] : [[...nftHead("delete", action), "handle", String(r.handle)]];
+    if (!r.deleted) return [];
+    const { rule, beforeHandle } = r.deleted;
+    return [beforeHandle === undefined ? [...nftHead("add", action), ...nftAcceptWords(rule)] : [...nftHead("insert", action), "position", String(beforeHandle), ...nftAcceptWords(rule)]];
+  }
   return [];
 }
 
@@ -38,6 +46,7 @@ function hostRisks(commands: { argv: string[] }[]): string[] {
     "Not persistent, like the fix it undoes.",
     ...(tools.has("ip") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
     ...(IPTABLES_TOOLS.some((t) => tools.has(t)) ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."] : []),
+    ...(tools.has("nft") ? ["Removes the nftables rule the fix inserted (by its handle), or puts back the one it removed: what it accepted is dropped again as before the fix."] : []),
     ...(tools.has("sysctl") ? ["Sets the sysctls back to their previous values: if forwarding was off, pods on that node are unreachable from other nodes again."] : []),
   ];
 }

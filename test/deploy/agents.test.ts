@@ -98,18 +98,18 @@ describe("agent image", () => {
   const dockerfile = readRepoFile("deploy/agent-image/Dockerfile");
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
 
-  it("is debian:bookworm-slim with exactly iproute2, iptables, iputils-ping and curl", () => {
+  it("is debian:bookworm-slim with exactly iproute2, iptables, nftables, iputils-ping and curl", () => {
     assert.match(dockerfile, /^ARG DEBIAN=debian:bookworm-slim$/m);
     assert.match(finalStage, /^FROM \$\{DEBIAN\}$/m);
     const installs = [...finalStage.matchAll(/apt-get install -y --no-install-recommends ([^\\\n&]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
-    assert.deepEqual(installs.sort(), ["curl", "iproute2", "iptables", "iputils-ping"]);
+    assert.deepEqual(installs.sort(), ["curl", "iproute2", "iptables", "iputils-ping", "nftables"]);
   });
 
   it("has every command the probes and the reachability script run", () => {
     // command → where it comes from in the image
     const provides: Record<string, string> = {
       ip: "iproute2", bridge: "iproute2", "iptables-save": "iptables", iptables: "iptables", ping: "iputils-ping", curl: "curl",
-      "iptables-legacy-save": "iptables", "iptables-nft-save": "iptables",
+      "iptables-legacy-save": "iptables", "iptables-nft-save": "iptables", nft: "nftables",
       sh: "base", cat: "base", sed: "base", head: "base", grep: "base",
     };
     const commands = new Set<string>();

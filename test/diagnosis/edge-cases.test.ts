@@ -57,7 +57,7 @@ describe("udp-vxlan-blocked without a visible rule", () => {
     assert.equal(f.severity, "warning");
     assert.deepEqual(f.nodes, ["worker-1"]);
     assert.match(f.explanation, /^Suspected/);
-    assert.ok(f.evidence.includes("worker-1: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables rule drops udp 8472"));
+    assert.ok(f.evidence.includes("worker-1: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables or nftables rule drops udp 8472"));
     assert.ok(f.evidence.some((l) => l.startsWith("ping 172.31.10.12 from cp-0 via eth0 (worker-1): ok")));
     assert.deepEqual(f.remediations, []);
   });

@@ -3,9 +3,12 @@
 // the extra interfaces a node has (lo, cni0, veths, docker0), each iptables
 // backend's iptables-save text parsed by the real probes (rules in nft, none
 // in legacy, unless a spec says otherwise), and the matrix as the engine plans it.
+// Native nftables: a real empty `nft -j list ruleset` unless a spec gives one.
 // Scenarios (fixtures.ts) then break one thing and say which checks fail.
 import type { CheckEvidence, HostEvidence, InterfaceInfo, MatrixEntry, MatrixKind, NodeSnapshot, RouteEntry } from "../../src/model/index.js";
+import { readFileSync } from "node:fs";
 import { iptablesLegacyProbe, iptablesNftProbe } from "../../src/probes/iptables.js";
+import { nftablesProbe } from "../../src/probes/nftables.js";
 import { formatIpv4, parseCidr, sameSubnet, subnetOf } from "../../src/diagnosis/ipv4.js";
 
 export interface NetworkSpec {
@@ -41,11 +44,16 @@ export interface ClusterSpec {
   iptables?: (node: NodeSpec) => string;
   /** iptables-legacy-save text per node (default: none, no legacy table) */
   iptablesLegacy?: (node: NodeSpec) => string;
+  /** `nft -j list ruleset` output per node (default: a real empty ruleset, test/fixtures/probes/nftables/empty.json) */
+  nftables?: (node: NodeSpec) => string;
   /** which checks of the pod matrix fail (NodePort outcomes follow from the pod pairs unless listed) */
   fails?: (kind: MatrixKind, from: string, to: string) => boolean;
   /** nodes whose agents did not answer */
   unreachable?: string[];
 }
+
+/** A captured `nft -j list ruleset` (test/fixtures/probes/nftables/<name>.json). */
+export const nftablesFixture = (name: string) => readFileSync(new URL(`../fixtures/probes/nftables/${name}.json`, import.meta.url), "utf8");
 
 export const VTEP_MACS = ["4e:1f:9a:31:7c:02", "a2:6d:0b:f4:18:9e", "d6:58:c3:27:e0:41", "7a:93:2e:c5:5b:0d"];
 const POD_TCP_PORT = 8080;
@@ -106,6 +114,7 @@ function hostEvidence(spec: ClusterSpec, node: NodeSpec, index: number, peers: N
     legacy: iptablesLegacyProbe.parse(spec.iptablesLegacy?.(node) ?? "", undefined),
     nft: iptablesNftProbe.parse((spec.iptables ?? (() => freshNodeIptables(spec.flannel.network)))(node), undefined),
   };
+  evidence.nftables = nftablesProbe.parse(spec.nftables?.(node) ?? nftablesFixture("empty"), undefined);
   if (!node.podCIDR) return evidence;
 
   const lease = nthAddress(node.podCIDR, 0);

@@ -3,22 +3,60 @@
 import type { RemediationPlan } from "../../model/index.js";
 import { joinNames } from "../evidence-lines.js";
 import type { IptablesTool } from "../iptables-views.js";
+import type { NftOpeningSpot } from "../vxlan-firewall.js";
 import { commandPlan } from "./command-plan.js";
 
-/** A node whose built-in `table` `chain` drops VXLAN from a peer's VTEP address. */
-export interface VxlanPortOpening {
+/** A node whose built-in iptables `table` `chain` drops VXLAN from a peer's VTEP address. */
+export interface IptablesVxlanOpening {
   node: string;
   table: string;
   chain: string;
   peerAddress: string;
 }
 
+/** A node whose nftables drop it: the accept goes into the table and chain of the drop, right before the dropping rule (`beforeHandle`), or at the top of a base chain whose policy drops. */
+export interface NftVxlanOpening {
+  node: string;
+  nft: NftOpeningSpot;
+  peerAddress: string;
+}
+
+export type VxlanPortOpening = IptablesVxlanOpening | NftVxlanOpening;
+
+/** The comment on the rules xnode inserts into nftables, so people (and `nft list`) can tell them apart. */
+export const NFT_RULE_COMMENT = "xnode-open-vxlan-port";
+
+/** `nft insert rule inet firewalld filter_INPUT position 5 ip saddr { a, b } udp dport 8472 accept comment xnode-open-vxlan-port` */
+export function nftAcceptArgv(spot: NftOpeningSpot, sources: readonly string[], proto: "udp" | "tcp", port: number): string[] {
+  const saddr = sources.length === 1 ? sources[0]! : `{ ${sources.join(", ")} }`;
+  const position = spot.beforeHandle !== undefined ? ["position", String(spot.beforeHandle)] : [];
+  return ["nft", "insert", "rule", spot.family, spot.table, spot.chain, ...position, "ip", "saddr", saddr, proto, "dport", String(port), "accept", "comment", NFT_RULE_COMMENT];
+}
+
+/** One nft rule per place that drops, accepting all the peers that meet it there. */
+function nftCommands(port: number, openings: readonly NftVxlanOpening[]): { node: string; argv: string[] }[] {
+  const groups = new Map<string, { node: string; spot: NftOpeningSpot; peers: string[] }>();
+  for (const o of openings) {
+    const key = JSON.stringify([o.node, o.nft.family, o.nft.table, o.nft.chain, o.nft.beforeHandle ?? null]);
+    const group = groups.get(key) ?? { node: o.node, spot: o.nft, peers: [] };
+    if (!group.peers.includes(o.peerAddress)) group.peers.push(o.peerAddress);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map((g) => ({ node: g.node, argv: nftAcceptArgv(g.spot, g.peers, "udp", port) }));
+}
+
 export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpening[]): RemediationPlan | undefined {
-  const commands = openings.map((o) => ({
-    node: o.node,
-    argv: ["iptables", ...(o.table === "filter" ? [] : ["-t", o.table]), "-I", o.chain, "1", "-p", "udp", "--dport", String(port), "-s", o.peerAddress, "-j", "ACCEPT"],
-  }));
+  const nft = openings.filter((o): o is NftVxlanOpening => "nft" in o);
+  const iptables = openings.filter((o): o is IptablesVxlanOpening => !("nft" in o));
+  const commands = [
+    ...iptables.map((o) => ({
+      node: o.node,
+      argv: ["iptables", ...(o.table === "filter" ? [] : ["-t", o.table]), "-I", o.chain, "1", "-p", "udp", "--dport", String(port), "-s", o.peerAddress, "-j", "ACCEPT"],
+    })),
+    ...nftCommands(port, nft),
+  ];
   if (commands.length === 0) return undefined;
+  const firewalld = nft.some((o) => o.nft.table === "firewalld");
   return commandPlan(
     "open-vxlan-port",
     `Accept VXLAN (udp ${port}) from the other nodes' VTEP addresses on ${joinNames([...new Set(openings.map((o) => o.node))])}`,
@@ -27,6 +65,14 @@ export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpen
     [
       "Not persistent: lost at reboot or when the firewall (firewalld, ufw, a script) reloads its rules; add the same allowance to that firewall's own configuration.",
       `Only the peers' VTEP addresses are allowed; a node added later, or one whose VTEP address changes, needs its own rule.`,
+      ...(nft.length > 0
+        ? [`The nftables accept goes into the table and chain that drop, right before the dropping rule: an accept in another table or chain would not stop it (every base chain of the hook runs).`]
+        : []),
+      ...(firewalld
+        ? [
+            `firewalld rebuilds its table on \`firewall-cmd --reload\` and at restart, dropping the rule: make it permanent with \`firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="<peer>" port port="${port}" protocol="udp" accept'\` per peer, then \`firewall-cmd --reload\`.`,
+          ]
+        : []),
     ],
   );
 }

@@ -1,5 +1,6 @@
 // VXLAN's UDP port is dropped on the way into a node while the nodes ping
-// each other fine. Proven when the node's own iptables drop it; only
+// each other fine. Proven when the node's own firewall drops it (iptables
+// or a native nftables table, vxlan-firewall.ts); only
 // suspected (a firewall outside the node) when every failing pair touches
 // one node whose entries are all correct and no other finding explains it.
 import type { CheckEvidence, Finding } from "../../model/index.js";
@@ -7,13 +8,27 @@ import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, describeFailingPair, describeUnderlayPing, joinNames } from "../evidence-lines.js";
 import { iptablesFullyRead } from "../iptables-views.js";
 import { failingPairs, pairsInvolving, vtepPing } from "../matrix-view.js";
-import { vxlanBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { representativeTrace } from "../path-trace.js";
-import { planOpenVxlanPort } from "../remediation/plan-host-fixes.js";
+import { planOpenVxlanPort, type VxlanPortOpening } from "../remediation/plan-host-fixes.js";
+import { vxlanFirewall, type VxlanFirewall } from "../vxlan-firewall.js";
+
+type Drop = Extract<VxlanFirewall, { verdict: "drop" }>;
 
 function otherVteps(ev: CheckEvidence, node: string): string[] {
   return ev.snapshot.nodes.map((n) => n.name).filter((n) => n !== node && vtepAddress(ev, n) !== undefined);
+}
+
+/** The fix where the drop is: iptables' chain, or the nftables table and chain of the dropping rule. */
+function openingFor(node: string, peerAddress: string, drop: Drop): VxlanPortOpening {
+  if (drop.backend === "nftables") return { node, nft: drop.spot, peerAddress };
+  return { node, table: drop.block.verdict.table, chain: drop.block.verdict.chain, peerAddress };
+}
+
+function firewallNames(drops: readonly Drop[]): string {
+  const backends = new Set(drops.map((d) => d.backend));
+  if (backends.size === 2) return "The iptables and nftables rules";
+  return backends.has("nftables") ? `The nftables rules (${[...new Set(drops.flatMap((d) => (d.backend === "nftables" ? [`table ${d.spot.family} ${d.spot.table}`] : [])))].join(", ")})` : "The iptables";
 }
 
 function blockedByRule(ev: CheckEvidence): Finding | undefined {
@@ -21,8 +36,8 @@ function blockedByRule(ev: CheckEvidence): Finding | undefined {
   const failing = failingPairs(ev);
   const found = ev.snapshot.nodes.flatMap((n) => {
     const blocks = otherVteps(ev, n.name).flatMap((peer) => {
-      const block = vxlanBlock(ev, n.name, peer);
-      return block ? [{ peer, block }] : [];
+      const block = vxlanFirewall(ev, n.name, peer);
+      return block?.verdict === "drop" ? [{ peer, block }] : [];
     });
     const pairs = pairsInvolving(failing, [n.name]);
     const ping = blocks.map((b) => vtepPing(ev, n.name, b.peer)).find((e) => e !== undefined);
@@ -32,7 +47,7 @@ function blockedByRule(ev: CheckEvidence): Finding | undefined {
   const nodes = found.map((f) => f.node);
   const plan = planOpenVxlanPort(
     port,
-    found.flatMap((f) => f.blocks.map(({ peer, block }) => ({ node: f.node, table: block.verdict.table, chain: block.verdict.chain, peerAddress: vtepAddress(ev, peer)! }))),
+    found.flatMap((f) => f.blocks.map(({ peer, block }) => openingFor(f.node, vtepAddress(ev, peer)!, block))),
   );
   return {
     id: "udp-vxlan-blocked",
@@ -44,7 +59,7 @@ function blockedByRule(ev: CheckEvidence): Finding | undefined {
       describeUnderlayPing(f.ping),
     ]),
     explanation:
-      `The iptables of ${joinNames(nodes)} drop VXLAN (udp ${port}) from the other nodes. The nodes reach each other (the underlay ping ` +
+      `${firewallNames(found.flatMap((f) => f.blocks.map((b) => b.block)))} of ${joinNames(nodes)} drop VXLAN (udp ${port}) from the other nodes. The nodes reach each other (the underlay ping ` +
       "between the VTEP addresses answers) and flannel's routes and entries are in place, but every encapsulated pod packet toward " +
       `${joinNames(nodes)} is discarded on arrival, so pod traffic with ${nodes.length === 1 ? "that node" : "those nodes"} fails in both directions. ` +
       `Allow udp ${port} from the other nodes' addresses only, in whatever manages the firewall (firewalld, ufw, a script), so it survives a reload.`,
@@ -63,13 +78,24 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
     const host = hostOf(ev, node);
     const readAll = host?.routes && host.fdb && host.neighbours && iptablesFullyRead(host);
     const peers = otherVteps(ev, node);
-    if (!readAll || !nodeNamed(ev, node)?.podCIDR || overlayEntryProblems(ev, node).length > 0 || peers.some((p) => vxlanBlock(ev, node, p))) return [];
+    const firewalls = peers.flatMap((p) => vxlanFirewall(ev, node, p) ?? []);
+    if (!readAll || !nodeNamed(ev, node)?.podCIDR || overlayEntryProblems(ev, node).length > 0 || firewalls.some((f) => f.verdict === "drop")) return [];
     const ping = peers.map((p) => vtepPing(ev, node, p)).find((e) => e !== undefined);
-    return ping ? [{ node, ping }] : [];
+    // nftables: read and accepting, not evaluable (the lines say why), or not read
+    const doubts = [...new Set(firewalls.flatMap((f) => (f.verdict === "unknown" ? [f.line] : [])))];
+    const nftAccepts = host.nftables !== undefined && doubts.length === 0;
+    return ping ? [{ node, ping, doubts, nftAccepts }] : [];
   });
   if (suspects.length === 0) return undefined;
   const nodes = suspects.map((s) => s.node);
   const port = ev.snapshot.flannel.vxlanPort;
+  const nftAccepts = suspects.every((s) => s.nftAccepts);
+  const nftDoubts = suspects.flatMap((s) => s.doubts);
+  const outside = nftAccepts
+    ? "outside what the nodes' iptables and nftables show: a cloud security group, a firewall between the nodes, "
+    : nftDoubts.length > 0
+      ? "by the nftables rules xnode could not evaluate (above), or outside the node: a cloud security group, a firewall between the nodes, "
+      : "outside what iptables-save shows: a cloud security group, a firewall between the nodes, nftables rules in their own tables, ";
   return {
     id: "udp-vxlan-blocked",
     severity: "warning",
@@ -77,13 +103,13 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
     evidence: [
       ...capLines(unexplained.map(describeFailingPair), 4, "failing pairs"),
       ...suspects.map((s) => describeUnderlayPing(s.ping)),
-      ...nodes.map((n) => `${n}: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables rule drops udp ${port}`),
+      ...suspects.map((s) => `${s.node}: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables ${s.nftAccepts ? "or nftables " : ""}rule drops udp ${port}`),
+      ...nftDoubts,
     ],
     explanation:
       `Suspected: every failing pod pair involves ${joinNames(nodes)}, the nodes ping each other's VTEP addresses, flannel's routes, neighbour ` +
-      `and FDB entries are correct and the node's iptables accept udp ${port}, yet encapsulated traffic does not get through. That pattern ` +
-      `fits VXLAN (udp ${port}) being dropped outside what iptables-save shows: a cloud security group, a firewall between the nodes, ` +
-      "nftables rules in their own tables, or a virtual switch filtering VXLAN. Check those for udp " +
+      `and FDB entries are correct and the node's iptables${nftAccepts ? " and nftables" : ""} accept udp ${port}, yet encapsulated traffic does not get through. ` +
+      `That pattern fits VXLAN (udp ${port}) being dropped ${outside}or a virtual switch filtering VXLAN. Check those for udp ` +
       `${port} between the node addresses; xnode cannot change them.`,
     remediations: [],
     trace: representativeTrace(ev, nodes),
