@@ -142,6 +142,24 @@ function stepOf(ctx: MatchContext, rule: NftRule): Step {
   return { match, ...(why ? { why } : {}), action: rule.unreadable ? { kind: "unknown", why: rule.unreadable } : { kind: "continue" } };
 }
 
+interface ChainIndex {
+  chains: Map<string, NftChain>;
+  rules: Map<string, NftRule[]>;
+}
+
+const chainKey = (family: string, table: string, chain: string) => `${family}\u0000${table}\u0000${chain}`;
+/** Chains and their rules by name, built once per evaluation (a walk looks chains up at every step). */
+function indexOf(ruleset: NftRuleset): ChainIndex {
+  const index: ChainIndex = { chains: new Map(ruleset.chains.map((c) => [chainKey(c.family, c.table, c.name), c])), rules: new Map() };
+  for (const r of ruleset.rules) {
+    const key = chainKey(r.family, r.table, r.chain);
+    const list = index.rules.get(key) ?? [];
+    list.push(r);
+    index.rules.set(key, list);
+  }
+  return index;
+}
+
 interface Frame {
   chain: string;
   index: number;
@@ -149,6 +167,7 @@ interface Frame {
 
 interface Walk {
   ruleset: NftRuleset;
+  index: ChainIndex;
   base: NftChain;
   match: MatchContext;
   out: Outcome[];
@@ -171,10 +190,11 @@ function walk(w: Walk, chain: string, index: number, stack: readonly Frame[], do
   const end = (o: Outcome) => void w.out.push(doubt && !o.doubt ? { ...o, doubt } : o);
   for (;;) {
     if (--w.budget < 0) return end({ verdict: "unknown", doubt: doubt ?? { why: "too many rules xnode cannot evaluate to follow every path" } });
-    const target = w.ruleset.chains.find((c) => c.family === family && c.table === table && c.name === current);
+    const key = chainKey(family, table, current);
+    const target = w.index.chains.get(key);
     if (!target) return end({ verdict: "unknown", doubt: doubt ?? { why: `chain ${current} is not in the listing` } });
     if (target.unreadable) return end({ verdict: "unknown", doubt: doubt ?? { why: `chain ${current}: ${target.unreadable}` } });
-    const rules = w.ruleset.rules.filter((r) => r.family === family && r.table === table && r.chain === current);
+    const rules = w.index.rules.get(key) ?? [];
     if (i >= rules.length) {
       // falling off a regular chain returns to the rule after the jump; off the base chain, the policy decides
       const back = frames.pop();
@@ -223,10 +243,10 @@ function walk(w: Walk, chain: string, index: number, stack: readonly Frame[], do
 }
 
 /** One base chain's verdict over every path. */
-export function evaluateBaseChain(ruleset: NftRuleset, base: NftChain, packet: NftPacket): NftVerdict {
+export function evaluateBaseChain(ruleset: NftRuleset, base: NftChain, packet: NftPacket, index = indexOf(ruleset)): NftVerdict {
   const walked = [nftChainName(base)];
   if (base.unreadable) return { verdict: "unknown", chain: base, reason: base.unreadable, walked };
-  const w: Walk = { ruleset, base, match: { ruleset, family: base.family, table: base.table, packet }, out: [], budget: STEP_BUDGET };
+  const w: Walk = { ruleset, index, base, match: { ruleset, family: base.family, table: base.table, packet }, out: [], budget: STEP_BUDGET };
   walk(w, base.name, 0, [], undefined);
   const first = w.out[0]!;
   const same = w.out.every((o) => o.verdict === first.verdict && o.verdict !== "unknown");
@@ -237,11 +257,11 @@ export function evaluateBaseChain(ruleset: NftRuleset, base: NftChain, packet: N
   return { verdict: "unknown", chain: base, ...(rule ? { rule: ruleRef(rule) } : {}), reason: doubtful.doubt?.why ?? "cannot tell", walked };
 }
 
-function ingressVerdict(ruleset: NftRuleset, base: NftChain, packet: NftPacket): NftVerdict {
+function ingressVerdict(ruleset: NftRuleset, base: NftChain, packet: NftPacket, index: ChainIndex): NftVerdict {
   if (base.devices && packet.iifname !== undefined && !base.devices.includes(packet.iifname)) {
     return { verdict: "accept", walked: [] };
   }
-  const v = evaluateBaseChain(ruleset, base, packet);
+  const v = evaluateBaseChain(ruleset, base, packet, index);
   if (v.verdict !== "drop") return v;
   if (!base.devices)
     return {
@@ -261,11 +281,12 @@ function ingressVerdict(ruleset: NftRuleset, base: NftChain, packet: NftPacket):
  */
 export function evaluateNftPath(ruleset: NftRuleset, packet: Omit<NftPacket, "hook">, hooks: readonly NftHook[]): NftVerdict {
   const walked: string[] = [];
+  const index = indexOf(ruleset);
   let unknown: NftVerdict | undefined;
   for (const hook of hooks) {
     for (const base of baseChains(ruleset, hook)) {
       const at = { ...packet, hook };
-      const v = base.hook === "ingress" ? ingressVerdict(ruleset, base, at) : evaluateBaseChain(ruleset, base, at);
+      const v = base.hook === "ingress" ? ingressVerdict(ruleset, base, at, index) : evaluateBaseChain(ruleset, base, at, index);
       walked.push(...v.walked);
       if (v.verdict === "drop") return { ...v, walked };
       if (v.verdict === "unknown") unknown ??= v;
