@@ -57,7 +57,7 @@ rm -rf "$dir"
 // Linux interface names: at most 15 characters, no "/" or spaces, no leading "-"
 const ifacePattern = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 // Filters are xnode's own (captureFilters below): words, numbers, brackets and comparison signs only
-const filterPattern = /^[a-z0-9 .\[\]:=&()x]+$/;
+const filterPattern = /^[a-z0-9 .[\]:=&()x]+$/;
 
 function invalid(why: string): XnodeError {
   return new XnodeError("PROBE_INPUT_INVALID", `packet-capture: ${why}`, "This is a bug in xnode's trace planning; report it with the check's log.");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createRedis } from "../../src/store/redis-connection.js";
-import { kubectl, labAdmin, podOn } from "../helpers/lab-fixture.js";
+import { kubectl, labAdmin, podOn, run } from "../helpers/lab-fixture.js";
 import { buttonsOf, checkAndWait, click, textOf, type ButtonRef } from "../helpers/slack-flow.js";
 import { SIGNING_SECRET, startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
 import { postSlashCommand } from "../slack/signed-request.js";
@@ -23,8 +23,8 @@ interface Env extends XnodeOnLab {
   sink: ResponseUrlSink;
 }
 
-async function setup(twoPersonRule: boolean): Promise<Env> {
-  const env = await startXnodeOnLab("seed-virtualbox-nat", {
+async function setup(twoPersonRule: boolean, scenario = "seed-virtualbox-nat"): Promise<Env> {
+  const env = await startXnodeOnLab(scenario, {
     emulator: { usergroups: { S0NETOPS1: [GROUP_MEMBER] } },
     file: { approvals: { approvers: { users: [APPROVER, SECOND_APPROVER, REQUESTER], usergroups: ["S0NETOPS1"] }, twoPersonRule, expiryMinutes: 15 } },
   });
@@ -210,5 +210,43 @@ describe("double click and the route fix (seed lab)", () => {
     } finally {
       await fresh.stop();
     }
+  });
+});
+
+describe("a native nftables drop (firewalld's table): approve, apply, re-check, rollback (nft-drop-vxlan lab)", () => {
+  let env: Env;
+  before(async () => (env = await setup(false, "nft-drop-vxlan")));
+  after(async () => teardown(env));
+
+  const nftRuleset = async (node: string) => {
+    const netns = env.lab.lab.topology.nodes[node]!.netns;
+    return (await run(["ip", "netns", "exec", netns, "nft", "list", "chain", "inet", "firewalld", "filter_INPUT"])).stdout;
+  };
+
+  test("the fix inserts an accept before firewalld's drop, pods reach wrk-02, the rollback removes it again", async () => {
+    const { root, replies } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 });
+    const cause = replies.find((m) => /udp-vxlan-blocked/.test(m.text));
+    assert.ok(cause, "the cause is posted");
+    assert.match(textOf(cause), /nft inet firewalld filter_INPUT/, "the nft rule is the evidence");
+    assert.equal(await podPing(env, "ctl-01", "wrk-02"), false);
+    const button = replies.flatMap(buttonsOf).find((b) => /^Approve: open the VXLAN port/.test(b.text));
+    assert.ok(button, `an open-vxlan-port button: ${replies.flatMap(buttonsOf).map((b) => b.text).join(", ")}`);
+    const before = await nftRuleset("wrk-02");
+    await click(env.xnode.botUrl, button, APPROVER, env.sink.url);
+    const result = await waitForResult(env, root.ts, /after the fix/);
+    assert.match(textOf(result), /Fix result: fixed/);
+    assert.equal(await podPing(env, "ctl-01", "wrk-02"), true);
+    assert.equal(await podPing(env, "wrk-02", "wrk-01"), true);
+    const fixed = await nftRuleset("wrk-02");
+    assert.match(fixed, /udp dport 8472 accept/);
+    assert.ok(fixed.indexOf("udp dport 8472 accept") < fixed.indexOf("udp dport 8472 drop"), "the accept sits before the drop");
+
+    const rollback = buttonsOf(result).find((b) => b.actionId === "xnode_rollback");
+    assert.ok(rollback, "Rollback offered");
+    await click(env.xnode.botUrl, rollback, SECOND_APPROVER, env.sink.url);
+    const undone = await waitForResult(env, result.thread_ts!, /after the rollback/);
+    assert.match(textOf(undone), /udp-vxlan-blocked/);
+    assert.equal(await nftRuleset("wrk-02"), before, "the chain is back as it was");
+    assert.equal(await podPing(env, "ctl-01", "wrk-02"), false);
   });
 });

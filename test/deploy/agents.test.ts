@@ -98,11 +98,11 @@ describe("agent image", () => {
   const dockerfile = readRepoFile("deploy/agent-image/Dockerfile");
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
 
-  it("is debian:bookworm-slim with exactly iproute2, iptables, nftables, iputils-ping and curl", () => {
+  it("is debian:bookworm-slim with exactly iproute2, iptables, nftables, iputils-ping, curl and tcpdump", () => {
     assert.match(dockerfile, /^ARG DEBIAN=debian:bookworm-slim$/m);
     assert.match(finalStage, /^FROM \$\{DEBIAN\}$/m);
     const installs = [...finalStage.matchAll(/apt-get install -y --no-install-recommends ([^\\\n&]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/));
-    assert.deepEqual(installs.sort(), ["curl", "iproute2", "iptables", "iputils-ping", "nftables"]);
+    assert.deepEqual(installs.sort(), ["curl", "iproute2", "iptables", "iputils-ping", "nftables", "tcpdump"]);
   });
 
   it("has every command the probes and the reachability script run", () => {
@@ -110,7 +110,7 @@ describe("agent image", () => {
     const provides: Record<string, string> = {
       ip: "iproute2", bridge: "iproute2", "iptables-save": "iptables", iptables: "iptables", ping: "iputils-ping", curl: "curl",
       "iptables-legacy-save": "iptables", "iptables-nft-save": "iptables", nft: "nftables",
-      sh: "base", cat: "base", sed: "base", head: "base", grep: "base",
+      sh: "base", cat: "base", sed: "base", head: "base", grep: "base", mktemp: "base", timeout: "base", tcpdump: "tcpdump",
     };
     const commands = new Set<string>();
     for (const file of listFiles("src/probes").filter((f) => f.endsWith(".ts"))) {
@@ -118,7 +118,7 @@ describe("agent image", () => {
       for (const m of src.matchAll(/argv[^=]*=>\s*\[\s*"([^"]+)"/g)) commands.add(m[1]!);
       for (const m of src.matchAll(/return \[\s*"([^"]+)"/g)) commands.add(m[1]!);
       // the reachability script's own commands
-      for (const m of src.matchAll(/\b(ping|curl|sed|head)\s+-/g)) commands.add(m[1]!);
+      for (const m of src.matchAll(/\b(ping|curl|sed|head|tcpdump|mktemp|timeout)\s+["-]/g)) commands.add(m[1]!);
     }
     assert.ok(commands.has("ip") && commands.has("ping") && commands.has("iptables-save"), [...commands].join(","));
     assert.deepEqual([...commands].filter((c) => !(c in provides)), [], "a probe runs a command the agent image may not have");

@@ -6,10 +6,11 @@ import type { CheckEvidence, Finding, MatrixEntry } from "../../model/index.js";
 import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, joinNames, reachResult } from "../evidence-lines.js";
 import { iptablesFullyRead, unreadableLines } from "../iptables-views.js";
-import { vxlanBlock, podForwardBlock } from "../node-filters.js";
+import { podForwardBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { lastSeenLine, observedTrace, traceTouching } from "../observed-trace.js";
 import { representativeTrace } from "../path-trace.js";
+import { vxlanFirewall } from "../vxlan-firewall.js";
 
 /** Findings that explain failures on their nodes (everything but the all-clear). */
 function explainedNodes(earlier: readonly Finding[]): Set<string> {
@@ -32,11 +33,12 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
   if (host.routes && host.fdb && host.neighbours) {
     if (overlayEntryProblems(ev, node).length === 0) lines.push(`${node}: routes, neighbour and FDB entries for every peer match the Node annotations`);
   }
+  // VXLAN in from the peers, through iptables (both backends) and native nftables: what each said, including "could not tell"
+  const firewall = peers.map((p) => vxlanFirewall(ev, node, p.name)).filter((v) => v !== undefined);
+  if (firewall.length > 0 && firewall.every((v) => v.verdict === "accept")) lines.push(`${node}: iptables and nftables accept udp ${port} from the other nodes`);
+  else lines.push(...new Set(firewall.filter((v) => v.verdict === "unknown" || v.verdict === "unread").map((v) => v.line)));
   // every iptables ruleset read (both backends, no table unreadable): only then is "no drop" an accept
-  if (iptablesFullyRead(host)) {
-    if (!peers.some((p) => vxlanBlock(ev, node, p.name))) lines.push(`${node}: iptables accepts udp ${port} from the other nodes`);
-    if (!podForwardBlock(ev, node)) lines.push(`${node}: iptables FORWARD lets pod traffic through`);
-  }
+  if (iptablesFullyRead(host) && !podForwardBlock(ev, node)) lines.push(`${node}: iptables FORWARD lets pod traffic through`);
   lines.push(...unreadableLines(node, host));
   if (host.sysctls?.ipForward === 1) lines.push(`${node}: net.ipv4.ip_forward=1`);
   if (nodeNamed(ev, node)?.podCIDR) lines.push(`${node}: podCIDR ${nodeNamed(ev, node)!.podCIDR}`);

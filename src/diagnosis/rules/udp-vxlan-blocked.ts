@@ -8,6 +8,7 @@ import { hostOf, nodeNamed, vtepAddress } from "../cluster-view.js";
 import { capLines, describeFailingPair, describeUnderlayPing, joinNames } from "../evidence-lines.js";
 import { iptablesFullyRead } from "../iptables-views.js";
 import { failingPairs, pairsInvolving, vtepPing } from "../matrix-view.js";
+import { droppedBetweenNodes } from "../observed-trace.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { representativeTrace } from "../path-trace.js";
 import { planOpenVxlanPort, type VxlanPortOpening } from "../remediation/plan-host-fixes.js";
@@ -117,5 +118,6 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
 }
 
 export function udpVxlanBlocked(ev: CheckEvidence, earlier: readonly Finding[]): Finding | undefined {
-  return blockedByRule(ev) ?? suspectedOutsideFirewall(ev, earlier);
+  // a node's own firewall first (it has a fix), then what captures proved about the network between the nodes
+  return blockedByRule(ev) ?? droppedBetweenNodes(ev) ?? suspectedOutsideFirewall(ev, earlier);
 }
