@@ -66,7 +66,9 @@ const terminalReporter: FixReporter = {
     say("4/4 re-check (recorded as the cluster's last result)");
     console.log(renderTextReport(r.after));
     const { pairs, resolved } = r.comparison;
-    console.log(`Verdict: ${r.comparison.verdict}. Pod pairs reachable ${pairs.before.ok}/${pairs.before.total} → ${pairs.after.ok}/${pairs.after.total}; resolved: ${resolved.join(", ") || "none"}.`);
+    console.log(
+      `Verdict: ${r.comparison.verdict}. Pod pairs reachable ${pairs.before.ok}/${pairs.before.total} → ${pairs.after.ok}/${pairs.after.total}; resolved: ${resolved.join(", ") || "none"}.`,
+    );
     if (r.rollbackApprovalId) console.log(`Rollback approval issued: ${r.rollbackApprovalId.slice(0, 8)}… (the thread's [Rollback] button)`);
   },
 };
@@ -86,7 +88,8 @@ try {
   const checkId = randomUUID();
   await recordCheck(checks, checkId, before, { finishedAt: new Date().toISOString() });
   console.log(renderTextReport(before));
-  const fixable = before.findings.find((f) => f.remediations.some((r) => r.kind === "patch-flannel-iface")) ?? before.findings.find((f) => f.remediations.length > 0);
+  const fixable =
+    before.findings.find((f) => f.remediations.some((r) => r.kind === "patch-flannel-iface")) ?? before.findings.find((f) => f.remediations.length > 0);
   if (!fixable) {
     say(before.findings.some((f) => f.id !== "cluster-healthy") ? "no automatic fix for these findings" : "the cluster is healthy: nothing to fix");
     code = 0;
@@ -94,7 +97,16 @@ try {
     say(`2/4 approval: ${fixable.id} has a fix; an approval is issued server-side (the Slack button carries only its id)`);
     const { config } = parseFileConfig({ clusters: [{ name: "lab", kubeconfig }], approvals: { approvers: { users: [APPROVER] } } });
     const policy = policyFromConfig(config!);
-    const check = { id: checkId, cluster: "lab", requestId: "demo", requestedBy: "U0DEMOREQ", channel: "terminal", rootTs: "0", status: "done" as const, startedAt: before.startedAt };
+    const check = {
+      id: checkId,
+      cluster: "lab",
+      requestId: "demo",
+      requestedBy: "U0DEMOREQ",
+      channel: "terminal",
+      rootTs: "0",
+      status: "done" as const,
+      startedAt: before.startedAt,
+    };
     const issued = await issueApprovals({ approvals, policy, now: () => new Date() }, kube, check, before, await collectSnapshot(kube));
     const approvalId = issued.get(fixable)?.approvals?.[0]?.value;
     if (!approvalId) throw new Error(`no approval was issued for ${fixable.id}`);
@@ -102,7 +114,10 @@ try {
     console.log(`\nApproval ${approvalId.slice(0, 8)}… for ${pending?.plan.kind} on lab (expires ${pending?.expiresAt}):`);
     for (const line of pending?.plan.diff ?? []) console.log(`  ${line}`);
     for (const risk of pending?.plan.risks ?? []) console.log(`  risk: ${risk}`);
-    const decision = await decideApproval({ approvals, audit, policy, fixLockSeconds: 600, now: () => new Date() }, approvalId, { user: APPROVER, isApprover: policy.users.includes(APPROVER) });
+    const decision = await decideApproval({ approvals, audit, policy, fixLockSeconds: 600, now: () => new Date() }, approvalId, {
+      user: APPROVER,
+      isApprover: policy.users.includes(APPROVER),
+    });
     if (!decision.ok) throw new Error(`approval refused: ${decision.message}`);
     console.log(`  approved by ${APPROVER}; the cluster's fix lock is held (a second use of this approval would be refused)`);
 
@@ -115,7 +130,12 @@ try {
       terminalReporter,
     );
     const trail = await audit.latest("lab", 10);
-    console.log(`Audit: ${trail.map((e) => e.event).reverse().join(" → ")}`);
+    console.log(
+      `Audit: ${trail
+        .map((e) => e.event)
+        .reverse()
+        .join(" → ")}`,
+    );
     code = outcome.status === "applied" && outcome.verdict === "fixed" ? 0 : 1;
   }
 } finally {

@@ -19,23 +19,20 @@ export const envSchema = z.object({
   REDIS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().default("redis://127.0.0.1:6379")),
   XNODE_CONFIG: optionalString,
   // Namespaces xnode's keys and queues in a shared Redis (tests use one per run).
-  XNODE_REDIS_PREFIX: z.preprocess((v) => (v === "" ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]+$/).default("xnode")),
-  LOG_LEVEL: z.preprocess(
+  XNODE_REDIS_PREFIX: z.preprocess(
     (v) => (v === "" ? undefined : v),
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default("xnode"),
   ),
+  LOG_LEVEL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
 });
 export type Env = z.infer<typeof envSchema>;
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, "must be a Slack user id like U0123ABCD");
 const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, "must be a Slack user group id like S0456EFGH");
-const remediationKind = z.enum([
-  "patch-flannel-iface",
-  "add-routes",
-  "open-vxlan-port",
-  "set-forward-accept",
-  "enable-ip-forward",
-]);
+const remediationKind = z.enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"]);
 
 export const clusterSchema = z
   .object({
@@ -61,7 +58,12 @@ export const fileConfigSchema = z
           .strict()
           .prefault({}),
         twoPersonRule: z.boolean().default(false),
-        expiryMinutes: z.number().int().min(1).max(24 * 60).default(15),
+        expiryMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(15),
       })
       .strict()
       .prefault({}),
@@ -125,10 +127,7 @@ export function parseFileConfig(data: unknown, source = "config"): { config?: Fi
  * Reads env + the config file. `readFile` is a parameter so tests can hand in
  * text without touching disk.
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: (path: string) => string = (p) => readFileSync(p, "utf8")): Config {
   const found: string[] = [];
   const envResult = envSchema.safeParse(env);
   if (!envResult.success) found.push(...problems("env", envResult.error));
@@ -150,11 +149,7 @@ export function loadConfig(
     }
   }
   if (found.length > 0 || !envResult.success || !file) {
-    throw new XnodeError(
-      "CONFIG_INVALID",
-      `configuration is invalid:\n${found.map((p) => `  - ${p}`).join("\n")}`,
-      "Fix the listed settings and start again.",
-    );
+    throw new XnodeError("CONFIG_INVALID", `configuration is invalid:\n${found.map((p) => `  - ${p}`).join("\n")}`, "Fix the listed settings and start again.");
   }
   return { env: envResult.data, file };
 }

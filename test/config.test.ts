@@ -42,7 +42,13 @@ describe("loadConfig", () => {
     } catch (err) {
       assert.ok(isXnodeError(err) && err.code === "CONFIG_INVALID");
       const text = err.message;
-      for (const expected of ["env PORT", "env REDIS_URL", "env LOG_LEVEL", "XNODE_CONFIG /x.yaml clusters.0.name", "XNODE_CONFIG /x.yaml digests.0.clusters.0"]) {
+      for (const expected of [
+        "env PORT",
+        "env REDIS_URL",
+        "env LOG_LEVEL",
+        "XNODE_CONFIG /x.yaml clusters.0.name",
+        "XNODE_CONFIG /x.yaml digests.0.clusters.0",
+      ]) {
         assert.match(text, new RegExp(expected.replace(/\./g, "\\.")), expected);
       }
     }
@@ -69,13 +75,21 @@ describe("slackMode and findCluster", () => {
   const env = (e: Record<string, string>) => loadConfig(e, files({})).env;
   test("Socket Mode when an app token is set, HTTP with a signing secret, else a clear error", () => {
     assert.deepEqual(slackMode(env({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" })), { mode: "socket", botToken: "xoxb-1", appToken: "xapp-1" });
-    assert.deepEqual(slackMode(env({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", PORT: "8080" })), { mode: "http", botToken: "xoxb-1", signingSecret: "s", port: 8080 });
+    assert.deepEqual(slackMode(env({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s", PORT: "8080" })), {
+      mode: "http",
+      botToken: "xoxb-1",
+      signingSecret: "s",
+      port: 8080,
+    });
     assert.throws(() => slackMode(env({})), /missing SLACK_BOT_TOKEN and SLACK_APP_TOKEN \(Socket Mode\) or SLACK_SIGNING_SECRET \(HTTP\)/);
   });
   test("an unknown cluster names the known ones", () => {
     const c = loadConfig({ XNODE_CONFIG: "/c" }, files({ "/c": "clusters: [{ name: a, kubeconfig: /k }]" }));
     assert.equal(findCluster(c.file, "a").kubeconfig, "/k");
-    assert.throws(() => findCluster(c.file, "b"), (err: unknown) => isXnodeError(err) && /unknown cluster "b"/.test(err.message) && /Known clusters: a/.test(err.hint));
+    assert.throws(
+      () => findCluster(c.file, "b"),
+      (err: unknown) => isXnodeError(err) && /unknown cluster "b"/.test(err.message) && /Known clusters: a/.test(err.hint),
+    );
   });
 });
 
@@ -85,7 +99,13 @@ describe("logger", () => {
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
     const log = createLogger("info", sink).child({ requestId: "r-1" });
     log.info({ botToken: "xoxb-secret", env: { SLACK_SIGNING_SECRET: "shh" }, headers: { authorization: "Bearer abc" } }, "hello");
-    const entry = JSON.parse(lines[0]!) as { requestId: string; msg: string; botToken: string; env: { SLACK_SIGNING_SECRET: string }; headers: { authorization: string } };
+    const entry = JSON.parse(lines[0]!) as {
+      requestId: string;
+      msg: string;
+      botToken: string;
+      env: { SLACK_SIGNING_SECRET: string };
+      headers: { authorization: string };
+    };
     assert.equal(entry.requestId, "r-1");
     assert.equal(entry.msg, "hello");
     assert.equal(entry.botToken, "[redacted]");

@@ -40,7 +40,12 @@ test("xnode all: starts, answers /xnode help, logs JSON without secrets, exits 0
         }
       });
     });
-    const res = await postSlashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { command: "/xnode", text: "help", user_id: "U0OPS0001", channel_id: "C0OPS0001" });
+    const res = await postSlashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, {
+      command: "/xnode",
+      text: "help",
+      user_id: "U0OPS0001",
+      channel_id: "C0OPS0001",
+    });
     assert.equal(res.status, 200);
     assert.match(JSON.stringify(res.body), /\/xnode check/);
     await new Promise((r) => setTimeout(r, 300)); // let the worker finish starting before it is told to stop

@@ -12,5 +12,8 @@ export function scenarioPath(name: string): string {
 
 /** Names of every bundled scenario, sorted. */
 export function bundledScenarios(): string[] {
-  return readdirSync(scenariosDir).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(scenariosDir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }

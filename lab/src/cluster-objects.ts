@@ -50,7 +50,14 @@ function nodeObject(node: ScenarioNode, topo: LabTopology): K8sObjectInit {
       conditions: [
         { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: now, lastTransitionTime: now },
       ],
-      nodeInfo: { kubeletVersion: "v1.29.4", kubeProxyVersion: "v1.29.4", osImage: "xnode lab", containerRuntimeVersion: "lab://1", architecture: "amd64", operatingSystem: "linux" },
+      nodeInfo: {
+        kubeletVersion: "v1.29.4",
+        kubeProxyVersion: "v1.29.4",
+        osImage: "xnode lab",
+        containerRuntimeVersion: "lab://1",
+        architecture: "amd64",
+        operatingSystem: "linux",
+      },
     },
   };
 }
@@ -74,7 +81,9 @@ export function flannelDaemonSet(s: Scenario): K8sObjectInit {
             {
               name: FLANNEL_CONTAINER,
               image: "docker.io/flannel/flannel:v0.25.1",
-              ...(s.flannel.flagsInCommand ? { command: ["/opt/bin/flanneld", ...s.flannel.args] } : { command: ["/opt/bin/flanneld"], args: [...s.flannel.args] }),
+              ...(s.flannel.flagsInCommand
+                ? { command: ["/opt/bin/flanneld", ...s.flannel.args] }
+                : { command: ["/opt/bin/flanneld"], args: [...s.flannel.args] }),
               securityContext: { privileged: false, capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
             },
           ],
@@ -159,14 +168,31 @@ export function initialObjects(s: Scenario, topo: LabTopology): { objects: K8sOb
   for (const node of s.nodes) {
     const t = topo.nodes[node.name]!;
     const host = podObject(
-      { name: `xnode-host-agent-${podSuffix()}`, namespace: AGENT_NAMESPACE, node: node.name, labels: { "app.kubernetes.io/name": HOST_AGENT_LABEL }, podIP: t.internalIP, hostNetwork: true, container: "host-agent" },
+      {
+        name: `xnode-host-agent-${podSuffix()}`,
+        namespace: AGENT_NAMESPACE,
+        node: node.name,
+        labels: { "app.kubernetes.io/name": HOST_AGENT_LABEL },
+        podIP: t.internalIP,
+        hostNetwork: true,
+        container: "host-agent",
+      },
       t.internalIP,
     );
     objects.push(host);
     execTargets.push({ namespace: AGENT_NAMESPACE, name: host.metadata.name, netns: t.netns });
     if (node.podCIDR) {
       const pod = podObject(
-        { name: `xnode-pod-agent-${podSuffix()}`, namespace: AGENT_NAMESPACE, node: node.name, labels: { "app.kubernetes.io/name": POD_AGENT_LABEL }, podIP: t.podIP, hostNetwork: false, container: "pod-agent", ports: [POD_AGENT_PORT] },
+        {
+          name: `xnode-pod-agent-${podSuffix()}`,
+          namespace: AGENT_NAMESPACE,
+          node: node.name,
+          labels: { "app.kubernetes.io/name": POD_AGENT_LABEL },
+          podIP: t.podIP,
+          hostNetwork: false,
+          container: "pod-agent",
+          ports: [POD_AGENT_PORT],
+        },
         t.internalIP,
       );
       objects.push(pod);
@@ -176,7 +202,16 @@ export function initialObjects(s: Scenario, topo: LabTopology): { objects: K8sOb
   for (const svc of s.services) {
     const backing = topo.services[svc.name]!;
     const pod = podObject(
-      { name: `${svc.name}-${podSuffix()}`, namespace: "default", node: svc.node, labels: { app: svc.name }, podIP: backing.podIP, hostNetwork: false, container: "http", ports: [svc.port] },
+      {
+        name: `${svc.name}-${podSuffix()}`,
+        namespace: "default",
+        node: svc.node,
+        labels: { app: svc.name },
+        podIP: backing.podIP,
+        hostNetwork: false,
+        container: "http",
+        ports: [svc.port],
+      },
       topo.nodes[svc.node]!.internalIP,
     );
     objects.push(pod);

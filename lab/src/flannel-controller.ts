@@ -107,8 +107,7 @@ export class FlannelController {
       const publicIP = ann[`${ANN}public-ip-overwrite`] ?? choice.address;
       Object.assign(ann, {
         [`${ANN}backend-type`]: this.scenario.flannel.backend,
-        [`${ANN}backend-data`]:
-          this.scenario.flannel.backend === "vxlan" ? JSON.stringify({ VNI: this.scenario.flannel.vni, VtepMAC: vtepMac }) : "null",
+        [`${ANN}backend-data`]: this.scenario.flannel.backend === "vxlan" ? JSON.stringify({ VNI: this.scenario.flannel.vni, VtepMAC: vtepMac }) : "null",
         [`${ANN}kube-subnet-manager`]: "true",
         [`${ANN}public-ip`]: publicIP,
       });
@@ -172,9 +171,7 @@ export class FlannelController {
   }
 
   private flannelPods(node: string): Obj[] {
-    return (this.store.list("Pod", this.scenario.flannel.namespace) as Obj[]).filter(
-      (p) => p.spec?.nodeName === node && p.metadata.labels?.app === "flannel",
-    );
+    return (this.store.list("Pod", this.scenario.flannel.namespace) as Obj[]).filter((p) => p.spec?.nodeName === node && p.metadata.labels?.app === "flannel");
   }
 
   private updateStatus(observedGeneration: number, updated: number): void {

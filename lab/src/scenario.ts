@@ -74,9 +74,7 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("iptables-backend-split"), node: name }).strict(),
 ]);
 
-const service = z
-  .object({ name, node: name, port: z.number().int().min(1).max(65535), nodePort: z.number().int().min(30000).max(32767) })
-  .strict();
+const service = z.object({ name, node: name, port: z.number().int().min(1).max(65535), nodePort: z.number().int().min(30000).max(32767) }).strict();
 
 const findingId = z.enum([
   "vtep-duplicate-public-ip",
@@ -109,9 +107,7 @@ export const scenarioSchema = z
     expect: z
       .object({
         findings: z.array(findingId).min(1),
-        fixedBy: z
-          .enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"])
-          .optional(),
+        fixedBy: z.enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"]).optional(),
       })
       .strict()
       .optional(),

@@ -65,7 +65,19 @@ export function kubectl(kubeconfigPath: string, ...args: string[]): Promise<Comm
 
 /** The lab's pod names are random: look them up like an operator would. */
 export async function podOn(kubeconfigPath: string, namespace: string, selector: string, node: string): Promise<string> {
-  const r = await kubectl(kubeconfigPath, "-n", namespace, "get", "pods", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[0].metadata.name}");
+  const r = await kubectl(
+    kubeconfigPath,
+    "-n",
+    namespace,
+    "get",
+    "pods",
+    "-l",
+    selector,
+    "--field-selector",
+    `spec.nodeName=${node}`,
+    "-o",
+    "jsonpath={.items[0].metadata.name}",
+  );
   if (r.code !== 0 || !r.stdout) throw new Error(`no pod ${selector} on ${node}: ${r.stderr}`);
   return r.stdout;
 }
@@ -83,14 +95,18 @@ export function adminRequest(
   body?: unknown,
 ): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method, ca: server.caPem, headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined });
-      });
-    });
+    const req = request(
+      `${server.url}${path}`,
+      { method, ca: server.caPem, headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined });
+        });
+      },
+    );
     req.on("error", reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });

@@ -30,7 +30,10 @@ const ADMIN = randomBytes(16).toString("hex");
 
 function seed(store: ObjectStore): void {
   store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-  for (const [name, ip, role] of [["k8s-master1", "192.168.56.101", "control-plane"], ["k8s-node1", "192.168.56.102", undefined]] as const) {
+  for (const [name, ip, role] of [
+    ["k8s-master1", "192.168.56.101", "control-plane"],
+    ["k8s-node1", "192.168.56.102", undefined],
+  ] as const) {
     store.create({
       apiVersion: "v1",
       kind: "Node",
@@ -38,7 +41,10 @@ function seed(store: ObjectStore): void {
       spec: { podCIDR: name === "k8s-master1" ? "10.244.0.0/24" : "10.244.1.0/24" },
       status: {
         conditions: [{ type: "Ready", status: "True" }],
-        addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }],
+        addresses: [
+          { type: "InternalIP", address: ip },
+          { type: "Hostname", address: name },
+        ],
         nodeInfo: { kubeletVersion: "v1.32.4", osImage: "Ubuntu 24.04 LTS", kernelVersion: "6.8.0", containerRuntimeVersion: "containerd://1.7.27" },
       },
     });
@@ -56,7 +62,10 @@ function seed(store: ObjectStore): void {
     },
     status: { desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, numberAvailable: 2 },
   });
-  for (const [name, node] of [[POD, "k8s-master1"], [OTHER_POD, "k8s-node1"]]) {
+  for (const [name, node] of [
+    [POD, "k8s-master1"],
+    [OTHER_POD, "k8s-node1"],
+  ]) {
     store.create({
       apiVersion: "v1",
       kind: "Pod",
@@ -185,8 +194,16 @@ describe("lab API server", () => {
 
     test("patch ds --type=json, --type=merge and the default strategic merge", async () => {
       const generation = store.get("DaemonSet", NS, DS)!.metadata.generation!;
-      const json = await kubectl("-n", NS, "patch", "ds", DS, "--type=json", "-p",
-        '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--iface=enp0s8"}]');
+      const json = await kubectl(
+        "-n",
+        NS,
+        "patch",
+        "ds",
+        DS,
+        "--type=json",
+        "-p",
+        '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--iface=enp0s8"}]',
+      );
       assert.match(json.stdout, /daemonset.apps\/kube-flannel-ds-amd64 patched/);
       assert.deepEqual(args(store), ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"]);
       assert.equal(store.get("DaemonSet", NS, DS)!.metadata.generation, generation + 1);
@@ -209,7 +226,10 @@ describe("lab API server", () => {
     test("exec runs in the pod's network namespace and passes the exit code", async () => {
       const { stdout } = await kubectl("-n", NS, "exec", POD, "--", "ip", "-j", "route");
       const routes = JSON.parse(stdout) as { dst: string; dev: string }[];
-      assert.ok(routes.some((r) => r.dst === "10.99.0.0/24" && r.dev === "veth0"), `routes from the netns: ${stdout}`);
+      assert.ok(
+        routes.some((r) => r.dst === "10.99.0.0/24" && r.dev === "veth0"),
+        `routes from the netns: ${stdout}`,
+      );
       await assert.rejects(kubectl("-n", NS, "exec", POD, "--", "false"), (err: { code: number }) => err.code === 1);
       await assert.rejects(kubectl("-n", NS, "exec", POD, "--", "sh", "-c", "exit 3"), (err: { code: number }) => err.code === 3);
     });
@@ -222,10 +242,20 @@ describe("lab API server", () => {
     test("listNode and listNamespacedPod with label and field selectors", async () => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const nodes = await core.listNode();
-      assert.deepEqual(nodes.items.map((n) => n.metadata?.name), ["k8s-master1", "k8s-node1"]);
+      assert.deepEqual(
+        nodes.items.map((n) => n.metadata?.name),
+        ["k8s-master1", "k8s-node1"],
+      );
       assert.ok(nodes.metadata?.resourceVersion);
-      const onNode1 = await core.listNamespacedPod({ namespace: NS, labelSelector: "app in (flannel),tier=node,!missing", fieldSelector: "spec.nodeName=k8s-node1" });
-      assert.deepEqual(onNode1.items.map((p) => p.metadata?.name), [OTHER_POD]);
+      const onNode1 = await core.listNamespacedPod({
+        namespace: NS,
+        labelSelector: "app in (flannel),tier=node,!missing",
+        fieldSelector: "spec.nodeName=k8s-node1",
+      });
+      assert.deepEqual(
+        onNode1.items.map((p) => p.metadata?.name),
+        [OTHER_POD],
+      );
       const none = await core.listNamespacedPod({ namespace: NS, labelSelector: "app!=flannel" });
       assert.equal(none.items.length, 0);
       await assert.rejects(core.listNamespacedPod({ namespace: NS, fieldSelector: "spec.bogus=x" }), (err: k8s.ApiException<string>) => err.code === 400);
@@ -238,7 +268,11 @@ describe("lab API server", () => {
       const add = (value: string) => ({ op: "add", path: "/spec/template/spec/containers/0/args/-", value });
 
       // Default Content-Type in 1.4 is application/json-patch+json.
-      const patched = await apps.patchNamespacedDaemonSet({ name: DS, namespace: NS, body: [{ op: "test", path: "/metadata/resourceVersion", value: rv }, add("--v=2")] });
+      const patched = await apps.patchNamespacedDaemonSet({
+        name: DS,
+        namespace: NS,
+        body: [{ op: "test", path: "/metadata/resourceVersion", value: rv }, add("--v=2")],
+      });
       assert.notEqual(patched.metadata!.resourceVersion, rv);
       assert.equal(args(store).at(-1), "--v=2");
 
@@ -305,15 +339,22 @@ describe("lab API server", () => {
     test("Watch streams changes made to the store", async () => {
       const seen: string[] = [];
       const done = new Promise<void>((resolve) => {
-        void new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/pods`, { labelSelector: "app=watched" }, (type, obj: k8s.V1Pod) => {
-          seen.push(`${type} ${obj.metadata?.name}`);
-          if (type === "DELETED") resolve();
-        }, () => undefined).then((ctl) => {
-          store.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "w1", namespace: NS, labels: { app: "watched" } }, spec: { containers: [] } });
-          store.update("Pod", NS, "w1", (p) => void (p.metadata.labels!.extra = "1"));
-          store.delete("Pod", NS, "w1");
-          void done.then(() => ctl.abort());
-        });
+        void new k8s.Watch(kc)
+          .watch(
+            `/api/v1/namespaces/${NS}/pods`,
+            { labelSelector: "app=watched" },
+            (type, obj: k8s.V1Pod) => {
+              seen.push(`${type} ${obj.metadata?.name}`);
+              if (type === "DELETED") resolve();
+            },
+            () => undefined,
+          )
+          .then((ctl) => {
+            store.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "w1", namespace: NS, labels: { app: "watched" } }, spec: { containers: [] } });
+            store.update("Pod", NS, "w1", (p) => void (p.metadata.labels!.extra = "1"));
+            store.delete("Pod", NS, "w1");
+            void done.then(() => ctl.abort());
+          });
       });
       await done;
       assert.deepEqual(seen, ["ADDED w1", "MODIFIED w1", "DELETED w1"]);
@@ -324,7 +365,15 @@ describe("lab API server", () => {
     test("a wrong token gets 401 with a Status object", async () => {
       const res = await call("GET", "/api/v1/nodes", "wrong-token");
       assert.equal(res.status, 401);
-      assert.deepEqual(res.json, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
+      assert.deepEqual(res.json, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "Unauthorized",
+        reason: "Unauthorized",
+        code: 401,
+      });
       const bad = new k8s.KubeConfig();
       bad.loadFromString(renderKubeconfig({ name: "bad", server: server.url, caPem, token: "wrong-token" }));
       await assert.rejects(bad.makeApiClient(k8s.CoreV1Api).listNode(), (err: k8s.ApiException<unknown>) => err.code === 401);
@@ -347,9 +396,7 @@ describe("lab API server", () => {
           denied.json.message,
           `daemonsets.apps "${DS}" is forbidden: User "xnode" cannot patch resource "daemonsets" in API group "apps" in the namespace "${NS}"`,
         );
-        await assert.rejects(kubectl("-n", NS, "exec", POD, "--", "true"), (err: { stderr: string }) =>
-          /cannot get resource "pods"/.test(err.stderr),
-        );
+        await assert.rejects(kubectl("-n", NS, "exec", POD, "--", "true"), (err: { stderr: string }) => /cannot get resource "pods"/.test(err.stderr));
         await assert.rejects(clientExec(["true"]), upgradeRefused(403));
         const discovery = await call("GET", "/apis", TOKEN);
         assert.equal(discovery.status, 200, "non-resource URLs stay allowed");
@@ -377,7 +424,17 @@ describe("lab API server", () => {
       await admin("POST", "/_lab/exec-hang", { namespace: NS, pod: POD, hang: true });
       try {
         let status: k8s.V1Status | undefined;
-        const ws = await new k8s.Exec(kc).exec(NS, POD, "kube-flannel", ["echo", "hi"], new Writable({ write: (_c, _e, cb) => cb() }), null, null, false, (s) => (status = s));
+        const ws = await new k8s.Exec(kc).exec(
+          NS,
+          POD,
+          "kube-flannel",
+          ["echo", "hi"],
+          new Writable({ write: (_c, _e, cb) => cb() }),
+          null,
+          null,
+          false,
+          (s) => (status = s),
+        );
         await new Promise((r) => setTimeout(r, 500));
         assert.equal(status, undefined, "a hung exec must not send a status");
         assert.equal(ws.readyState, ws.OPEN);

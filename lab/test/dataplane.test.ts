@@ -121,7 +121,10 @@ async function podMatrix(topo: LabTopology): Promise<Map<string, boolean>> {
 
 async function netnsOfPrefix(prefix: string): Promise<string[]> {
   const { stdout } = await run(["ip", "netns", "list"]);
-  return stdout.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n.startsWith(`${prefix}-`));
+  return stdout
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(`${prefix}-`));
 }
 
 async function pidsOf(netns: string[]): Promise<number[]> {
@@ -233,7 +236,11 @@ describe("lab data plane (real namespaces, needs root)", () => {
     const state = await flannelUp(s, topo, s.flannel.args);
     const matrix = await podMatrix(topo);
     assert.equal(matrix.size, 6);
-    assert.deepEqual([...matrix].filter(([, ok]) => !ok), [], "failing pairs");
+    assert.deepEqual(
+      [...matrix].filter(([, ok]) => !ok),
+      [],
+      "failing pairs",
+    );
     const agent = topo.nodes["worker-1"]!;
     assert.equal(await curlOk(topo.nodes["cp-0"]!.podNetns, `http://${agent.podIP}:8080/`), true, "pod agent HTTP answers across nodes");
 
@@ -246,7 +253,13 @@ describe("lab data plane (real namespaces, needs root)", () => {
         (await run(["bridge", "-n", cp, "fdb", "show", "dev", "flannel.1"])).stdout,
       ].join("");
     const gone = state.peers.find((p) => p.node === "worker-1")!;
-    await programPeers(topo, s, "cp-0", state.choices["cp-0"]!.iface, state.peers.filter((p) => p !== gone));
+    await programPeers(
+      topo,
+      s,
+      "cp-0",
+      state.choices["cp-0"]!.iface,
+      state.peers.filter((p) => p !== gone),
+    );
     const left = await entries();
     assert.doesNotMatch(left, /10\.42\.2\.0/);
     assert.ok(!left.includes(gone.vtepMac), "FDB entry of the removed peer deleted");
@@ -266,7 +279,11 @@ describe("lab data plane (real namespaces, needs root)", () => {
     assert.match((await run(["ip", "-n", topo.nodes["cp-0"]!.netns, "link", "show", "cni0"])).stdout, /mtu 1500 /);
     assert.match((await run(["ip", "-n", topo.nodes["cp-0"]!.podNetns, "link", "show", "eth0"])).stdout, /mtu 1500 /);
     const matrix = await podMatrix(topo);
-    assert.deepEqual([...matrix].filter(([, ok]) => !ok), [], "failing pairs");
+    assert.deepEqual(
+      [...matrix].filter(([, ok]) => !ok),
+      [],
+      "failing pairs",
+    );
     await destroyAndCheck(prefix);
   });
 
@@ -310,7 +327,11 @@ describe("lab data plane (real namespaces, needs root)", () => {
     assert.doesNotMatch(line, /dst 172\.31\.10\.(1|10|11|12) /, "stale FDB points at an address no node has");
     // Every cross-node pair now crosses at least one of these faults.
     const matrix = await podMatrix(topo);
-    assert.deepEqual([...matrix].filter(([, ok]) => ok), [], "no pair should answer with every fault applied");
+    assert.deepEqual(
+      [...matrix].filter(([, ok]) => ok),
+      [],
+      "no pair should answer with every fault applied",
+    );
     await destroyAndCheck(prefix);
   });
 

@@ -47,7 +47,9 @@ function assertMatrix(matrix: Map<string, boolean>, shouldAnswer: (from: string,
 }
 
 async function linkStats(netns: string, dev: string): Promise<{ rx: number; tx: number }> {
-  const [link] = JSON.parse(await out(netns, ["ip", "-j", "-s", "link", "show", "dev", dev])) as { stats64: { rx: { packets: number }; tx: { packets: number } } }[];
+  const [link] = JSON.parse(await out(netns, ["ip", "-j", "-s", "link", "show", "dev", dev])) as {
+    stats64: { rx: { packets: number }; tx: { packets: number } };
+  }[];
   return { rx: link!.stats64.rx.packets, tx: link!.stats64.tx.packets };
 }
 
@@ -62,9 +64,7 @@ async function countWhilePinging(
   const beforeStats = await read();
   await sh(fromNetns, ["ping", "-n", "-q", `-c${count}`, "-i0.1", "-W1", ip]);
   const afterStats = await read();
-  return Object.fromEntries(
-    Object.keys(links).map((k, i) => [k, { rx: afterStats[i]!.rx - beforeStats[i]!.rx, tx: afterStats[i]!.tx - beforeStats[i]!.tx }]),
-  );
+  return Object.fromEntries(Object.keys(links).map((k, i) => [k, { rx: afterStats[i]!.rx - beforeStats[i]!.rx, tx: afterStats[i]!.tx - beforeStats[i]!.tx }]));
 }
 
 // `nft -j list ruleset`, reduced to what the assertions read.
@@ -130,7 +130,10 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
         curlOk(w2.podNetns, `http://${web.podIP}:80/`),
         pingOk(ctl.netns, w2.internalIP),
       ]);
-      assert.deepEqual({ tcpDead, tcpLive, sameNodePing, sameNodeHttp, underlay }, { tcpDead: false, tcpLive: true, sameNodePing: true, sameNodeHttp: true, underlay: true });
+      assert.deepEqual(
+        { tcpDead, tcpLive, sameNodePing, sameNodeHttp, underlay },
+        { tcpDead: false, tcpLive: true, sameNodePing: true, sameNodeHttp: true, underlay: true },
+      );
 
       // Where the packets stop: they leave ctl-01's flannel.1, arrive on wrk-02's NIC, never reach wrk-02's flannel.1.
       const moved = await countWhilePinging(ctl.podNetns, w2.podIP, {
@@ -155,9 +158,15 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
         ruleset.chains.filter((c) => c.table === "firewalld").map(({ name, hook, prio, policy }) => ({ name, hook, prio, policy })),
         [{ name: "filter_INPUT", hook: "input", prio: 10, policy: "accept" }],
       );
-      assert.ok(ruleset.rules.some((r) => r.chain === "filter_INPUT" && isPortDrop(r, "udp", 8472)), "udp dport 8472 drop in filter_INPUT");
+      assert.ok(
+        ruleset.rules.some((r) => r.chain === "filter_INPUT" && isPortDrop(r, "udp", 8472)),
+        "udp dport 8472 drop in filter_INPUT",
+      );
       for (const other of [ctl, w1]) assert.ok(!(await nftRuleset(other.netns)).tables.includes("inet firewalld"));
-      assert.match(await out(w2.netns, ["nft", "list", "chain", "inet", "firewalld", "filter_INPUT"]), /type filter hook input priority filter \+ 10; policy accept;[\s\S]*udp dport 8472 drop/);
+      assert.match(
+        await out(w2.netns, ["nft", "list", "chain", "inet", "firewalld", "filter_INPUT"]),
+        /type filter hook input priority filter \+ 10; policy accept;[\s\S]*udp dport 8472 drop/,
+      );
 
       // The fault is the only cause: without the table, every pair answers.
       await out(w2.netns, ["nft", "delete", "table", "inet", "firewalld"]);
@@ -168,7 +177,10 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
       await applyFault(topo, s, { kind: "nft-drop", node: "wrk-01", proto: "tcp", port: 8080, hook: "forward" }, []);
       const fwd = await nftRuleset(w1.netns);
       assert.deepEqual(
-        fwd.chains.filter((c) => c.table === "firewalld").map((c) => `${c.name} ${c.hook} ${c.prio}`).sort(),
+        fwd.chains
+          .filter((c) => c.table === "firewalld")
+          .map((c) => `${c.name} ${c.hook} ${c.prio}`)
+          .sort(),
         ["filter_FORWARD forward 10", "filter_INPUT input 10"],
       );
       assert.ok(fwd.rules.some((r) => r.chain === "filter_FORWARD" && isPortDrop(r, "tcp", 8080)));
@@ -218,8 +230,16 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
         const views = await iptablesViews(node.netns);
         for (const text of [views.legacy, views.nft]) assert.doesNotMatch(text, /8472|DROP/, `${node.netns} iptables-save`);
         const ruleset = await nftRuleset(node.netns);
-        assert.deepEqual(ruleset.tables.filter((t) => !t.startsWith("ip ")), [], `${node.netns}: only iptables-nft's own ip tables`);
-        assert.deepEqual(ruleset.rules.filter((r) => JSON.stringify(r.expr).includes('"drop"')), [], `${node.netns}: no drop rule in nft`);
+        assert.deepEqual(
+          ruleset.tables.filter((t) => !t.startsWith("ip ")),
+          [],
+          `${node.netns}: only iptables-nft's own ip tables`,
+        );
+        assert.deepEqual(
+          ruleset.rules.filter((r) => JSON.stringify(r.expr).includes('"drop"')),
+          [],
+          `${node.netns}: no drop rule in nft`,
+        );
         assert.doesNotMatch(await out(node.netns, ["nft", "list", "ruleset"]), /8472|bridge/);
       }
       const netRules = await nftRuleset(net.netns);
@@ -229,7 +249,10 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
         // `priority filter` is -200 in the bridge family (0 in ip/inet).
         [{ name: "forward", hook: "forward", prio: -200, policy: "accept" }],
       );
-      assert.ok(netRules.rules.some((r) => isPortDrop(r, "udp", 8472)), "udp dport 8472 drop on the bridge");
+      assert.ok(
+        netRules.rules.some((r) => isPortDrop(r, "udp", 8472)),
+        "udp dport 8472 drop on the bridge",
+      );
 
       // The fault is the only cause: without the table, every pair answers.
       await out(net.netns, ["nft", "delete", "table", "bridge", "underlay-firewall"]);
@@ -310,13 +333,22 @@ describe("version-2 faults at the packet level (real namespaces, needs root)", (
       assert.doesNotMatch(views.nft, /FLANNEL/);
       assert.match(views.nftStderr, /iptables-legacy tables present, use iptables-legacy-save to see them/);
       const ruleset = await nftRuleset(w2.netns);
-      assert.deepEqual(ruleset.chains.filter((c) => c.table === "filter").map((c) => `${c.name} ${c.hook} ${c.policy}`), ["FORWARD forward drop"]);
-      assert.deepEqual(ruleset.rules.filter((r) => r.table === "filter"), []);
+      assert.deepEqual(
+        ruleset.chains.filter((c) => c.table === "filter").map((c) => `${c.name} ${c.hook} ${c.policy}`),
+        ["FORWARD forward drop"],
+      );
+      assert.deepEqual(
+        ruleset.rules.filter((r) => r.table === "filter"),
+        [],
+      );
       // The other nodes keep flannel's rules in the system's iptables, where the split is not.
       for (const other of [cp, w1]) assert.match(await out(other.netns, ["iptables-save", "-t", "filter"]), /-A FORWARD .*-j FLANNEL-FWD/);
 
       // A restart of flanneld on kube-w2 writes to legacy again: the split survives rollouts.
-      const choice = chooseInterface(s.nodes.find((n) => n.name === "kube-w2")!, s.flannel.args);
+      const choice = chooseInterface(
+        s.nodes.find((n) => n.name === "kube-w2")!,
+        s.flannel.args,
+      );
       assert.ok(choice.ok);
       await setupFlannelNode(topo, s, "kube-w2", choice);
       const again = await iptablesViews(w2.netns);

@@ -44,7 +44,8 @@ async function waitForRollout(kc: string, ns: string, ds: string): Promise<void>
     const r = await kubectl(kc, "-n", ns, "get", "ds", ds, "-o", "json");
     const o = JSON.parse(r.stdout) as { metadata: { generation: number }; status: Record<string, number> };
     const s = o.status;
-    if (s.observedGeneration === o.metadata.generation && s.updatedNumberScheduled === s.desiredNumberScheduled && s.numberReady === s.desiredNumberScheduled) return;
+    if (s.observedGeneration === o.metadata.generation && s.updatedNumberScheduled === s.desiredNumberScheduled && s.numberReady === s.desiredNumberScheduled)
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`rollout of ${ns}/${ds} did not finish in 30 s`);
@@ -57,7 +58,10 @@ function isolatedCli(stateDir: string): string[] {
 
 async function netnsWithPrefix(prefix: string): Promise<string[]> {
   const out = (await run(["ip", "netns", "list"])).stdout;
-  return out.split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith(`${prefix}-`));
+  return out
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith(`${prefix}-`));
 }
 
 describe("lab CLI with the seed scenario (kubectl as the client)", () => {
@@ -189,7 +193,9 @@ describe("lab down --all after a crash", () => {
       await new Promise((r) => setTimeout(r, 200));
       const namespaces = await netnsWithPrefix(rec.prefix);
       assert.ok(namespaces.length > 0, "a crashed lab leaves its namespaces");
-      const pids = (await Promise.all(namespaces.map(async (ns) => (await run(["ip", "netns", "pids", ns])).stdout.split(/\s+/).filter(Boolean).map(Number)))).flat();
+      const pids = (
+        await Promise.all(namespaces.map(async (ns) => (await run(["ip", "netns", "pids", ns])).stdout.split(/\s+/).filter(Boolean).map(Number)))
+      ).flat();
       assert.ok(pids.length > 0, "the crashed lab's pod processes are still running");
       const down = await run([...cli, "down", "--all"]);
       assert.equal(down.code, 0, down.stderr);

@@ -32,7 +32,10 @@ describe("scenario validation", () => {
   test("defaults: worker role, flannel namespace, VNI 1, port 8472, no faults", () => {
     const s = parseScenario(base());
     assert.equal(s.nodes[0]!.role, "worker");
-    assert.deepEqual([s.flannel.namespace, s.flannel.daemonSet, s.flannel.vni, s.flannel.port, s.flannel.backend], ["kube-flannel", "kube-flannel-ds", 1, 8472, "vxlan"]);
+    assert.deepEqual(
+      [s.flannel.namespace, s.flannel.daemonSet, s.flannel.vni, s.flannel.port, s.flannel.backend],
+      ["kube-flannel", "kube-flannel-ds", 1, 8472, "vxlan"],
+    );
     assert.deepEqual(s.faults, []);
   });
 
@@ -46,10 +49,26 @@ describe("scenario validation", () => {
   test("bad values name their field, all of them at once", () => {
     const s = base();
     (s.nodes[0] as Record<string, unknown>).podCIDR = "10.244.0.0";
-    const problems = problemsOf({ ...s, name: "Bad Name", faults: [{ kind: "drop-udp", node: "ghost", port: 8472 }, { kind: "meteor", node: "a" }] });
-    assert.ok(problems.some((p) => p.startsWith("name: must match")), problems.join("\n"));
-    assert.ok(problems.some((p) => p.startsWith("nodes.0.podCIDR: must be an IPv4 CIDR")), problems.join("\n"));
-    assert.ok(problems.some((p) => p.startsWith("faults.1.kind")), problems.join("\n"));
+    const problems = problemsOf({
+      ...s,
+      name: "Bad Name",
+      faults: [
+        { kind: "drop-udp", node: "ghost", port: 8472 },
+        { kind: "meteor", node: "a" },
+      ],
+    });
+    assert.ok(
+      problems.some((p) => p.startsWith("name: must match")),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith("nodes.0.podCIDR: must be an IPv4 CIDR")),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith("faults.1.kind")),
+      problems.join("\n"),
+    );
   });
 
   test("references are checked once the shapes are right", () => {
@@ -86,7 +105,11 @@ describe("scenario validation", () => {
         { kind: "underlay-drop", node: "a", network: "lan", proto: "udp", port: 70000 },
       ],
     });
-    for (const field of ["faults.0.proto", "faults.0.hook", "faults.1.port"]) assert.ok(bad.some((p) => p.startsWith(`${field}:`)), `${field}\n${bad.join("\n")}`);
+    for (const field of ["faults.0.proto", "faults.0.hook", "faults.1.port"])
+      assert.ok(
+        bad.some((p) => p.startsWith(`${field}:`)),
+        `${field}\n${bad.join("\n")}`,
+      );
     assert.ok(bad.includes('faults.1: unknown field(s) "node"'), bad.join("\n"));
   });
 

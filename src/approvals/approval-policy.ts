@@ -30,7 +30,8 @@ export function evaluateApproval(
   policy: ApprovalPolicy,
   now: Date,
 ): Refusal | undefined {
-  if (!rec) return { code: "unknown", message: "This approval is unknown: it was never issued here, or it is older than a week. Press Re-run for a fresh plan." };
+  if (!rec)
+    return { code: "unknown", message: "This approval is unknown: it was never issued here, or it is older than a week. Press Re-run for a fresh plan." };
   if (!clicker.isApprover) {
     return { code: "not-approver", message: `You are not an approver for ${rec.cluster}. Ask someone listed under approvals.approvers in xnode's config.` };
   }
@@ -42,7 +43,10 @@ export function evaluateApproval(
     return { code: "decided", message: `This fix was already ${rec.status}${who}${rec.decidedAt ? ` at ${rec.decidedAt}` : ""}; each approval is used once.` };
   }
   if (now.getTime() > new Date(rec.expiresAt).getTime()) {
-    return { code: "expired", message: `This approval expired at ${rec.expiresAt} (approvals last ${policy.expiryMinutes} min). Press Re-run to plan against the cluster as it is now.` };
+    return {
+      code: "expired",
+      message: `This approval expired at ${rec.expiresAt} (approvals last ${policy.expiryMinutes} min). Press Re-run to plan against the cluster as it is now.`,
+    };
   }
   const allowed = policy.allowedKinds(rec.cluster);
   if (allowed && !allowed.includes(rec.plan.kind)) {

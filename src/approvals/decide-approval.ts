@@ -15,21 +15,30 @@ export interface DecideApprovalDeps {
   now: () => Date;
 }
 
-export type ApprovalDecision =
-  | { ok: true; rec: ApprovalRecord }
-  | { ok: false; code: RefusalCode | "busy" | "refused"; message: string; rec?: ApprovalRecord };
+export type ApprovalDecision = { ok: true; rec: ApprovalRecord } | { ok: false; code: RefusalCode | "busy" | "refused"; message: string; rec?: ApprovalRecord };
 
 export async function decideApproval(deps: DecideApprovalDeps, approvalId: string, clicker: { user: string; isApprover: boolean }): Promise<ApprovalDecision> {
   const rec = await deps.approvals.get(approvalId);
   const refuse = async (code: Extract<ApprovalDecision, { ok: false }>["code"], message: string): Promise<ApprovalDecision> => {
-    if (rec) await deps.audit.record({ event: "refused", who: clicker.user, cluster: rec.cluster, at: deps.now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: message, approvalId });
+    if (rec)
+      await deps.audit.record({
+        event: "refused",
+        who: clicker.user,
+        cluster: rec.cluster,
+        at: deps.now().toISOString(),
+        planHash: rec.planHash,
+        kind: rec.plan.kind,
+        result: message,
+        approvalId,
+      });
     return { ok: false, code, message, ...(rec ? { rec } : {}) };
   };
   const refusal = evaluateApproval(rec, clicker, deps.policy, deps.now());
   if (refusal || !rec) return refuse(refusal?.code ?? "unknown", refusal?.message ?? "unknown approval");
   if (!(await deps.approvals.lockCluster(rec.cluster, rec.id, deps.fixLockSeconds))) {
     // A simultaneous click on the same button holds the lock under this very approval.
-    if ((await deps.approvals.lockHolder(rec.cluster)) === rec.id) return refuse("decided", "This fix was already approved and is being applied now; each approval is used once.");
+    if ((await deps.approvals.lockHolder(rec.cluster)) === rec.id)
+      return refuse("decided", "This fix was already approved and is being applied now; each approval is used once.");
     return refuse("busy", `A fix is already running on ${rec.cluster}; wait for its result in the thread, then re-run the check.`);
   }
   const decided = await deps.approvals.decide(rec.id, "approved", clicker.user, deps.now());
@@ -38,6 +47,15 @@ export async function decideApproval(deps: DecideApprovalDeps, approvalId: strin
     const by = decided.decidedBy ? ` by <@${decided.decidedBy}>` : "";
     return refuse("decided", `This fix was already ${decided.status}${by}; each approval is used once.`);
   }
-  await deps.audit.record({ event: "approved", who: clicker.user, cluster: rec.cluster, at: deps.now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result: rec.purpose, approvalId: rec.id });
+  await deps.audit.record({
+    event: "approved",
+    who: clicker.user,
+    cluster: rec.cluster,
+    at: deps.now().toISOString(),
+    planHash: rec.planHash,
+    kind: rec.plan.kind,
+    result: rec.purpose,
+    approvalId: rec.id,
+  });
   return { ok: true, rec };
 }

@@ -56,7 +56,10 @@ function isReady(p: KubePod): boolean {
 
 function flannelContainer(ds: KubeDaemonSet): { container: KubeContainer; index: number } | undefined {
   const containers = ds.spec?.template?.spec?.containers ?? [];
-  const index = Math.max(0, containers.findIndex((c) => c.name === FLANNEL_CONTAINER));
+  const index = Math.max(
+    0,
+    containers.findIndex((c) => c.name === FLANNEL_CONTAINER),
+  );
   const container = containers[index];
   return container ? { container, index } : undefined;
 }
@@ -183,7 +186,9 @@ export async function collectSnapshot(kube: KubeClient, now: () => Date = () => 
           backendNodes: [
             ...new Set(
               allPods
-                .filter((pod) => pod.metadata.namespace === s.metadata.namespace && s.spec?.selector && matches(s.spec.selector, pod.metadata.labels) && isReady(pod))
+                .filter(
+                  (pod) => pod.metadata.namespace === s.metadata.namespace && s.spec?.selector && matches(s.spec.selector, pod.metadata.labels) && isReady(pod),
+                )
                 .map((pod) => pod.spec?.nodeName ?? ""),
             ),
           ].filter(Boolean),

@@ -17,7 +17,11 @@ export async function runProbe<I, O>(kube: KubeClient, target: ExecTarget, probe
   const result = await kube.exec(target, probe.argv(input), timeoutMs);
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
-    throw new XnodeError("PROBE_FAILED", `${probe.name} failed on ${target.label}: ${why}`, "Check that the agent image has the tool and the agent runs privileged on the host network (deploy/).");
+    throw new XnodeError(
+      "PROBE_FAILED",
+      `${probe.name} failed on ${target.label}: ${why}`,
+      "Check that the agent image has the tool and the agent runs privileged on the host network (deploy/).",
+    );
   }
   return probe.parse(result.stdout, input);
 }

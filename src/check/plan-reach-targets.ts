@@ -31,9 +31,7 @@ export function underlayInterfaces(host: HostEvidence, podCIDR?: string): Interf
 /** Addresses of `peer` that `from` can address out of `iface`, minus the ones `from` holds itself. */
 function peerAddressesVia(iface: InterfaceInfo, peerIfaces: InterfaceInfo[], own: Set<string>): string[] {
   return peerIfaces.flatMap((pi) =>
-    pi.addresses
-      .map((a) => a.address)
-      .filter((addr) => !own.has(addr) && iface.addresses.some((mine) => sameSubnet(mine.address, addr, mine.prefixLength))),
+    pi.addresses.map((a) => a.address).filter((addr) => !own.has(addr) && iface.addresses.some((mine) => sameSubnet(mine.address, addr, mine.prefixLength))),
   );
 }
 
@@ -57,17 +55,32 @@ export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[
       if (fromHost) {
         for (const iface of fromIfaces) {
           for (const address of peerAddressesVia(iface, underlay.get(to.name) ?? [], own)) {
-            add(plan.host, from.name, { kind: "icmp", address, iface: iface.name }, { from: from.name, to: to.name, kind: "underlay-icmp", target: address, via: iface.name });
+            add(
+              plan.host,
+              from.name,
+              { kind: "icmp", address, iface: iface.name },
+              { from: from.name, to: to.name, kind: "underlay-icmp", target: address, via: iface.name },
+            );
           }
         }
         if (to.podAgent?.podIP) {
-          add(plan.host, from.name, { kind: "icmp", address: to.podAgent.podIP }, { from: from.name, to: to.name, kind: "node-pod-icmp", target: to.podAgent.podIP });
+          add(
+            plan.host,
+            from.name,
+            { kind: "icmp", address: to.podAgent.podIP },
+            { from: from.name, to: to.name, kind: "node-pod-icmp", target: to.podAgent.podIP },
+          );
         }
       }
       if (from.podAgent && to.podAgent?.podIP) {
         const ip = to.podAgent.podIP;
         add(plan.pod, from.name, { kind: "icmp", address: ip }, { from: from.name, to: to.name, kind: "pod-icmp", target: ip });
-        add(plan.pod, from.name, { kind: "tcp", address: ip, port: POD_AGENT_PORT }, { from: from.name, to: to.name, kind: "pod-tcp", target: `${ip}:${POD_AGENT_PORT}` });
+        add(
+          plan.pod,
+          from.name,
+          { kind: "tcp", address: ip, port: POD_AGENT_PORT },
+          { from: from.name, to: to.name, kind: "pod-tcp", target: `${ip}:${POD_AGENT_PORT}` },
+        );
       }
     }
     if (!fromHost) continue;
@@ -79,13 +92,18 @@ export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[
             ? (to.internalIP ?? fromIfaces[0]?.addresses[0]?.address)
             : fromIfaces.flatMap((iface) => peerAddressesVia(iface, underlay.get(to.name) ?? [], own))[0];
         if (!address) continue;
-        add(plan.host, from.name, { kind: "tcp", address, port: svc.nodePort }, {
-          from: from.name,
-          to: to.name,
-          kind: "nodeport",
-          target: `${address}:${svc.nodePort}`,
-          service: `${svc.namespace}/${svc.name}`,
-        });
+        add(
+          plan.host,
+          from.name,
+          { kind: "tcp", address, port: svc.nodePort },
+          {
+            from: from.name,
+            to: to.name,
+            kind: "nodeport",
+            target: `${address}:${svc.nodePort}`,
+            service: `${svc.namespace}/${svc.name}`,
+          },
+        );
       }
     }
   }

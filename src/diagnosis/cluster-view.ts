@@ -104,6 +104,8 @@ export function podAddress(node: NodeSnapshot): string | undefined {
 
 /** The node's own address in the subnet of `target` (what it would send from), else its InternalIP. */
 export function sourceAddressToward(ev: CheckEvidence, name: string, target: string): string | undefined {
-  const own = hostOf(ev, name)?.interfaces?.flatMap((i) => i.addresses).find((a) => sameSubnet(a.address, target, a.prefixLength));
+  const own = hostOf(ev, name)
+    ?.interfaces?.flatMap((i) => i.addresses)
+    .find((a) => sameSubnet(a.address, target, a.prefixLength));
   return own?.address ?? nodeNamed(ev, name)?.internalIP;
 }

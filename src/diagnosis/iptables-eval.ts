@@ -91,7 +91,6 @@ function interfaceMatches(pattern: string, name: string): boolean {
   return pattern.endsWith("+") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 }
 
-
 /** true/false, or undefined when the packet does not say (an interface it has no name for). */
 function conditionHolds(c: Condition, p: Packet): boolean | undefined {
   switch (c.option) {
@@ -159,4 +158,3 @@ export function evaluateChain(state: IptablesState, table: string, chain: string
 export function namesDestinationPort(rule: IptablesRule): boolean {
   return parseRule(rule.spec).conditions.some((c) => c.option === "--dport" || c.option === "--dports");
 }
-

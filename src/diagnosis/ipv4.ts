@@ -39,7 +39,7 @@ function formatCidr(cidr: Cidr): string {
 export function cidrContains(cidr: string, ip: string): boolean {
   const net = parseCidr(cidr);
   const address = parseIpv4(ip);
-  return net !== undefined && address !== undefined && ((address & mask(net.prefixLength)) >>> 0) === net.network;
+  return net !== undefined && address !== undefined && (address & mask(net.prefixLength)) >>> 0 === net.network;
 }
 
 /** Whether `outer` contains every address of `inner`. */
@@ -56,7 +56,7 @@ export function cidrsOverlap(a: string, b: string): boolean {
 export function sameSubnet(a: string, b: string, prefixLength: number): boolean {
   const x = parseIpv4(a);
   const y = parseIpv4(b);
-  return x !== undefined && y !== undefined && ((x & mask(prefixLength)) >>> 0) === ((y & mask(prefixLength)) >>> 0);
+  return x !== undefined && y !== undefined && (x & mask(prefixLength)) >>> 0 === (y & mask(prefixLength)) >>> 0;
 }
 
 /** "10.244.1.0/24" → "10.244.1.0": flannel's lease address, the remote flannel.1's own /32. */

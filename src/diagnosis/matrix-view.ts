@@ -15,7 +15,10 @@ export interface FailingPair {
 
 /** Cross-node pairs with at least one failed overlay check, in node order. */
 export function failingPairs(ev: CheckEvidence): FailingPair[] {
-  const order = inNodeOrder(ev, ev.matrix.flatMap((e) => [e.from, e.to]));
+  const order = inNodeOrder(
+    ev,
+    ev.matrix.flatMap((e) => [e.from, e.to]),
+  );
   const byPair = new Map<string, FailingPair>();
   for (const e of ev.matrix) {
     if (e.ok || e.from === e.to || !OVERLAY_KINDS.includes(e.kind)) continue;

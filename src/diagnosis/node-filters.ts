@@ -90,10 +90,9 @@ function podForwardBlockIn(ev: CheckEvidence, node: string, view: IptablesView):
     { src: local, dst: remote, inIface: POD_BRIDGE, outIface: overlay },
   ];
   const network = ev.snapshot.flannel.network;
-  const note = [
-    hasJump(state, "filter", "FORWARD", "FLANNEL-FWD") ? "" : "no jump to FLANNEL-FWD",
-    network ? `nothing accepting ${network}` : "",
-  ].filter(Boolean);
+  const note = [hasJump(state, "filter", "FORWARD", "FLANNEL-FWD") ? "" : "no jump to FLANNEL-FWD", network ? `nothing accepting ${network}` : ""].filter(
+    Boolean,
+  );
   for (const direction of directions) {
     for (const shape of shapes) {
       const verdict = evaluateChain(state, "filter", "FORWARD", { ...direction, ...shape });

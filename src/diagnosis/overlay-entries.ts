@@ -2,17 +2,7 @@
 // then for VXLAN the neighbour and FDB entries the route relies on), compared
 // with what the node shows. route-missing, fdb-stale and the trace share it.
 import type { CheckEvidence, NodeSnapshot, RouteEntry } from "../model/index.js";
-import {
-  addressHolders,
-  backendOf,
-  everyNodeHasInterfaces,
-  flannelDevice,
-  flannelPeers,
-  hostOf,
-  nodeNamed,
-  POD_BRIDGE,
-  sameMac,
-} from "./cluster-view.js";
+import { addressHolders, backendOf, everyNodeHasInterfaces, flannelDevice, flannelPeers, hostOf, nodeNamed, POD_BRIDGE, sameMac } from "./cluster-view.js";
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
 import { cidrContains, cidrCovers, networkAddress, parseCidr } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
@@ -66,7 +56,11 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const gateway = route.gateway;
   const neighbour = gateway && host.neighbours?.find((n) => n.dst === gateway && n.dev === device.name);
   if (gateway && host.neighbours && !neighbour) {
-    problems.push({ ...at, kind: "neighbour", line: `${node.name}: no neighbour entry for ${gateway} on ${device.name} (expected lladdr ${mac}, ${peer.name}'s VtepMAC)` });
+    problems.push({
+      ...at,
+      kind: "neighbour",
+      line: `${node.name}: no neighbour entry for ${gateway} on ${device.name} (expected lladdr ${mac}, ${peer.name}'s VtepMAC)`,
+    });
   } else if (neighbour && !sameMac(neighbour.lladdr, mac)) {
     problems.push({ ...at, kind: "neighbour", line: `${describeNeighbour(node.name, neighbour)}, but ${peer.name}'s VtepMAC is ${mac}` });
   }

@@ -55,7 +55,14 @@ export function tracePair(ev: CheckEvidence, fromNode: string, toNode: string): 
   if (overVxlan && !pass(vxlanPortHop(ev, fromNode, toNode))) return hops;
   if (!pass(forwardingHop("destination forwarding", ev, toNode))) return hops;
   if (!pass(bridgeHop("destination cni0", to, hostOf(ev, toNode)))) return hops;
-  pass(destinationPodHop(ev, fromNode, toNode, hops.every((h) => !h.unverified)));
+  pass(
+    destinationPodHop(
+      ev,
+      fromNode,
+      toNode,
+      hops.every((h) => !h.unverified),
+    ),
+  );
   return hops;
 }
 

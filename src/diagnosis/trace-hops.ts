@@ -27,7 +27,10 @@ export function bridgeHop(hop: string, node: NodeSnapshot, host: HostEvidence | 
   if (!bridge.up) return broken(hop, `${POD_BRIDGE} on ${node.name} is down`);
   const stray = bridge.addresses.find((a) => node.podCIDR && !cidrContains(node.podCIDR, a.address));
   if (stray) {
-    return broken(hop, `${POD_BRIDGE} on ${node.name} has ${stray.address}/${stray.prefixLength}, outside its podCIDR ${node.podCIDR} (left from an earlier install?)`);
+    return broken(
+      hop,
+      `${POD_BRIDGE} on ${node.name} has ${stray.address}/${stray.prefixLength}, outside its podCIDR ${node.podCIDR} (left from an earlier install?)`,
+    );
   }
   return fine(hop, `${POD_BRIDGE} on ${node.name} up, ${addresses.join(", ") || "no address"}, MTU ${bridge.mtu}`);
 }
@@ -67,10 +70,18 @@ export function neighbourHop(node: string, host: HostEvidence, device: VxlanDevi
   const entry = host.neighbours.find((n) => n.dst === gateway && n.dev === device.name);
   const expected = peer.flannel.vtepMac;
   if (!entry?.lladdr) {
-    return { hop: broken("neighbour", `${node}: no resolved neighbour entry for ${gateway} on ${device.name}; flannel's device answers no ARP, so the kernel cannot fill it`) };
+    return {
+      hop: broken(
+        "neighbour",
+        `${node}: no resolved neighbour entry for ${gateway} on ${device.name}; flannel's device answers no ARP, so the kernel cannot fill it`,
+      ),
+    };
   }
   if (expected && !sameMac(entry.lladdr, expected)) {
-    return { hop: broken("neighbour", `${node}: ${gateway} lladdr ${entry.lladdr} on ${device.name}, but ${peer.name}'s VtepMAC is ${expected}`), mac: entry.lladdr };
+    return {
+      hop: broken("neighbour", `${node}: ${gateway} lladdr ${entry.lladdr} on ${device.name}, but ${peer.name}'s VtepMAC is ${expected}`),
+      mac: entry.lladdr,
+    };
   }
   return { hop: fine("neighbour", `${node}: ${gateway} lladdr ${entry.lladdr} (${peer.name}'s VtepMAC)`), mac: entry.lladdr };
 }
@@ -132,4 +143,3 @@ export function destinationPodHop(ev: CheckEvidence, from: string, to: string, p
     : "";
   return broken("destination pod", `${results}${hint}`);
 }
-

@@ -42,7 +42,11 @@ export function proveUnderlay(ev: CheckEvidence): UnderlayProof {
   const flannelNodes = ev.snapshot.nodes.filter((n) => n.podCIDR !== undefined).map((n) => n.name);
   const proven = new Map<string, ProvenInterface[]>();
   for (const node of flannelNodes) {
-    const found = interfacesReachingAll(ev, node, flannelNodes.filter((n) => n !== node));
+    const found = interfacesReachingAll(
+      ev,
+      node,
+      flannelNodes.filter((n) => n !== node),
+    );
     if (found.length > 0) proven.set(node, found);
   }
   return { proven, unproven: flannelNodes.filter((n) => !proven.has(n)) };

@@ -98,7 +98,8 @@ export function createDigestProcessor(deps: DigestWorkerDeps): (job: Job) => Pro
     }
     const outcomes = await mapBounded(data.clusters, deps.concurrency ?? 4, checkCluster);
     const previous = await deps.state.load(data.digestId, data.clusters);
-    const trigger = data.trigger === "manual" ? { kind: "manual" as const, ...(data.requestedBy ? { requestedBy: data.requestedBy } : {}) } : { kind: "schedule" as const };
+    const trigger =
+      data.trigger === "manual" ? { kind: "manual" as const, ...(data.requestedBy ? { requestedBy: data.requestedBy } : {}) } : { kind: "schedule" as const };
     const { content, memory } = composeDigest(outcomes, previous, now(), trigger);
     // Claimed right before posting: a crash in between loses this digest at worst, and a
     // duplicate or retried job never posts a second one.

@@ -44,7 +44,8 @@ export class DigestState {
   async save(digestId: string, memory: DigestMemory): Promise<void> {
     const tx = this.redis.multi();
     const findings = Object.entries(memory.findings).map(([c, ids]) => [c, JSON.stringify(ids)] as const);
-    if (findings.length > 0) tx.hset(this.key(digestId, "findings"), Object.fromEntries(findings)).expire(this.key(digestId, "findings"), this.memoryTtlSeconds);
+    if (findings.length > 0)
+      tx.hset(this.key(digestId, "findings"), Object.fromEntries(findings)).expire(this.key(digestId, "findings"), this.memoryTtlSeconds);
     const failures = Object.entries(memory.failures).map(([c, f]) => [c, JSON.stringify(f)] as const);
     if (failures.length > 0) tx.hset(this.key("failures"), Object.fromEntries(failures));
     await tx.exec();

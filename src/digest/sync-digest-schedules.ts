@@ -62,7 +62,11 @@ export async function syncDigestSchedules(queue: Queue, digests: readonly Digest
   }
   log.info(result, "digest schedules synced");
   if (problems.length > 0) {
-    throw new XnodeError("CONFIG_INVALID", `digest schedules rejected:\n${problems.map((p) => `  - ${p}`).join("\n")}`, "Fix the cron pattern or time zone of these digests in XNODE_CONFIG.");
+    throw new XnodeError(
+      "CONFIG_INVALID",
+      `digest schedules rejected:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      "Fix the cron pattern or time zone of these digests in XNODE_CONFIG.",
+    );
   }
   return result;
 }

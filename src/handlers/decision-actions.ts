@@ -50,7 +50,9 @@ async function markMessage(deps: DecisionDeps, body: ButtonArgs["body"], outcome
   const channel = body.channel?.id;
   if (!msg.success || !channel) return;
   const { ts, text, blocks } = msg.data;
-  await deps.slack.update(channel, ts, { text: text ?? "xnode", blocks: withDecision(blocks ?? [], outcome) }).catch((err: unknown) => deps.logger.warn({ err }, "could not replace buttons"));
+  await deps.slack
+    .update(channel, ts, { text: text ?? "xnode", blocks: withDecision(blocks ?? [], outcome) })
+    .catch((err: unknown) => deps.logger.warn({ err }, "could not replace buttons"));
 }
 
 export function approveActionListener(deps: DecisionDeps) {
@@ -85,7 +87,11 @@ export function rejectActionListener(deps: DecisionDeps) {
       return;
     }
     if (!(await isApprover(deps, user))) {
-      await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: You are not an approver for ${recs[0]!.cluster}; only approvers can reject a fix.` });
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: `:no_entry: You are not an approver for ${recs[0]!.cluster}; only approvers can reject a fix.`,
+      });
       return;
     }
     const results = await Promise.all(recs.map((r) => deps.approvals.decide(r.id, "rejected", user, now())));
@@ -94,7 +100,16 @@ export function rejectActionListener(deps: DecisionDeps) {
       return;
     }
     for (const r of recs) {
-      await deps.audit.record({ event: "rejected", who: user, cluster: r.cluster, at: now().toISOString(), planHash: r.planHash, kind: r.plan.kind, result: "rejected", approvalId: r.id });
+      await deps.audit.record({
+        event: "rejected",
+        who: user,
+        cluster: r.cluster,
+        at: now().toISOString(),
+        planHash: r.planHash,
+        kind: r.plan.kind,
+        result: "rejected",
+        approvalId: r.id,
+      });
     }
     deps.logger.info({ user, cluster: recs[0]!.cluster, approvals: ids }, "fix rejected");
     await markMessage(deps, body, decisionText("rejected", user));

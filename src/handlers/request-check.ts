@@ -52,7 +52,11 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
       rec.rootTs = root.ts;
       await deps.store.saveCheck(rec);
       await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
-      await deps.queue.add(JOB.start, { checkId, cluster: req.cluster, requestId: req.requestId }, { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } });
+      await deps.queue.add(
+        JOB.start,
+        { checkId, cluster: req.cluster, requestId: req.requestId },
+        { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } },
+      );
       log.info({ checkId, user: req.user }, "check queued");
       await deps.audit?.record({ event: "check-requested", who: req.user, cluster: req.cluster, at: now().toISOString(), result: `check ${checkId} queued` });
       return { checkId, joined: false };

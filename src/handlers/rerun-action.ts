@@ -12,7 +12,11 @@ export function rerunActionListener(deps: { clusters: readonly string[]; logger:
     const channel = body.channel?.id;
     if (!deps.clusters.includes(cluster) || !channel) {
       log.warn({ cluster }, "re-run for an unknown cluster");
-      await respond({ response_type: "ephemeral", replace_original: false, text: `Cannot re-run: "${cluster}" is not a configured cluster (anymore). Use /xnode clusters.` });
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: `Cannot re-run: "${cluster}" is not a configured cluster (anymore). Use /xnode clusters.`,
+      });
       return;
     }
     await requestCheck({ ...deps.requestCheckDeps, logger: log }, { cluster, user: body.user.id, channel, requestId });

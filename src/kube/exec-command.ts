@@ -50,7 +50,13 @@ export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: stri
       const onStatus = (status: V1Status) => {
         const exitCode = exitCodeOf(status);
         if (exitCode === undefined) {
-          reject(new XnodeError("EXEC_FAILED", `exec into ${target.label} failed: ${status.message ?? status.reason ?? "unknown error"}`, "Check that the agent pod is Running and has the command."));
+          reject(
+            new XnodeError(
+              "EXEC_FAILED",
+              `exec into ${target.label} failed: ${status.message ?? status.reason ?? "unknown error"}`,
+              "Check that the agent pod is Running and has the command.",
+            ),
+          );
           return;
         }
         resolve({ stdout: out.text(), stderr: err.text(), exitCode, durationMs: Date.now() - started });
@@ -61,12 +67,27 @@ export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: stri
           socket = ws;
           ws.on("close", () => {
             // status arrives before close; reaching here unresolved means the stream died
-            setImmediate(() => reject(new XnodeError("EXEC_FAILED", `exec into ${target.label} closed without an exit status`, "Retry; check the API server and kubelet logs if it persists.")));
+            setImmediate(() =>
+              reject(
+                new XnodeError(
+                  "EXEC_FAILED",
+                  `exec into ${target.label} closed without an exit status`,
+                  "Retry; check the API server and kubelet logs if it persists.",
+                ),
+              ),
+            );
           });
         })
         .catch((e: unknown) => {
           const code = (e as { statusCode?: number; code?: number }).statusCode;
-          reject(new XnodeError("EXEC_FAILED", `cannot exec into ${target.label} (pod ${target.namespace}/${target.pod}): ${errorMessage(e)}${code ? ` (HTTP ${code})` : ""}`, "Check that xnode may create pods/exec in that namespace and the pod exists.", { cause: e }));
+          reject(
+            new XnodeError(
+              "EXEC_FAILED",
+              `cannot exec into ${target.label} (pod ${target.namespace}/${target.pod}): ${errorMessage(e)}${code ? ` (HTTP ${code})` : ""}`,
+              "Check that xnode may create pods/exec in that namespace and the pod exists.",
+              { cause: e },
+            ),
+          );
         });
     });
   } finally {

@@ -39,20 +39,34 @@ export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();
   if (opts.inCluster) {
     if (!process.env.KUBERNETES_SERVICE_HOST) {
-      throw new XnodeError("KUBECONFIG_INVALID", `cluster ${opts.cluster} is configured inCluster, but this process does not run in a Kubernetes pod`, "Give the cluster a kubeconfig instead, or run the worker in that cluster.");
+      throw new XnodeError(
+        "KUBECONFIG_INVALID",
+        `cluster ${opts.cluster} is configured inCluster, but this process does not run in a Kubernetes pod`,
+        "Give the cluster a kubeconfig instead, or run the worker in that cluster.",
+      );
     }
     kc.loadFromCluster();
     return kc;
   }
-  if (!opts.kubeconfig) throw new XnodeError("KUBECONFIG_INVALID", `cluster ${opts.cluster} has no kubeconfig`, "Set kubeconfig (or inCluster: true) for it in XNODE_CONFIG.");
+  if (!opts.kubeconfig)
+    throw new XnodeError("KUBECONFIG_INVALID", `cluster ${opts.cluster} has no kubeconfig`, "Set kubeconfig (or inCluster: true) for it in XNODE_CONFIG.");
   try {
     kc.loadFromFile(opts.kubeconfig);
   } catch (err) {
-    throw new XnodeError("KUBECONFIG_INVALID", `cannot load kubeconfig ${opts.kubeconfig} for cluster ${opts.cluster}: ${errorMessage(err)}`, "Check the file path and that it is a valid kubeconfig.", { cause: err });
+    throw new XnodeError(
+      "KUBECONFIG_INVALID",
+      `cannot load kubeconfig ${opts.kubeconfig} for cluster ${opts.cluster}: ${errorMessage(err)}`,
+      "Check the file path and that it is a valid kubeconfig.",
+      { cause: err },
+    );
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(", ") || "none";
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(", ") || "none";
       throw new XnodeError("KUBECONFIG_INVALID", `kubeconfig ${opts.kubeconfig} has no context "${opts.context}"`, `Contexts in that file: ${known}.`);
     }
     kc.setCurrentContext(opts.context);
@@ -107,25 +121,36 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     cluster,
     listNodes: () => call({ verb: "list", resource: "nodes" }, async () => (await core.listNode()).items as KubeNode[]),
     listPods: (namespace, o = {}) =>
-      call({ verb: "list", resource: "pods", namespace }, async () =>
-        (namespace
-          ? await core.listNamespacedPod({ namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
-          : await core.listPodForAllNamespaces({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
-        ).items as KubePod[],
+      call(
+        { verb: "list", resource: "pods", namespace },
+        async () =>
+          (namespace
+            ? await core.listNamespacedPod({ namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
+            : await core.listPodForAllNamespaces({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector })
+          ).items as KubePod[],
       ),
     listDaemonSets: (namespace, labelSelector) =>
-      call({ verb: "list", resource: "daemonsets", namespace }, async () => (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items as KubeDaemonSet[]),
+      call(
+        { verb: "list", resource: "daemonsets", namespace },
+        async () => (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items as KubeDaemonSet[],
+      ),
     getDaemonSet: (namespace, name) =>
-      orUndefined(call({ verb: "get", resource: "daemonsets", namespace, name }, async () => (await apps.readNamespacedDaemonSet({ name, namespace })) as KubeDaemonSet)),
+      orUndefined(
+        call({ verb: "get", resource: "daemonsets", namespace, name }, async () => (await apps.readNamespacedDaemonSet({ name, namespace })) as KubeDaemonSet),
+      ),
     patchDaemonSet: (namespace, name, ops, o = {}) =>
-      call({ verb: "patch", resource: "daemonsets", namespace, name }, async () =>
-        (await apps.patchNamespacedDaemonSet(
-          { name, namespace, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
-          setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
-        )) as KubeDaemonSet,
+      call(
+        { verb: "patch", resource: "daemonsets", namespace, name },
+        async () =>
+          (await apps.patchNamespacedDaemonSet(
+            { name, namespace, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
+            setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+          )) as KubeDaemonSet,
       ),
     getConfigMap: (namespace, name) =>
-      orUndefined(call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap)),
+      orUndefined(
+        call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap),
+      ),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
     exec: (target, argv, timeoutMs) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs)),
   };

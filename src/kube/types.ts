@@ -71,9 +71,7 @@ export interface KubeService {
 }
 
 /** RFC 6902 operation, the only patch form xnode sends (it can carry `test` preconditions). */
-export type JsonPatchOp =
-  | { op: "add" | "replace" | "test"; path: string; value: unknown }
-  | { op: "remove"; path: string };
+export type JsonPatchOp = { op: "add" | "replace" | "test"; path: string; value: unknown } | { op: "remove"; path: string };
 
 export interface ExecResult {
   stdout: string;

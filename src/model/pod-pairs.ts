@@ -39,9 +39,7 @@ export function podPairs(report: Pick<CheckReport, "nodes" | "matrix">): PodPair
     (e) => pairKey(e.from, e.to),
   );
   const names = report.nodes.map((n) => n.name);
-  return names.flatMap((from) =>
-    names.filter((to) => to !== from).map((to) => ({ from, to, state: pairState(byPair.get(pairKey(from, to)) ?? []) })),
-  );
+  return names.flatMap((from) => names.filter((to) => to !== from).map((to) => ({ from, to, state: pairState(byPair.get(pairKey(from, to)) ?? []) })));
 }
 
 export function countStates(pairs: readonly PodPair[]): Record<PairState, number> {

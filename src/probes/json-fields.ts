@@ -18,7 +18,10 @@ export class JsonFields {
   }
 
   number(key: string): number {
-    return this.required(key, this.typed(key, "number", (v): v is number => typeof v === "number" && Number.isFinite(v)));
+    return this.required(
+      key,
+      this.typed(key, "number", (v): v is number => typeof v === "number" && Number.isFinite(v)),
+    );
   }
 
   optBoolean(key: string): boolean | undefined {

@@ -54,7 +54,8 @@ function invalidInput(why: string, hint = PLANNING_BUG): XnodeError {
 
 function argv(input: ReachInput): string[] {
   const { timeoutSeconds: t } = input;
-  if (!Number.isInteger(t) || t < 1 || t > 60) throw invalidInput(`timeoutSeconds must be a whole number 1-60, got ${t}`, "Set pingTimeoutSeconds in the config to whole seconds.");
+  if (!Number.isInteger(t) || t < 1 || t > 60)
+    throw invalidInput(`timeoutSeconds must be a whole number 1-60, got ${t}`, "Set pingTimeoutSeconds in the config to whole seconds.");
   const ids = new Set<string>();
   const args = input.targets.flatMap((target) => {
     const { id, kind, address, port, iface } = target;

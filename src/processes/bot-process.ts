@@ -41,16 +41,43 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
   const clientOptions = config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {};
   const app =
     mode.mode === "socket"
-      ? new bolt.App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger: slackLogger(log.child({ component: "bolt" })), deferInitialization: true })
-      : new bolt.App({ token: mode.botToken, signingSecret: mode.signingSecret, clientOptions, logger: slackLogger(log.child({ component: "bolt" })), deferInitialization: true });
+      ? new bolt.App({
+          token: mode.botToken,
+          appToken: mode.appToken,
+          socketMode: true,
+          clientOptions,
+          logger: slackLogger(log.child({ component: "bolt" })),
+          deferInitialization: true,
+        })
+      : new bolt.App({
+          token: mode.botToken,
+          signingSecret: mode.signingSecret,
+          clientOptions,
+          logger: slackLogger(log.child({ component: "bolt" })),
+          deferInitialization: true,
+        });
   // Deferred so a bad token is an error we report, not an unhandled rejection from the constructor's auth.test.
   try {
     await app.init();
   } catch (err) {
     await services.close();
-    throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${errorMessage(err)}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", { cause: err });
+    throw new XnodeError("CONFIG_INVALID", `Slack rejected the bot token: ${errorMessage(err)}`, "Check SLACK_BOT_TOKEN (and SLACK_API_URL if set).", {
+      cause: err,
+    });
   }
-  app.command("/xnode", xnodeCommandListener({ clusters, queue: services.queue, store: services.store, audit: services.audit, digestQueue: services.digestQueue, digests: config.file.digests, logger: log, requestCheckDeps }));
+  app.command(
+    "/xnode",
+    xnodeCommandListener({
+      clusters,
+      queue: services.queue,
+      store: services.store,
+      audit: services.audit,
+      digestQueue: services.digestQueue,
+      digests: config.file.digests,
+      logger: log,
+      requestCheckDeps,
+    }),
+  );
   app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));
   const decisionDeps = {
     approvals: services.approvals,

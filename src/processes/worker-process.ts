@@ -68,7 +68,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const fixConnection = createRedis(config.env.REDIS_URL);
   // BullMQ renews a job's lock while it runs; a long lock keeps a fix that waits minutes for a
   // rollout from being taken for stalled (and run twice) when the event loop is busy.
-  const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), { connection: fixConnection, prefix: services.prefix, concurrency: 4, lockDuration: 60_000 });
+  const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), {
+    connection: fixConnection,
+    prefix: services.prefix,
+    concurrency: 4,
+    lockDuration: 60_000,
+  });
   fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
   worker.on("failed", (job, err) => {
     log.warn({ err, jobId: job?.id, jobName: job?.name, requestId: job?.data?.requestId, attempts: job?.attemptsMade }, "job failed");

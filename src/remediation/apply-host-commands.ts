@@ -12,10 +12,7 @@ import { listChain, nodeShell, readRoutes, readSysctl, type NodeShell } from "./
 
 /** What a command found and left, enough to put the node back. */
 export type CommandRecord =
-  | { kind: "route"; before: RouteJson[]; after: RouteJson[] }
-  | { kind: "iptables"; deletedAt?: number }
-  | { kind: "sysctl"; previous: string }
-  | NftRecord;
+  { kind: "route"; before: RouteJson[]; after: RouteJson[] } | { kind: "iptables"; deletedAt?: number } | { kind: "sysctl"; previous: string } | NftRecord;
 
 export interface AppliedCommand {
   node: string;
@@ -39,7 +36,11 @@ function isTheRoute(r: RouteJson, a: Route): boolean {
 }
 
 function unverified(node: string, argv: string[], saw: string): XnodeError {
-  return new XnodeError("FIX_FAILED", `\`${argv.join(" ")}\` ran on ${node} but did not take effect: ${saw}`, "Something on the node may be undoing it (a network manager, a firewall reload); the rollback reverts what did change.");
+  return new XnodeError(
+    "FIX_FAILED",
+    `\`${argv.join(" ")}\` ran on ${node} but did not take effect: ${saw}`,
+    "Something on the node may be undoing it (a network manager, a firewall reload); the rollback reverts what did change.",
+  );
 }
 
 async function applyOne(shell: NodeShell, argv: string[], action: HostAction): Promise<{ record: CommandRecord; verified: string; failure?: XnodeError }> {
@@ -51,7 +52,11 @@ async function applyOne(shell: NodeShell, argv: string[], action: HostAction): P
       const found = after.find((r) => isTheRoute(r, action));
       const shown = after.map((r) => routeSpec(r).join(" ")).join("; ") || "no route";
       const ok = action.verb === "replace" ? !!found : !found;
-      return { record: { kind: "route", before, after }, verified: `ip route show ${action.dst}: ${shown}`, ...(ok ? {} : { failure: unverified(shell.node, argv, `ip route show ${action.dst} shows ${shown}`) }) };
+      return {
+        record: { kind: "route", before, after },
+        verified: `ip route show ${action.dst}: ${shown}`,
+        ...(ok ? {} : { failure: unverified(shell.node, argv, `ip route show ${action.dst} shows ${shown}`) }),
+      };
     }
     case "iptables": {
       if (action.op === "-D") {
@@ -60,21 +65,33 @@ async function applyOne(shell: NodeShell, argv: string[], action: HostAction): P
         const after = await listChain(shell, action.table, action.chain, action);
         const at = before.findIndex((line, i) => after[i] !== line);
         const ok = after.length === before.length - 1 && at > 0;
-        return { record: { kind: "iptables", ...(ok ? { deletedAt: at } : {}) }, verified: ok ? `rule ${at} of ${action.chain} removed` : `${action.chain} still has ${after.length - 1} rules`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.chain} did not lose a rule`) }) };
+        return {
+          record: { kind: "iptables", ...(ok ? { deletedAt: at } : {}) },
+          verified: ok ? `rule ${at} of ${action.chain} removed` : `${action.chain} still has ${after.length - 1} rules`,
+          ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.chain} did not lose a rule`) }),
+        };
       }
       await shell.run(argv);
       // -C asks the kernel itself (through the same backend's tool); iptables-save would print the rule normalised (-s a/32, -m udp), not as written
       const tool = iptablesTool(action);
       const check = await shell.exec([...tool, "-t", action.table, "-C", action.chain, ...action.spec]);
       const ok = check.exitCode === 0;
-      return { record: { kind: "iptables" }, verified: `${tool[0]} -C ${action.chain}: ${ok ? "rule present" : "rule missing"}`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${tool[0]} -C does not find the rule`) }) };
+      return {
+        record: { kind: "iptables" },
+        verified: `${tool[0]} -C ${action.chain}: ${ok ? "rule present" : "rule missing"}`,
+        ...(ok ? {} : { failure: unverified(shell.node, argv, `${tool[0]} -C does not find the rule`) }),
+      };
     }
     case "sysctl": {
       const previous = await readSysctl(shell, action.key);
       await shell.run(argv);
       const now = await readSysctl(shell, action.key);
       const ok = now.replace(/\s+/g, " ") === action.value.replace(/\s+/g, " ");
-      return { record: { kind: "sysctl", previous }, verified: `${action.key} = ${now}`, ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.key} reads ${now}`) }) };
+      return {
+        record: { kind: "sysctl", previous },
+        verified: `${action.key} = ${now}`,
+        ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.key} reads ${now}`) }),
+      };
     }
     case "nft":
       return applyNft(shell, argv, action);
@@ -104,7 +121,9 @@ export async function applyHostCommands(
         }
         return { applied };
       } catch (err) {
-        const error = isXnodeError(err) ? err : new XnodeError("FIX_FAILED", `fix on ${node} failed: ${errorMessage(err)}`, "See the rollback for what was already changed.", { cause: err });
+        const error = isXnodeError(err)
+          ? err
+          : new XnodeError("FIX_FAILED", `fix on ${node} failed: ${errorMessage(err)}`, "See the rollback for what was already changed.", { cause: err });
         return { applied, failure: { node, error } };
       }
     }),

@@ -43,7 +43,10 @@ export async function applyPatch(kube: KubeClient, patch: NonNullable<Remediatio
   } catch (err) {
     if (isXnodeError(err) && err.code === "KUBE_CONFLICT") {
       const was = expected && "value" in expected ? String(expected.value) : undefined;
-      const moved = was !== undefined && was !== current.metadata.resourceVersion ? `resourceVersion ${was} → ${current.metadata.resourceVersion}` : "between xnode's read and its patch";
+      const moved =
+        was !== undefined && was !== current.metadata.resourceVersion
+          ? `resourceVersion ${was} → ${current.metadata.resourceVersion}`
+          : "between xnode's read and its patch";
       throw new XnodeError(
         "KUBE_CONFLICT",
         `DaemonSet ${namespace}/${name} changed after the plan was made (${moved}): the API refused the patch and nothing was changed`,
@@ -59,7 +62,9 @@ export async function applyPatch(kube: KubeClient, patch: NonNullable<Remediatio
     name,
     containerIndex: index,
     ...(before?.args ? { previousArgs: [...before.args] } : {}),
-    ...(before?.command && JSON.stringify(before.command) !== JSON.stringify(containerAt(result, index)?.command) ? { previousCommand: [...before.command] } : {}),
+    ...(before?.command && JSON.stringify(before.command) !== JSON.stringify(containerAt(result, index)?.command)
+      ? { previousCommand: [...before.command] }
+      : {}),
     previousFlags: flagsOf(before),
     newFlags: flagsOf(containerAt(result, index)),
     resourceVersion: result.metadata.resourceVersion ?? "",

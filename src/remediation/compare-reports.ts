@@ -39,8 +39,7 @@ export function compareReports(before: CheckReport, after: CheckReport, target?:
   const pairs = { before: countPodPairs(before), after: countPodPairs(after) };
   const allPairs = pairs.after.total > 0 && pairs.after.ok === pairs.after.total;
   const targetGone = target !== undefined && was.includes(target) && !now.includes(target);
-  const healthy =
-    (after.findings.length > 0 && after.findings.every((f) => f.id === "cluster-healthy")) || (targetGone && allPairs && appeared.length === 0);
+  const healthy = (after.findings.length > 0 && after.findings.every((f) => f.id === "cluster-healthy")) || (targetGone && allPairs && appeared.length === 0);
   const verdict: Verdict = healthy
     ? "fixed"
     : pairs.after.ok < pairs.before.ok || appeared.length > 0

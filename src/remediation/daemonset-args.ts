@@ -37,6 +37,10 @@ export function jsonPatchOps(patch: NonNullable<RemediationPlan["patch"]>): Json
   return patch.ops.map((op) => {
     if (op.op === "remove") return { op: "remove", path: op.path };
     if (op.op === "add" || op.op === "replace" || op.op === "test") return { op: op.op, path: op.path, value: op.value };
-    throw new XnodeError("FIX_ABORTED", `the patch for ${patch.namespace}/${patch.name} has an unsupported op "${op.op}"`, "Re-run the check for a fresh plan.");
+    throw new XnodeError(
+      "FIX_ABORTED",
+      `the patch for ${patch.namespace}/${patch.name} has an unsupported op "${op.op}"`,
+      "Re-run the check for a fresh plan.",
+    );
   });
 }

@@ -25,7 +25,11 @@ async function dryRunPatch(kube: KubeClient, patch: NonNullable<RemediationPlan[
   const index = patchedContainerIndex(patch);
   const current = await kube.getDaemonSet(patch.namespace, patch.name);
   if (!current) {
-    throw new XnodeError("FIX_ABORTED", `DaemonSet ${patch.namespace}/${patch.name} does not exist any more`, "Re-run the check: flannel may have been reinstalled under another name.");
+    throw new XnodeError(
+      "FIX_ABORTED",
+      `DaemonSet ${patch.namespace}/${patch.name} does not exist any more`,
+      "Re-run the check: flannel may have been reinstalled under another name.",
+    );
   }
   const result = await kube.patchDaemonSet(patch.namespace, patch.name, jsonPatchOps(patch), { dryRun: true });
   return { diff: [argsDiffLine(flagsOf(containerAt(current, index)), flagsOf(containerAt(result, index)))], note: "server-side dry run ok" };
@@ -35,7 +39,10 @@ async function dryRunPatch(kube: KubeClient, patch: NonNullable<RemediationPlan[
 function preflight(action: HostAction): { argv: string[]; what: string }[] {
   switch (action.kind) {
     case "route":
-      return [{ argv: ["ip", "-j", "route", "show", action.dst], what: "the route table" }, ...(action.dev ? [{ argv: ["ip", "link", "show", "dev", action.dev], what: `device ${action.dev}` }] : [])];
+      return [
+        { argv: ["ip", "-j", "route", "show", action.dst], what: "the route table" },
+        ...(action.dev ? [{ argv: ["ip", "link", "show", "dev", action.dev], what: `device ${action.dev}` }] : []),
+      ];
     case "iptables":
       return [{ argv: ["iptables", "-t", action.table, "-S", action.chain], what: `chain ${action.chain} of table ${action.table}` }];
     case "sysctl":
@@ -55,7 +62,11 @@ async function dryRunCommands(kube: KubeClient, snapshot: ClusterSnapshot, plan:
           const r = await shell.exec(check.argv);
           if (r.exitCode === 0) continue;
           const why = r.stderr.trim().split("\n")[0] || `exit code ${r.exitCode}`;
-          throw new XnodeError("FIX_ABORTED", `\`${argv.join(" ")}\` cannot work on ${node}: reading ${check.what} failed (${why})`, "Nothing was changed. Re-run the check: the node may differ from when the plan was made.");
+          throw new XnodeError(
+            "FIX_ABORTED",
+            `\`${argv.join(" ")}\` cannot work on ${node}: reading ${check.what} failed (${why})`,
+            "Nothing was changed. Re-run the check: the node may differ from when the plan was made.",
+          );
         }
       }
     }),
@@ -67,7 +78,12 @@ async function dryRunCommands(kube: KubeClient, snapshot: ClusterSnapshot, plan:
   };
 }
 
-export async function dryRunPlan(kube: KubeClient, snapshot: ClusterSnapshot, plan: RemediationPlan, opts: { execTimeoutMs?: number } = {}): Promise<DryRunResult> {
+export async function dryRunPlan(
+  kube: KubeClient,
+  snapshot: ClusterSnapshot,
+  plan: RemediationPlan,
+  opts: { execTimeoutMs?: number } = {},
+): Promise<DryRunResult> {
   if (plan.patch) return dryRunPatch(kube, plan.patch);
   if (plan.commands?.length) return dryRunCommands(kube, snapshot, plan, opts.execTimeoutMs);
   throw noTarget(plan);

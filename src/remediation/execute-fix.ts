@@ -60,7 +60,12 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
 
   const prep = await prepare(kube, plan, opts);
   if (!prep.ok) return prep.outcome;
-  await step({ kind: "diff", lines: prep.diff, dryRun: prep.note, text: `${prep.note}; applying ${prep.diff.length} change${prep.diff.length === 1 ? "" : "s"}` });
+  await step({
+    kind: "diff",
+    lines: prep.diff,
+    dryRun: prep.note,
+    text: `${prep.note}; applying ${prep.diff.length} change${prep.diff.length === 1 ? "" : "s"}`,
+  });
   const applyStarted = clock();
   const timings: FixTimings = { prepareMs: applyStarted - started, applyMs: 0, totalMs: 0 };
   let applied: AppliedFix | undefined;
@@ -72,7 +77,12 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
       rollbackFingerprint = rollback && (await takeFingerprint(kube, prep.snapshot, rollback, opts));
     } catch (err) {
       // without it a later rollback could not be checked for drift: report rather than pretend
-      failure ??= new XnodeError("FIX_FAILED", `the fix was applied, but the state its rollback needs could not be read: ${errorMessage(err)}`, "Re-run the check; roll back by hand if needed (the before state is in the thread).", { cause: err });
+      failure ??= new XnodeError(
+        "FIX_FAILED",
+        `the fix was applied, but the state its rollback needs could not be read: ${errorMessage(err)}`,
+        "Re-run the check; roll back by hand if needed (the before state is in the thread).",
+        { cause: err },
+      );
     }
     timings.totalMs = clock() - started;
     if (failure === undefined && applied && rollback && rollbackFingerprint) {
@@ -134,10 +144,18 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
   const result = await applyHostCommands(kube, prep.snapshot, plan.commands ?? [], {
     execTimeoutMs: opts.execTimeoutMs,
     onCommand: (c) =>
-      step({ kind: "command", node: c.node, argv: c.argv, verified: c.verified, durationMs: c.durationMs, text: `${c.node}: ${c.argv.join(" ")} → ${c.verified}` }),
+      step({
+        kind: "command",
+        node: c.node,
+        argv: c.argv,
+        verified: c.verified,
+        durationMs: c.durationMs,
+        text: `${c.node}: ${c.argv.join(" ")} → ${c.verified}`,
+      }),
   });
   timings.applyMs = clock() - applyStarted;
   applied = { kind: "host-commands", plan: { kind: plan.kind, summary: plan.summary }, commands: result.applied };
-  if (result.failures.length > 0) return finish(new XnodeError("FIX_FAILED", result.failures.map((f) => f.error.message).join("; "), result.failures[0]!.error.hint));
+  if (result.failures.length > 0)
+    return finish(new XnodeError("FIX_FAILED", result.failures.map((f) => f.error.message).join("; "), result.failures[0]!.error.hint));
   return finish();
 }

@@ -37,7 +37,11 @@ export function nodeShell(kube: KubeClient, snapshot: ClusterSnapshot, node: str
       const r = await exec(argv);
       if (r.exitCode !== 0) {
         const why = r.stderr.trim().split("\n")[0] || `exit code ${r.exitCode}`;
-        throw new XnodeError("FIX_FAILED", `\`${argv.join(" ")}\` failed on ${node}: ${why}`, "Check the host agent on that node; a fix stops there, and its rollback covers what already changed.");
+        throw new XnodeError(
+          "FIX_FAILED",
+          `\`${argv.join(" ")}\` failed on ${node}: ${why}`,
+          "Check the host agent on that node; a fix stops there, and its rollback covers what already changed.",
+        );
       }
       return r.stdout;
     },
@@ -47,7 +51,8 @@ export function nodeShell(kube: KubeClient, snapshot: ClusterSnapshot, node: str
 const routesSchema = z.array(routeJsonSchema);
 
 function parseRoutes(node: string, stdout: string): RouteJson[] {
-  const invalid = (why: string) => new XnodeError("PROBE_OUTPUT_INVALID", `\`ip -j route show\` on ${node} ${why}`, "Check that the host agent image has iproute2 with JSON output.");
+  const invalid = (why: string) =>
+    new XnodeError("PROBE_OUTPUT_INVALID", `\`ip -j route show\` on ${node} ${why}`, "Check that the host agent image has iproute2 with JSON output.");
   let data: unknown;
   try {
     data = JSON.parse(stdout.trim() || "[]");

@@ -35,7 +35,11 @@ function undoCommand(c: AppliedCommand): string[][] {
     if (action.op !== "delete") return r.handle === undefined ? [] : [[...nftHead("delete", action), "handle", String(r.handle)]];
     if (!r.deleted) return [];
     const { rule, beforeHandle } = r.deleted;
-    return [beforeHandle === undefined ? [...nftHead("add", action), ...nftAcceptWords(rule)] : [...nftHead("insert", action), "position", String(beforeHandle), ...nftAcceptWords(rule)]];
+    return [
+      beforeHandle === undefined
+        ? [...nftHead("add", action), ...nftAcceptWords(rule)]
+        : [...nftHead("insert", action), "position", String(beforeHandle), ...nftAcceptWords(rule)],
+    ];
   }
   return [];
 }
@@ -45,9 +49,15 @@ function hostRisks(commands: { argv: string[] }[]): string[] {
   return [
     "Not persistent, like the fix it undoes.",
     ...(tools.has("ip") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
-    ...(IPTABLES_TOOLS.some((t) => tools.has(t)) ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."] : []),
-    ...(tools.has("nft") ? ["Removes the nftables rule the fix inserted (by its handle), or puts back the one it removed: what it accepted is dropped again as before the fix."] : []),
-    ...(tools.has("sysctl") ? ["Sets the sysctls back to their previous values: if forwarding was off, pods on that node are unreachable from other nodes again."] : []),
+    ...(IPTABLES_TOOLS.some((t) => tools.has(t))
+      ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."]
+      : []),
+    ...(tools.has("nft")
+      ? ["Removes the nftables rule the fix inserted (by its handle), or puts back the one it removed: what it accepted is dropped again as before the fix."]
+      : []),
+    ...(tools.has("sysctl")
+      ? ["Sets the sysctls back to their previous values: if forwarding was off, pods on that node are unreachable from other nodes again."]
+      : []),
   ];
 }
 

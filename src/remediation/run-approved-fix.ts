@@ -55,7 +55,8 @@ export interface ApprovedFixDeps {
   now?: () => Date;
 }
 
-export type ApprovedFixStatus = { status: "aborted" | "refused-drift" | "failed" } | { status: "applied"; verdict: ReportComparison["verdict"]; result: FixResult };
+export type ApprovedFixStatus =
+  { status: "aborted" | "refused-drift" | "failed" } | { status: "applied"; verdict: ReportComparison["verdict"]; result: FixResult };
 
 export async function runApprovedFix(
   deps: ApprovedFixDeps,
@@ -67,7 +68,16 @@ export async function runApprovedFix(
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ approvalId: rec.id });
   const audit = (event: AuditEvent, result: string) =>
-    deps.audit.record({ event, who: approver, cluster: rec.cluster, at: now().toISOString(), planHash: rec.planHash, kind: rec.plan.kind, result, approvalId: rec.id });
+    deps.audit.record({
+      event,
+      who: approver,
+      cluster: rec.cluster,
+      at: now().toISOString(),
+      planHash: rec.planHash,
+      kind: rec.plan.kind,
+      result,
+      approvalId: rec.id,
+    });
   try {
     await reporter.started(rec.plan, approver, rec.purpose);
     if (planHash(rec.plan) !== rec.planHash) {
@@ -76,9 +86,16 @@ export async function runApprovedFix(
       return { status: "aborted" };
     }
     const fingerprint = validStored(liveFingerprintSchema, rec.fingerprint, `live-state fingerprint of approval ${rec.id}`);
-    const outcome = await executeFix(deps.kube, rec.plan, { approvedDiff: rec.plan.diff, fingerprint, onStep: (s) => reporter.step(s), rolloutTimeoutMs: deps.rolloutTimeoutMs, now });
+    const outcome = await executeFix(deps.kube, rec.plan, {
+      approvedDiff: rec.plan.diff,
+      fingerprint,
+      onStep: (s) => reporter.step(s),
+      rolloutTimeoutMs: deps.rolloutTimeoutMs,
+      now,
+    });
     if (outcome.status === "refused-drift" || outcome.status === "aborted") {
-      const title = outcome.status === "refused-drift" ? "Fix refused: the cluster changed since the plan" : "Fix aborted: the dry run differs from what was approved";
+      const title =
+        outcome.status === "refused-drift" ? "Fix refused: the cluster changed since the plan" : "Fix aborted: the dry run differs from what was approved";
       await reporter.refused(title, outcome.reason);
       await audit(outcome.status === "refused-drift" ? "refused" : "aborted", outcome.reason);
       log.warn({ status: outcome.status, reason: outcome.reason }, "fix not applied");
@@ -86,7 +103,10 @@ export async function runApprovedFix(
     }
     // "failed": something may have changed before a step failed; re-check and offer the undo all the same.
     const failure = outcome.status === "failed" ? outcome.reason : undefined;
-    await audit(failure ? "aborted" : rec.purpose === "rollback" ? "rolled-back" : "applied", failure ? `failed part-way: ${failure}` : rec.plan.diff.join("; "));
+    await audit(
+      failure ? "aborted" : rec.purpose === "rollback" ? "rolled-back" : "applied",
+      failure ? `failed part-way: ${failure}` : rec.plan.diff.join("; "),
+    );
     const before = rec.checkId ? await deps.checks.getReport(rec.checkId) : undefined;
     const { report: after } = await runCheck(deps.kube, { execTimeoutMs: deps.execTimeoutMs, pingTimeoutSeconds: deps.pingTimeoutSeconds, now });
     const afterCheckId = randomUUID();
@@ -122,7 +142,15 @@ export async function runApprovedFix(
   }
 }
 
-async function issueRollback(deps: ApprovedFixDeps, rec: ApprovalRecord, approver: string, plan: RemediationPlan, fingerprint: unknown, checkId: string, created: Date): Promise<string> {
+async function issueRollback(
+  deps: ApprovedFixDeps,
+  rec: ApprovalRecord,
+  approver: string,
+  plan: RemediationPlan,
+  fingerprint: unknown,
+  checkId: string,
+  created: Date,
+): Promise<string> {
   const id = ApprovalStore.newId();
   await deps.approvals.save({
     id,

@@ -49,7 +49,12 @@ export async function waitForRollout(kube: KubeClient, namespace: string, name: 
   let last: RolloutProgress | undefined;
   for (;;) {
     const ds = await kube.getDaemonSet(namespace, name);
-    if (!ds) throw new XnodeError("FIX_FAILED", `DaemonSet ${namespace}/${name} disappeared during the rollout`, "Check who deleted it (kubectl get events); flannel is not running anywhere now.");
+    if (!ds)
+      throw new XnodeError(
+        "FIX_FAILED",
+        `DaemonSet ${namespace}/${name} disappeared during the rollout`,
+        "Check who deleted it (kubectl get events); flannel is not running anywhere now.",
+      );
     const p = rolloutProgress(ds);
     if (!last || JSON.stringify(p) !== JSON.stringify(last)) await opts.onProgress?.(p);
     last = p;

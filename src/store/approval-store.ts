@@ -82,9 +82,23 @@ export class ApprovalStore {
   }
 
   async decide(id: string, status: "approved" | "rejected", by: string, at: Date): Promise<DecideResult> {
-    const res = (await this.redis.eval(DECIDE_SCRIPT, 2, this.key("approval", id), this.key("approval", id, "decision"), status, by, at.toISOString(), String(this.keepSeconds))) as string[];
+    const res = (await this.redis.eval(
+      DECIDE_SCRIPT,
+      2,
+      this.key("approval", id),
+      this.key("approval", id, "decision"),
+      status,
+      by,
+      at.toISOString(),
+      String(this.keepSeconds),
+    )) as string[];
     if (res[0] === "ok") return { ok: true };
-    return { ok: false, status: validStored(decidedStatusSchema, res[0], `decision of approval ${id}`), decidedBy: res[1] || undefined, decidedAt: res[2] || undefined };
+    return {
+      ok: false,
+      status: validStored(decidedStatusSchema, res[0], `decision of approval ${id}`),
+      decidedBy: res[1] || undefined,
+      decidedAt: res[2] || undefined,
+    };
   }
 
   /** One fix in flight per cluster. */
@@ -97,6 +111,11 @@ export class ApprovalStore {
   }
 
   async unlockCluster(cluster: string, owner: string): Promise<void> {
-    await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, this.key("fixlock", cluster), owner);
+    await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+      1,
+      this.key("fixlock", cluster),
+      owner,
+    );
   }
 }

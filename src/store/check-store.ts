@@ -2,7 +2,16 @@
 // running check per cluster, finished reports (with a TTL) and the last
 // verdict per cluster.
 import type { Redis } from "ioredis";
-import { checkRecordSchema, checkReportSchema, lastResultSchema, subscriberSchema, type CheckRecord, type CheckReport, type LastResult, type Subscriber } from "../model/index.js";
+import {
+  checkRecordSchema,
+  checkReportSchema,
+  lastResultSchema,
+  subscriberSchema,
+  type CheckRecord,
+  type CheckReport,
+  type LastResult,
+  type Subscriber,
+} from "../model/index.js";
 import { parseStored } from "./parse-stored.js";
 
 const DAY_S = 24 * 3600;

@@ -21,7 +21,14 @@ const rec = (over: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
   status: "pending",
   ...over,
 });
-const policy = (over: Partial<ApprovalPolicy> = {}): ApprovalPolicy => ({ users: ["U0APP0001"], usergroups: [], twoPersonRule: true, expiryMinutes: 15, allowedKinds: () => undefined, ...over });
+const policy = (over: Partial<ApprovalPolicy> = {}): ApprovalPolicy => ({
+  users: ["U0APP0001"],
+  usergroups: [],
+  twoPersonRule: true,
+  expiryMinutes: 15,
+  allowedKinds: () => undefined,
+  ...over,
+});
 const approver = { user: "U0APP0001", isApprover: true };
 
 test("an approver may approve a pending, fresh, allowed plan", () => {

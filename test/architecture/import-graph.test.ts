@@ -39,12 +39,18 @@ describe("import graph of src/", () => {
 
   test("src/model/ imports nothing else of ours", () => {
     const bad = ours.filter((e) => e.from.startsWith("src/model/") && !e.to.startsWith("src/model/"));
-    assert.deepEqual(bad.map((e) => `${e.from} → ${e.to}`), []);
+    assert.deepEqual(
+      bad.map((e) => `${e.from} → ${e.to}`),
+      [],
+    );
   });
 
   test("src/ never imports the lab, the tests or the scripts", () => {
     const bad = edges.filter((e) => /^(lab|test|scripts)\//.test(e.to) || e.to === "@xnode/lab" || e.to.startsWith("@xnode/lab/"));
-    assert.deepEqual(bad.map((e) => `${e.from} → ${e.to}`), []);
+    assert.deepEqual(
+      bad.map((e) => `${e.from} → ${e.to}`),
+      [],
+    );
   });
 
   test("the bot process does not load the check engine (checks run on workers)", () => {
@@ -65,9 +71,23 @@ describe("the cycle finder itself", () => {
   });
 
   test("finds a longer cycle and a self-loop; a DAG has none", () => {
-    assert.deepEqual(findCycles([{ from: "a", to: "b" }, { from: "b", to: "c" }, { from: "c", to: "a" }]), [["a", "b", "c", "a"]]);
+    assert.deepEqual(
+      findCycles([
+        { from: "a", to: "b" },
+        { from: "b", to: "c" },
+        { from: "c", to: "a" },
+      ]),
+      [["a", "b", "c", "a"]],
+    );
     assert.deepEqual(findCycles([{ from: "a", to: "a" }]), [["a", "a"]]);
-    assert.deepEqual(findCycles([{ from: "a", to: "b" }, { from: "a", to: "c" }, { from: "b", to: "c" }]), []);
+    assert.deepEqual(
+      findCycles([
+        { from: "a", to: "b" },
+        { from: "a", to: "c" },
+        { from: "b", to: "c" },
+      ]),
+      [],
+    );
   });
 
   test("type-only imports do not count as loaded at run time", () => {

@@ -41,13 +41,22 @@ export function importEdges(rootDir: string, srcDir: string): ImportEdge[] {
     const from = relative(rootDir, file).split(sep).join("/");
     const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
     const add = (specifier: string, typeOnly: boolean) => {
-      const to = specifier.startsWith(".") ? relative(rootDir, resolve(dirname(file), specifier.replace(/\.js$/, ".ts"))).split(sep).join("/") : specifier;
+      const to = specifier.startsWith(".")
+        ? relative(rootDir, resolve(dirname(file), specifier.replace(/\.js$/, ".ts")))
+            .split(sep)
+            .join("/")
+        : specifier;
       edges.push({ from, to, typeOnly });
     };
     const visit = (node: ts.Node): void => {
       if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
         add(node.moduleSpecifier.text, isTypeOnly(node));
-      } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+      } else if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments[0] &&
+        ts.isStringLiteral(node.arguments[0])
+      ) {
         add(node.arguments[0].text, false);
       }
       ts.forEachChild(node, visit);

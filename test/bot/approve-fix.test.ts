@@ -41,7 +41,13 @@ const FIX_LABELS: Record<string, string> = { "patch-flannel-iface": "Approve: se
 
 function fixButton(replies: EmulatedMessage[], kind: string): ButtonRef {
   const b = replies.flatMap(buttonsOf).find((x) => x.text === FIX_LABELS[kind]);
-  assert.ok(b, `a "${FIX_LABELS[kind]}" button; buttons: ${replies.flatMap(buttonsOf).map((x) => x.text).join(", ")}`);
+  assert.ok(
+    b,
+    `a "${FIX_LABELS[kind]}" button; buttons: ${replies
+      .flatMap(buttonsOf)
+      .map((x) => x.text)
+      .join(", ")}`,
+  );
   return b;
 }
 
@@ -89,7 +95,10 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
     const result = await waitForResult(env, root.ts, /after the fix/);
     assert.match(textOf(result), /Fix result: fixed/);
     assert.match(textOf(result), /cluster-healthy/);
-    assert.ok(buttonsOf(result).some((b) => b.actionId === "xnode_rollback"), "Rollback offered");
+    assert.ok(
+      buttonsOf(result).some((b) => b.actionId === "xnode_rollback"),
+      "Rollback offered",
+    );
     assert.match(await dsArgs(env), /--iface=enp0s8/);
     assert.equal(await podPing(env, "k8s-master1", "k8s-node1"), true);
     assert.equal(await podPing(env, "k8s-node1", "k8s-master1"), true);
@@ -126,7 +135,10 @@ describe("refusals change nothing (seed lab, two-person rule)", () => {
   let rootTs: string;
   before(async () => {
     env = await setup(true);
-    ({ replies, root: { ts: rootTs } } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 }));
+    ({
+      replies,
+      root: { ts: rootTs },
+    } = await checkAndWait(env.emulator, env.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 }));
   });
   after(async () => teardown(env));
 
@@ -230,7 +242,13 @@ describe("a native nftables drop (firewalld's table): approve, apply, re-check, 
     assert.match(textOf(cause), /nft inet firewalld filter_INPUT/, "the nft rule is the evidence");
     assert.equal(await podPing(env, "ctl-01", "wrk-02"), false);
     const button = replies.flatMap(buttonsOf).find((b) => /^Approve: open the VXLAN port/.test(b.text));
-    assert.ok(button, `an open-vxlan-port button: ${replies.flatMap(buttonsOf).map((b) => b.text).join(", ")}`);
+    assert.ok(
+      button,
+      `an open-vxlan-port button: ${replies
+        .flatMap(buttonsOf)
+        .map((b) => b.text)
+        .join(", ")}`,
+    );
     const before = await nftRuleset("wrk-02");
     await click(env.xnode.botUrl, button, APPROVER, env.sink.url);
     const result = await waitForResult(env, root.ts, /after the fix/);

@@ -39,13 +39,22 @@ describe("xnode check on the seed scenario", () => {
     assert.ok(pods.every((m) => m.ok === false && typeof m.error === "string"));
     const dup = report.findings.find((f) => f.id === "vtep-duplicate-public-ip");
     assert.ok(dup, "duplicate public-ip found");
-    assert.ok(dup.evidence.some((e) => e.includes("10.0.2.15")), dup.evidence.join("\n"));
+    assert.ok(
+      dup.evidence.some((e) => e.includes("10.0.2.15")),
+      dup.evidence.join("\n"),
+    );
     const wrong = report.findings.find((f) => f.id === "vtep-wrong-interface");
     assert.ok(wrong, "wrong interface found");
-    assert.ok(wrong.evidence.some((e) => e.includes("enp0s3")), wrong.evidence.join("\n"));
+    assert.ok(
+      wrong.evidence.some((e) => e.includes("enp0s3")),
+      wrong.evidence.join("\n"),
+    );
     const patch = wrong.remediations.find((r) => r.kind === "patch-flannel-iface");
     assert.ok(patch, "patch-flannel-iface offered");
-    assert.ok(patch.diff.some((d) => d.includes("--iface=enp0s8")), patch.diff.join("\n"));
+    assert.ok(
+      patch.diff.some((d) => d.includes("--iface=enp0s8")),
+      patch.diff.join("\n"),
+    );
     assert.match(io.err.join(""), /inspected k8s-/, "progress on stderr");
   });
 
@@ -92,7 +101,10 @@ describe("xnode check on the seed scenario", () => {
       assert.equal(node1.probed, false);
       assert.match(node1.error ?? "", /host agent on k8s-node1.*did not answer/);
       assert.ok(evidence.hosts.find((h) => h.node === "k8s-master1")?.interfaces, "master1 was inspected");
-      assert.ok(report.matrix.some((m) => m.from === "k8s-master1"), "master1's probes are in the matrix");
+      assert.ok(
+        report.matrix.some((m) => m.from === "k8s-master1"),
+        "master1's probes are in the matrix",
+      );
       assert.ok(!report.findings.some((f) => f.id === "cluster-healthy"));
     } finally {
       await labAdmin(lab.lab, "POST", "/_lab/exec-hang", { namespace: "xnode-system", pod, hang: false });

@@ -9,7 +9,10 @@ import { startLab } from "../helpers/lab-fixture.js";
 import { loadScenario, scenariosDir } from "@xnode/lab";
 
 const dir = scenariosDir;
-const names = readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => f.slice(0, -5)).sort();
+const names = readdirSync(dir)
+  .filter((f) => f.endsWith(".yaml"))
+  .map((f) => f.slice(0, -5))
+  .sort();
 
 describe("diagnosis of every lab scenario", () => {
   for (const name of names) {

@@ -26,7 +26,10 @@ describe("drops from outside xnode's vocabulary never read as healthy", () => {
   after(async () => lab?.stop());
 
   test("baseline: the lab is healthy", async () => {
-    assert.deepEqual((await check(lab)).findings.map((f) => f.id), ["cluster-healthy"]);
+    assert.deepEqual(
+      (await check(lab)).findings.map((f) => f.id),
+      ["cluster-healthy"],
+    );
   });
 
   test("a netdev ingress drop of VXLAN on one node's NIC: connectivity-unexplained, last seen at that NIC", async () => {
@@ -43,7 +46,10 @@ describe("drops from outside xnode's vocabulary never read as healthy", () => {
       if (unexplained) {
         assert.equal(unexplained.severity, "critical");
         assert.ok(unexplained.trace?.observed, "captures ran");
-        assert.ok(unexplained.evidence.some((l) => /last seen at worker-1\/eth0|last seen at cp-0\/eth0|last seen at worker-0\/eth0/.test(l)), unexplained.evidence.join("\n"));
+        assert.ok(
+          unexplained.evidence.some((l) => /last seen at worker-1\/eth0|last seen at cp-0\/eth0|last seen at worker-0\/eth0/.test(l)),
+          unexplained.evidence.join("\n"),
+        );
       } else {
         assert.ok(ids.includes("udp-vxlan-blocked"), ids.join(", "));
       }
@@ -53,7 +59,8 @@ describe("drops from outside xnode's vocabulary never read as healthy", () => {
   });
 
   test("an inet table dropping UDP 8472 on every node (firewalld on RHEL): never healthy", async () => {
-    for (const n of ["cp-0", "worker-0", "worker-1"]) await nft(lab, n, "table inet fw-test {\n chain in {\n  type filter hook input priority 10;\n  udp dport 8472 drop\n }\n}");
+    for (const n of ["cp-0", "worker-0", "worker-1"])
+      await nft(lab, n, "table inet fw-test {\n chain in {\n  type filter hook input priority 10;\n  udp dport 8472 drop\n }\n}");
     try {
       const report = await check(lab);
       assert.ok(!report.findings.some((f) => f.id === "cluster-healthy"), report.findings.map((f) => f.id).join(", "));

@@ -28,7 +28,10 @@ async function agents() {
 describe("agent DaemonSets", () => {
   it("carry exactly the labels collect-snapshot.ts selects on, in xnode-system", async () => {
     const { host, pod } = await agents();
-    for (const [ds, selector] of [[host, HOST_AGENT_SELECTOR], [pod, POD_AGENT_SELECTOR]] as const) {
+    for (const [ds, selector] of [
+      [host, HOST_AGENT_SELECTOR],
+      [pod, POD_AGENT_SELECTOR],
+    ] as const) {
       assert.deepEqual(ds.spec.selector.matchLabels, labelsOf(selector), ds.metadata.name);
       assert.deepEqual(ds.spec.template.metadata.labels, labelsOf(selector), ds.metadata.name);
       assert.equal(ds.spec.template.spec.containers.length, 1, "exec names no container, so one per pod");
@@ -71,7 +74,10 @@ describe("agent DaemonSets", () => {
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(spec.securityContext?.runAsNonRoot, true);
     assert.equal(spec.securityContext?.seccompProfile?.type, "RuntimeDefault");
-    const range = spec.securityContext?.sysctls?.find((s) => s.name === "net.ipv4.ping_group_range")?.value.split(" ").map(Number);
+    const range = spec.securityContext?.sysctls
+      ?.find((s) => s.name === "net.ipv4.ping_group_range")
+      ?.value.split(" ")
+      .map(Number);
     const gid = spec.securityContext?.runAsGroup;
     assert.ok(gid !== undefined, "the pod agent runs with a fixed group");
     assert.ok(range && range[0]! <= gid && gid <= range[1]!, `group ${gid} may not ping: ${range}`);
@@ -82,7 +88,12 @@ describe("agent DaemonSets", () => {
   it("the NodePort Service targets the pod agents on POD_AGENT_PORT, on a documented port in 30000-32767", async () => {
     const { objects, pod } = await agents();
     const svc = find(objects, "Service", "xnode-pod-agent", AGENT_NAMESPACE) as K8sObject & {
-      spec: { type: string; selector: Record<string, string>; externalTrafficPolicy?: string; ports: Array<{ port: number; targetPort: string; nodePort: number }> };
+      spec: {
+        type: string;
+        selector: Record<string, string>;
+        externalTrafficPolicy?: string;
+        ports: Array<{ port: number; targetPort: string; nodePort: number }>;
+      };
     };
     assert.equal(svc.spec.type, "NodePort");
     assert.deepEqual(svc.spec.selector, pod.spec.selector.matchLabels);
@@ -108,9 +119,23 @@ describe("agent image", () => {
   it("has every command the probes and the reachability script run", () => {
     // command → where it comes from in the image
     const provides: Record<string, string> = {
-      ip: "iproute2", bridge: "iproute2", "iptables-save": "iptables", iptables: "iptables", ping: "iputils-ping", curl: "curl",
-      "iptables-legacy-save": "iptables", "iptables-nft-save": "iptables", nft: "nftables",
-      sh: "base", cat: "base", sed: "base", head: "base", grep: "base", mktemp: "base", timeout: "base", tcpdump: "tcpdump",
+      ip: "iproute2",
+      bridge: "iproute2",
+      "iptables-save": "iptables",
+      iptables: "iptables",
+      ping: "iputils-ping",
+      curl: "curl",
+      "iptables-legacy-save": "iptables",
+      "iptables-nft-save": "iptables",
+      nft: "nftables",
+      sh: "base",
+      cat: "base",
+      sed: "base",
+      head: "base",
+      grep: "base",
+      mktemp: "base",
+      timeout: "base",
+      tcpdump: "tcpdump",
     };
     const commands = new Set<string>();
     for (const file of listFiles("src/probes").filter((f) => f.endsWith(".ts"))) {
@@ -121,7 +146,11 @@ describe("agent image", () => {
       for (const m of src.matchAll(/\b(ping|curl|sed|head|tcpdump|mktemp|timeout)\s+["-]/g)) commands.add(m[1]!);
     }
     assert.ok(commands.has("ip") && commands.has("ping") && commands.has("iptables-save"), [...commands].join(","));
-    assert.deepEqual([...commands].filter((c) => !(c in provides)), [], "a probe runs a command the agent image may not have");
+    assert.deepEqual(
+      [...commands].filter((c) => !(c in provides)),
+      [],
+      "a probe runs a command the agent image may not have",
+    );
   });
 
   it("strips ping's file capability (else a pod without NET_RAW cannot run it at all)", () => {
@@ -209,7 +238,9 @@ describe("xnode-agent (built from deploy/agent-image/xnode-agent.c)", () => {
     assert.equal(res.status, 200);
     assert.match(res.body, /^xnode-pod-agent .* on node-a\n$/);
     // curl exactly as src/probes/reachability.ts runs it
-    const out = execFileSync("curl", ["-s", "-o", "/dev/null", "--noproxy", "*", "-m", "2", "-w", "%{http_code}", `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+    const out = execFileSync("curl", ["-s", "-o", "/dev/null", "--noproxy", "*", "-m", "2", "-w", "%{http_code}", `http://127.0.0.1:${port}/`], {
+      encoding: "utf8",
+    });
     assert.equal(out, "200");
     child.kill("SIGTERM");
     assert.equal(await exited(child, 2000), 0);
@@ -244,7 +275,10 @@ describe("iptables-wrapper", () => {
     mkdirSync(bin);
     const script = (name: string, rules: number) => {
       const path = join(bin, name);
-      writeFileSync(path, `#!/bin/sh\necho "*filter"\n${Array.from({ length: rules }, (_, i) => `echo "-A FORWARD -j R${i}"`).join("\n")}\necho "COMMIT"\necho "ran ${name} $*" >&2\n`);
+      writeFileSync(
+        path,
+        `#!/bin/sh\necho "*filter"\n${Array.from({ length: rules }, (_, i) => `echo "-A FORWARD -j R${i}"`).join("\n")}\necho "COMMIT"\necho "ran ${name} $*" >&2\n`,
+      );
       chmodSync(path, 0o755);
     };
     script("iptables-legacy-save", legacyRules);

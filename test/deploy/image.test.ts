@@ -47,7 +47,10 @@ describe("Dockerfile", () => {
   });
 
   it(".dockerignore admits exactly what the Dockerfile copies from the context", () => {
-    const ignore = readRepoFile(".dockerignore").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const ignore = readRepoFile(".dockerignore")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     assert.equal(ignore[0], "*", "deny by default: no node_modules, kubeconfigs or .env in the context");
     const allowed = ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""));
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/)).map((p) => p.replace(/\/$/, ""));
@@ -62,7 +65,10 @@ describe("production build (tsconfig.build.json)", () => {
     // as dist/ sits next to node_modules in the image.
     const dir = mkdtempSync(join(tmpdir(), "xnode-build-"));
     out = join(dir, "dist");
-    const tsc = spawnSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.build.json"), "--outDir", out], { encoding: "utf8", cwd: REPO });
+    const tsc = spawnSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.build.json"), "--outDir", out], {
+      encoding: "utf8",
+      cwd: REPO,
+    });
     assert.equal(tsc.status, 0, `tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
@@ -86,7 +92,9 @@ describe("production build (tsconfig.build.json)", () => {
     const seen = new Set<string>();
     for (const file of listing) {
       const js = readFileSync(file, "utf8");
-      for (const m of js.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|^import\s*["']([^"']+)["']/gm)) {
+      for (const m of js.matchAll(
+        /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|^import\s*["']([^"']+)["']/gm,
+      )) {
         const spec = m[1] ?? m[2] ?? m[3]!;
         if (spec.startsWith(".") || spec.startsWith("node:") || builtinModules.includes(spec)) continue;
         const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;

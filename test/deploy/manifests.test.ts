@@ -6,12 +6,28 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { parseFileConfig } from "../../src/config.js";
-import { DEFAULT_OVERLAY, find, KUSTOMIZATIONS, listFiles, parseYamlObjects, readRepoFile, render, renderVariant, workloads, type K8sObject, type Workload } from "./render.js";
+import {
+  DEFAULT_OVERLAY,
+  find,
+  KUSTOMIZATIONS,
+  listFiles,
+  parseYamlObjects,
+  readRepoFile,
+  render,
+  renderVariant,
+  workloads,
+  type K8sObject,
+  type Workload,
+} from "./render.js";
 import { schemaProblems } from "./schema.js";
 
 const VARIANTS: Record<string, string[]> = {
   "base + redis (HTTP mode)": ["deploy/components/redis"],
-  "base + redis + socket mode + no kube-flannel namespace": ["deploy/components/redis", "deploy/components/socket-mode", "deploy/components/no-kube-flannel-namespace"],
+  "base + redis + socket mode + no kube-flannel namespace": [
+    "deploy/components/redis",
+    "deploy/components/socket-mode",
+    "deploy/components/no-kube-flannel-namespace",
+  ],
 };
 
 async function allRenders(): Promise<Array<[string, K8sObject[]]>> {
@@ -21,7 +37,8 @@ async function allRenders(): Promise<Array<[string, K8sObject[]]>> {
   return out;
 }
 
-const xnodeDeployments = (objects: K8sObject[]) => workloads(objects).filter((w) => w.kind === "Deployment" && w.metadata.labels?.["app.kubernetes.io/name"] === "xnode");
+const xnodeDeployments = (objects: K8sObject[]) =>
+  workloads(objects).filter((w) => w.kind === "Deployment" && w.metadata.labels?.["app.kubernetes.io/name"] === "xnode");
 const container = (w: Workload) => {
   assert.equal(w.spec.template.spec.containers.length, 1, `${w.metadata.name} has one container`);
   return w.spec.template.spec.containers[0]!;
@@ -51,13 +68,25 @@ describe("deploy/ validates against the Kubernetes API schemas", () => {
       metadata: { name: "x" },
       spec: {
         selector: { matchLabels: { a: "b" } },
-        template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "i", securityContext: { readOnlyRootFileSystem: true, runAsNonRoot: "yes" } }] } },
+        template: {
+          metadata: { labels: { a: "b" } },
+          spec: { containers: [{ name: "c", image: "i", securityContext: { readOnlyRootFileSystem: true, runAsNonRoot: "yes" } }] },
+        },
       },
     } as unknown as K8sObject;
     const problems = await schemaProblems(bad);
-    assert.ok(problems.some((p) => p.includes("runAsNonRoot must be boolean")), problems.join("\n"));
-    assert.ok(problems.some((p) => p.includes("unknown field spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem")), problems.join("\n"));
-    assert.deepEqual(await schemaProblems({ apiVersion: "v1", kind: "Nonsense", metadata: { name: "n" } }), ["Nonsense n: no schema for v1 Nonsense", "Nonsense n: no client-node model V1Nonsense to check field names"]);
+    assert.ok(
+      problems.some((p) => p.includes("runAsNonRoot must be boolean")),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => p.includes("unknown field spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem")),
+      problems.join("\n"),
+    );
+    assert.deepEqual(await schemaProblems({ apiVersion: "v1", kind: "Nonsense", metadata: { name: "n" } }), [
+      "Nonsense n: no schema for v1 Nonsense",
+      "Nonsense n: no client-node model V1Nonsense to check field names",
+    ]);
   });
 });
 
@@ -116,7 +145,10 @@ describe("security contexts", () => {
   it("everything of xnode's own lives in xnode-system; only the flannel Roles are elsewhere", async () => {
     for (const [dir, objects] of await allRenders()) {
       for (const o of objects.filter((x) => x.metadata.namespace && x.metadata.namespace !== "xnode-system")) {
-        assert.ok(["Role", "RoleBinding"].includes(o.kind) && o.metadata.name === "xnode-flannel", `${dir}: ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+        assert.ok(
+          ["Role", "RoleBinding"].includes(o.kind) && o.metadata.name === "xnode-flannel",
+          `${dir}: ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`,
+        );
       }
     }
   });
@@ -185,10 +217,14 @@ describe("bot and worker", () => {
     }
     assert.equal(envOf(bot, "SLACK_BOT_TOKEN")?.valueFrom?.secretKeyRef?.optional, undefined, "the bot token is required");
     assert.deepEqual(
-      container(worker).env?.filter((e) => e.name.startsWith("SLACK_")).map((e) => e.name),
+      container(worker)
+        .env?.filter((e) => e.name.startsWith("SLACK_"))
+        .map((e) => e.name),
       ["SLACK_BOT_TOKEN"],
     );
-    const secret = parseYamlObjects(readRepoFile("deploy/base/secret.example.yaml"), "secret.example.yaml")[0] as K8sObject & { stringData: Record<string, string> };
+    const secret = parseYamlObjects(readRepoFile("deploy/base/secret.example.yaml"), "secret.example.yaml")[0] as K8sObject & {
+      stringData: Record<string, string>;
+    };
     assert.equal(secret.metadata.name, "xnode-slack");
     assert.ok("SLACK_BOT_TOKEN" in secret.stringData && "SLACK_APP_TOKEN" in secret.stringData);
     for (const [dir, rendered] of await allRenders()) assert.ok(!rendered.some((o) => o.kind === "Secret"), `${dir} must not carry a Secret`);

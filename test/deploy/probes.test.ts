@@ -44,7 +44,8 @@ describe("redis-reachable.mjs", () => {
 describe("slack-socket-connected.mjs", () => {
   // /proc/net/tcp and tcp6 lines; st 01 = ESTABLISHED, 0A = LISTEN; ports in hex (01BB = 443)
   const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
-  const line = (remote: string, st: string) => `   0: 0A00020F:A1B2 ${remote} ${st} 00000000:00000000 00:00000000 00000000  1000        0 12345 1 0000000000000000 20 4 30 10 -1\n`;
+  const line = (remote: string, st: string) =>
+    `   0: 0A00020F:A1B2 ${remote} ${st} 00000000:00000000 00:00000000 00000000  1000        0 12345 1 0000000000000000 20 4 30 10 -1\n`;
   const procNet = (tcp: string, tcp6?: string) => {
     const dir = mkdtempSync(join(tmpdir(), "xnode-procnet-"));
     writeFileSync(join(dir, "tcp"), header + tcp);

@@ -27,7 +27,10 @@ describe("xnode with deploy/'s RBAC on the lab", () => {
   test("a full check sees the seed's findings", async () => {
     const { report } = await runCheck(kube, { execTimeoutMs: 10_000, pingTimeoutSeconds: 1 });
     assert.deepEqual(report.findings.map((f) => f.id).sort(), ["nodeport-unreachable", "vtep-duplicate-public-ip", "vtep-wrong-interface"]);
-    assert.ok(report.nodes.every((n) => n.probed), "every node probed through pods/exec");
+    assert.ok(
+      report.nodes.every((n) => n.probed),
+      "every node probed through pods/exec",
+    );
   });
 
   test("the approved patch applies, rolls out and re-checks healthy", async () => {
@@ -37,7 +40,10 @@ describe("xnode with deploy/'s RBAC on the lab", () => {
     const outcome = await executeFix(kube, plan, { approvedDiff: plan.diff, fingerprint, onStep: () => undefined, rolloutTimeoutMs: 30_000 });
     assert.equal(outcome.status, "applied", JSON.stringify(outcome));
     const after = await runCheck(kube, { execTimeoutMs: 10_000, pingTimeoutSeconds: 1 });
-    assert.deepEqual(after.report.findings.map((f) => f.id), ["cluster-healthy"]);
+    assert.deepEqual(
+      after.report.findings.map((f) => f.id),
+      ["cluster-healthy"],
+    );
   });
 
   test("anything not granted is forbidden (403), and nothing was refused during the check and fix", async () => {
@@ -45,7 +51,12 @@ describe("xnode with deploy/'s RBAC on the lab", () => {
     // The snapshot's fallback LIST of daemonsets is allowed to be refused; nothing else may be.
     const refused = log.filter((r) => r.status === 403 && !(r.verb === "list" && r.resource === "daemonsets"));
     assert.deepEqual(refused, []);
-    for (const args of [["get", "namespaces"], ["-n", "kube-system", "get", "configmaps"], ["-n", "kube-system", "delete", "ds", "kube-flannel-ds-amd64"], ["-n", "default", "get", "ds"]]) {
+    for (const args of [
+      ["get", "namespaces"],
+      ["-n", "kube-system", "get", "configmaps"],
+      ["-n", "kube-system", "delete", "ds", "kube-flannel-ds-amd64"],
+      ["-n", "default", "get", "ds"],
+    ]) {
       const r = await kubectl(lab.kubeconfigPath, ...args);
       assert.notEqual(r.code, 0, `kubectl ${args.join(" ")} must be refused`);
       assert.match(r.stderr, /forbidden/i, args.join(" "));

@@ -44,7 +44,8 @@ function toRule(r: PolicyRule, namespace: string | undefined): Rule {
  */
 export function boundRules(objects: K8sObject[], subject = XNODE_SUBJECT): Rule[] {
   const roleFor = (kind: string, name: string, namespace?: string) => {
-    const role = objects.find((o) => o.kind === kind && o.metadata.name === name && (kind === "ClusterRole" || o.metadata.namespace === namespace)) as RoleObject | undefined;
+    const role = objects.find((o) => o.kind === kind && o.metadata.name === name && (kind === "ClusterRole" || o.metadata.namespace === namespace)) as
+      RoleObject | undefined;
     if (!role) throw new Error(`binding refers to ${kind} ${namespace ? `${namespace}/` : ""}${name}, which deploy/ does not define`);
     return role;
   };

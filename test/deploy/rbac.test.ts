@@ -130,7 +130,8 @@ const allows = (g: Permission, p: Permission) =>
   g.resource === p.resource &&
   (g.namespace === undefined || g.namespace === p.namespace) &&
   (g.name === undefined || g.name === p.name);
-const same = (a: Permission, b: Permission) => a.verb === b.verb && a.group === b.group && a.resource === b.resource && a.namespace === b.namespace && a.name === b.name;
+const same = (a: Permission, b: Permission) =>
+  a.verb === b.verb && a.group === b.group && a.resource === b.resource && a.namespace === b.namespace && a.name === b.name;
 
 describe("RBAC derived from the Kubernetes calls in src/", () => {
   it("finds the calls xnode makes", () => {
@@ -173,15 +174,25 @@ describe("RBAC derived from the Kubernetes calls in src/", () => {
     const sources = listFiles("src").filter((f) => f.endsWith(".ts") && !f.startsWith("src/kube/"));
     const callers = (re: RegExp) => sources.filter((f) => re.test(readRepoFile(f)));
     // Lookups by name happen where the names are defined…
-    assert.deepEqual(callers(/\.(listDaemonSets|getConfigMap)\(/), [SNAPSHOT], "a new caller may use other namespaces or names: check its RBAC and extend this test");
+    assert.deepEqual(
+      callers(/\.(listDaemonSets|getConfigMap)\(/),
+      [SNAPSHOT],
+      "a new caller may use other namespaces or names: check its RBAC and extend this test",
+    );
     // …and remediation reads/patches the DaemonSet the snapshot found (a
     // plan's patch target), so the same names and namespaces apply.
     const dsUsers = callers(/\.(getDaemonSet|patchDaemonSet)\(/).filter((f) => f !== SNAPSHOT);
-    for (const f of dsUsers) assert.ok(f.startsWith("src/remediation/"), `${f} reads or patches a DaemonSet: check its names against RBAC and extend this test`);
+    for (const f of dsUsers)
+      assert.ok(f.startsWith("src/remediation/"), `${f} reads or patches a DaemonSet: check its names against RBAC and extend this test`);
     // Planners (outside src/remediation, whose rollback re-targets an applied patch).
     const planners = sources.filter((f) => !f.startsWith("src/remediation/") && /\bpatch:\s*\{\s*namespace:/.test(readRepoFile(f)));
     assert.ok(planners.length > 0, "no DaemonSet patch planner found; update this test");
-    for (const f of planners) assert.match(readRepoFile(f), /snapshot\.flannel\.daemonSet\b/, `${f} builds a DaemonSet patch target from something other than the snapshot's flannel DaemonSet`);
+    for (const f of planners)
+      assert.match(
+        readRepoFile(f),
+        /snapshot\.flannel\.daemonSet\b/,
+        `${f} builds a DaemonSet patch target from something other than the snapshot's flannel DaemonSet`,
+      );
   });
 });
 
@@ -207,13 +218,21 @@ describe("RBAC objects in deploy/", () => {
         assert.deepEqual(b.subjects, [XNODE_SUBJECT], `${b.kind} ${b.metadata.name} binds someone else`);
         // a binding to a role deploy/ does not define (cluster-admin, view…) would grant unreviewed rules
         assert.ok(
-          objects.some((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (b.roleRef.kind === "ClusterRole" || o.metadata.namespace === b.metadata.namespace)),
+          objects.some(
+            (o) =>
+              o.kind === b.roleRef.kind &&
+              o.metadata.name === b.roleRef.name &&
+              (b.roleRef.kind === "ClusterRole" || o.metadata.namespace === b.metadata.namespace),
+          ),
           `${b.kind} ${b.metadata.name} refers to ${b.roleRef.kind} ${b.roleRef.name}, not defined in deploy/`,
         );
       }
       for (const role of objects.filter((o) => o.kind === "Role" || o.kind === "ClusterRole")) {
         const bound = bindings.some(
-          (b) => b.roleRef.kind === role.kind && b.roleRef.name === role.metadata.name && (role.kind === "ClusterRole" || b.metadata.namespace === role.metadata.namespace),
+          (b) =>
+            b.roleRef.kind === role.kind &&
+            b.roleRef.name === role.metadata.name &&
+            (role.kind === "ClusterRole" || b.metadata.namespace === role.metadata.namespace),
         );
         assert.ok(bound, `${role.kind} ${role.metadata.name} is not bound`);
       }
@@ -240,7 +259,12 @@ describe("rbacRulesFromDeploy", () => {
 
   it("a RoleBinding to a ClusterRole grants only in the binding's namespace", () => {
     const rules = boundRules([
-      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "r" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "r" },
+        rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+      },
       {
         apiVersion: "rbac.authorization.k8s.io/v1",
         kind: "RoleBinding",

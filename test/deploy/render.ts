@@ -103,7 +103,11 @@ export interface Container {
   image?: string;
   args?: string[];
   command?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } } }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } };
+  }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -135,7 +139,12 @@ export interface PodSpec {
   tolerations?: Array<{ key?: string; operator?: string; effect?: string; value?: string }>;
   containers: Container[];
   initContainers?: Container[];
-  volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string }; projected?: { sources: Array<{ configMap?: { name: string }; secret?: { name: string; optional?: boolean } }> } }>;
+  volumes?: Array<{
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string };
+    projected?: { sources: Array<{ configMap?: { name: string }; secret?: { name: string; optional?: boolean } }> };
+  }>;
 }
 export interface Workload extends K8sObject {
   spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };

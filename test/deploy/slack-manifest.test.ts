@@ -78,7 +78,11 @@ describe("deploy/slack-app-manifest.yaml", () => {
   it("bot scopes are exactly those the calls, the slash command and the listeners need", () => {
     const u = usage();
     const unknown = [...u.methods.keys()].filter((m) => !(m in SCOPES));
-    assert.deepEqual(unknown, [], `Web API methods without a scope entry (used in ${unknown.map((m) => u.methods.get(m)!.join(", ")).join("; ")}): add them to SCOPES`);
+    assert.deepEqual(
+      unknown,
+      [],
+      `Web API methods without a scope entry (used in ${unknown.map((m) => u.methods.get(m)!.join(", ")).join("; ")}): add them to SCOPES`,
+    );
     const needed = new Set([...u.methods.keys()].flatMap((m) => SCOPES[m]!));
     if (u.commands.length > 0) needed.add("commands");
     assert.deepEqual([...(manifest().oauth_config?.scopes?.bot ?? [])].sort(), [...needed].sort());

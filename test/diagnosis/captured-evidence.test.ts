@@ -8,7 +8,14 @@ import { describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
-import { clusterSnapshotSchema, findingIdSchema, hostEvidenceSchema, matrixEntrySchema, remediationKindSchema, type CheckEvidence } from "../../src/model/index.js";
+import {
+  clusterSnapshotSchema,
+  findingIdSchema,
+  hostEvidenceSchema,
+  matrixEntrySchema,
+  remediationKindSchema,
+  type CheckEvidence,
+} from "../../src/model/index.js";
 
 const evidenceDir = new URL("../fixtures/evidence/", import.meta.url);
 const scenariosDir = new URL("../../lab/scenarios/", import.meta.url);

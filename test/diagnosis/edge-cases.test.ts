@@ -44,12 +44,16 @@ describe("missing evidence", () => {
     const [silent] = ev.unreachableNodes;
     assert.ok(silent);
     assert.ok(f.nodes.includes(silent.node));
-    assert.ok(f.evidence.some((l) => l.startsWith(`${silent.node}: agents did not answer`)), f.evidence.join("\n"));
+    assert.ok(
+      f.evidence.some((l) => l.startsWith(`${silent.node}: agents did not answer`)),
+      f.evidence.join("\n"),
+    );
   });
 });
 
 describe("udp-vxlan-blocked without a visible rule", () => {
-  const firewalledOutside = () => buildEvidence({ ...healthySpecFrom(fx.healthyThreeNodes()), fails: (_k, from, to) => from === "worker-1" || to === "worker-1" });
+  const firewalledOutside = () =>
+    buildEvidence({ ...healthySpecFrom(fx.healthyThreeNodes()), fails: (_k, from, to) => from === "worker-1" || to === "worker-1" });
 
   test("suspected when every failing pair touches one node whose entries are all right", () => {
     const f = only(firewalledOutside());
@@ -57,7 +61,9 @@ describe("udp-vxlan-blocked without a visible rule", () => {
     assert.equal(f.severity, "warning");
     assert.deepEqual(f.nodes, ["worker-1"]);
     assert.match(f.explanation, /^Suspected/);
-    assert.ok(f.evidence.includes("worker-1: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables or nftables rule drops udp 8472"));
+    assert.ok(
+      f.evidence.includes("worker-1: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables or nftables rule drops udp 8472"),
+    );
     assert.ok(f.evidence.some((l) => l.startsWith("ping 172.31.10.12 from cp-0 via eth0 (worker-1): ok")));
     assert.deepEqual(f.remediations, []);
   });
@@ -77,8 +83,14 @@ describe("udp-vxlan-blocked without a visible rule", () => {
     const f = only(ev);
     assert.equal(f.id, "connectivity-unexplained");
     assert.deepEqual([...f.nodes].sort(), ["cp-0", "worker-0", "worker-1", "worker-2"]);
-    assert.ok(f.evidence.some((l) => l.startsWith("cp-0 → worker-0: pod-icmp")), f.evidence.join("\n"));
-    assert.ok(f.evidence.some((l) => l.includes("routes, neighbour and FDB entries for every peer match")), "what was ruled out");
+    assert.ok(
+      f.evidence.some((l) => l.startsWith("cp-0 → worker-0: pod-icmp")),
+      f.evidence.join("\n"),
+    );
+    assert.ok(
+      f.evidence.some((l) => l.includes("routes, neighbour and FDB entries for every peer match")),
+      "what was ruled out",
+    );
     assert.ok(f.evidence.includes("no packet capture ran for these pairs: where the packets die is not known"));
   });
 });
@@ -87,7 +99,11 @@ describe("forward-policy-drop", () => {
   test("a REJECT ahead of flannel's jump wins; the fix is inserted above it", () => {
     const ev = fx.healthyThreeNodes();
     const rules = host(ev, "worker-0").iptablesBackends!.nft!.rules;
-    rules.splice(rules.findIndex((r) => r.chain === "FORWARD"), 0, { table: "filter", chain: "FORWARD", spec: "-j REJECT --reject-with icmp-host-prohibited" });
+    rules.splice(
+      rules.findIndex((r) => r.chain === "FORWARD"),
+      0,
+      { table: "filter", chain: "FORWARD", spec: "-j REJECT --reject-with icmp-host-prohibited" },
+    );
     const f = only(ev);
     assert.equal(f.id, "forward-policy-drop");
     assert.deepEqual(f.evidence, ["worker-0: -A FORWARD -j REJECT --reject-with icmp-host-prohibited"]);
@@ -104,7 +120,9 @@ describe("flannel-pod-not-ready", () => {
     const ev = fx.healthyThreeNodes();
     delete ev.snapshot.flannel.daemonSet;
     ev.snapshot.flannel.pods = [];
-    ev.snapshot.warnings = ["no flannel DaemonSet found (tried kube-flannel-ds, kube-flannel-ds-amd64 and labels app=flannel, k8s-app=flannel in kube-flannel, kube-system)"];
+    ev.snapshot.warnings = [
+      "no flannel DaemonSet found (tried kube-flannel-ds, kube-flannel-ds-amd64 and labels app=flannel, k8s-app=flannel in kube-flannel, kube-system)",
+    ];
     const f = only(ev);
     assert.equal(f.id, "flannel-pod-not-ready");
     assert.equal(f.severity, "warning");
@@ -166,7 +184,9 @@ describe("host-gw", () => {
     }
     const f = only(ev);
     assert.equal(f.id, "route-missing");
-    assert.deepEqual(f.remediations[0]?.commands, [{ node: "worker-0", argv: ["ip", "route", "replace", "10.42.2.0/24", "via", "172.31.10.12", "dev", "eth0"] }]);
+    assert.deepEqual(f.remediations[0]?.commands, [
+      { node: "worker-0", argv: ["ip", "route", "replace", "10.42.2.0/24", "via", "172.31.10.12", "dev", "eth0"] },
+    ]);
   });
 });
 

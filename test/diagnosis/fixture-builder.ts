@@ -98,7 +98,12 @@ function hostEvidence(spec: ClusterSpec, node: NodeSpec, index: number, peers: N
   const interfaces: InterfaceInfo[] = [
     { name: "lo", index: 1, mtu: 65536, up: true, carrier: true, addresses: [{ address: "127.0.0.1", prefixLength: 8 }] },
     ...node.interfaces.map((i, k) => ({
-      name: i.name, index: k + 2, mtu: i.mtu ?? 1500, up: true, carrier: true, mac: `08:00:27:${index}${k}:5c:e1`,
+      name: i.name,
+      index: k + 2,
+      mtu: i.mtu ?? 1500,
+      up: true,
+      carrier: true,
+      mac: `08:00:27:${index}${k}:5c:e1`,
       addresses: [{ address: addressOf(i.address), prefixLength: prefixOf(i.address) }],
     })),
   ];
@@ -106,9 +111,25 @@ function hostEvidence(spec: ClusterSpec, node: NodeSpec, index: number, peers: N
   const gateway = spec.networks.find((n) => n.name === node.interfaces[0]!.network)?.gateway;
   if (gateway) routes.push({ dst: "default", gateway, dev: node.interfaces[0]!.name, onlink: false, protocol: "dhcp" });
   for (const i of node.interfaces) {
-    routes.push({ dst: subnetOf(addressOf(i.address), prefixOf(i.address))!, dev: i.name, onlink: false, protocol: "kernel", scope: "link", prefsrc: addressOf(i.address) });
+    routes.push({
+      dst: subnetOf(addressOf(i.address), prefixOf(i.address))!,
+      dev: i.name,
+      onlink: false,
+      protocol: "kernel",
+      scope: "link",
+      prefsrc: addressOf(i.address),
+    });
   }
-  const evidence: HostEvidence = { node: node.name, interfaces, routes, vxlan: [], fdb: [], neighbours: [], sysctls: { ipForward: 1, rpFilterAll: 0 }, errors: [] };
+  const evidence: HostEvidence = {
+    node: node.name,
+    interfaces,
+    routes,
+    vxlan: [],
+    fdb: [],
+    neighbours: [],
+    sysctls: { ipForward: 1, rpFilterAll: 0 },
+    errors: [],
+  };
   evidence.neighbours!.push(...(gateway ? [{ dst: gateway, dev: node.interfaces[0]!.name, lladdr: "52:54:00:12:35:02", states: ["REACHABLE"] }] : []));
   evidence.iptablesBackends = {
     legacy: iptablesLegacyProbe.parse(spec.iptablesLegacy?.(node) ?? "", undefined),
@@ -121,10 +142,21 @@ function hostEvidence(spec: ClusterSpec, node: NodeSpec, index: number, peers: N
   const next = interfaces.length + 1;
   interfaces.push(
     { name: "flannel.1", index: next, mtu: overlayMtu, up: true, carrier: true, mac, kind: "vxlan", addresses: [{ address: lease, prefixLength: 32 }] },
-    { name: "cni0", index: next + 1, mtu: overlayMtu, up: true, carrier: true, mac: "9e:3a:71:0c:44:d0", kind: "bridge", addresses: [{ address: nthAddress(node.podCIDR, 1), prefixLength: prefixOf(node.podCIDR) }] },
+    {
+      name: "cni0",
+      index: next + 1,
+      mtu: overlayMtu,
+      up: true,
+      carrier: true,
+      mac: "9e:3a:71:0c:44:d0",
+      kind: "bridge",
+      addresses: [{ address: nthAddress(node.podCIDR, 1), prefixLength: prefixOf(node.podCIDR) }],
+    },
     { name: "veth5d2a91c3", index: next + 2, mtu: overlayMtu, up: true, carrier: true, mac: "ce:81:5f:2b:90:17", addresses: [] },
   );
-  evidence.vxlan = [{ name: "flannel.1", vni: 1, local: addressOf(vtep.address), underlay: vtep.name, port: 8472, learning: false, mtu: overlayMtu, mac, up: true }];
+  evidence.vxlan = [
+    { name: "flannel.1", vni: 1, local: addressOf(vtep.address), underlay: vtep.name, port: 8472, learning: false, mtu: overlayMtu, mac, up: true },
+  ];
   routes.push({ dst: node.podCIDR, dev: "cni0", onlink: false, protocol: "kernel", scope: "link", prefsrc: nthAddress(node.podCIDR, 1) });
   evidence.neighbours!.push({ dst: nthAddress(node.podCIDR, 5), dev: "cni0", lladdr: "5a:10:e4:7d:02:9b", states: ["REACHABLE"] });
   for (const peer of peers) {
@@ -200,7 +232,12 @@ export function buildEvidence(spec: ClusterSpec): CheckEvidence {
   const hosts = spec.nodes.map((node, i) =>
     spec.unreachable?.includes(node.name)
       ? { node: node.name, errors: [{ probe: "host-agent", message: `exec into xnode-host-agent on ${node.name} timed out after 10000 ms` }] }
-      : hostEvidence(spec, node, i, flannelNodes.filter((p) => p !== node)),
+      : hostEvidence(
+          spec,
+          node,
+          i,
+          flannelNodes.filter((p) => p !== node),
+        ),
   );
   const ds = spec.flannel.daemonSet;
   return {
@@ -209,14 +246,29 @@ export function buildEvidence(spec: ClusterSpec): CheckEvidence {
       takenAt: "2025-03-04T10:12:00.000Z",
       nodes: snapshots,
       flannel: {
-        daemonSet: { namespace: spec.flannel.namespace, name: ds, container: "kube-flannel", containerIndex: 0, args: spec.flannel.args, resourceVersion: "48213", generation: 3 },
+        daemonSet: {
+          namespace: spec.flannel.namespace,
+          name: ds,
+          container: "kube-flannel",
+          containerIndex: 0,
+          args: spec.flannel.args,
+          resourceVersion: "48213",
+          generation: 3,
+        },
         network: spec.flannel.network,
         backendType: "vxlan",
         vxlanPort: 8472,
         vni: 1,
         pods: spec.nodes.map((n, i) => ({ node: n.name, name: `${ds}-${["x7k2p", "m4q9z", "b8w3n", "t2r6c"][i]}`, ready: true, restarts: 0 })),
       },
-      services: (spec.services ?? []).map((s) => ({ namespace: "default", name: s.name, nodePort: s.nodePort, port: 80, externalTrafficPolicy: "Cluster", backendNodes: [s.node] })),
+      services: (spec.services ?? []).map((s) => ({
+        namespace: "default",
+        name: s.name,
+        nodePort: s.nodePort,
+        port: 80,
+        externalTrafficPolicy: "Cluster",
+        backendNodes: [s.node],
+      })),
       warnings: [],
     },
     hosts,

@@ -174,7 +174,12 @@ const dockerNodeIptables = (network: string) =>
 export function wrongInterfaceBackplane(): CheckEvidence {
   const ev = buildEvidence({
     cluster: "edge-backplane",
-    networks: [{ name: "wan-a", gateway: "203.0.113.1" }, { name: "wan-b", gateway: "203.0.113.1" }, { name: "wan-c", gateway: "203.0.113.1" }, { name: "backplane" }],
+    networks: [
+      { name: "wan-a", gateway: "203.0.113.1" },
+      { name: "wan-b", gateway: "203.0.113.1" },
+      { name: "wan-c", gateway: "203.0.113.1" },
+      { name: "backplane" },
+    ],
     nodes: ["a", "b", "c"].map((x, i) => ({
       name: `edge-${x}`,
       podCIDR: `172.20.${i}.0/24`,
@@ -188,7 +193,16 @@ export function wrongInterfaceBackplane(): CheckEvidence {
     fails: () => true,
   });
   for (const h of ev.hosts) {
-    h.interfaces!.push({ name: "docker0", index: 40, mtu: 1500, up: false, carrier: false, mac: "02:42:9d:1c:7e:33", kind: "bridge", addresses: [{ address: "172.17.0.1", prefixLength: 16 }] });
+    h.interfaces!.push({
+      name: "docker0",
+      index: 40,
+      mtu: 1500,
+      up: false,
+      carrier: false,
+      mac: "02:42:9d:1c:7e:33",
+      kind: "bridge",
+      addresses: [{ address: "172.17.0.1", prefixLength: 16 }],
+    });
     h.routes!.push({ dst: "172.17.0.0/16", dev: "docker0", onlink: false, protocol: "kernel", scope: "link", prefsrc: "172.17.0.1" });
   }
   return ev;
@@ -196,7 +210,11 @@ export function wrongInterfaceBackplane(): CheckEvidence {
 
 /** VirtualBox-like NAT on three VMs whose interface names all differ: only a regex of the shared subnet selects the right one. */
 export function natWithDifferentInterfaceNames(): CheckEvidence {
-  const names = [["enp0s3", "enp0s8"], ["eth0", "eth1"], ["ens33", "ens34"]] as const;
+  const names = [
+    ["enp0s3", "enp0s8"],
+    ["eth0", "eth1"],
+    ["ens33", "ens34"],
+  ] as const;
   return buildEvidence({
     cluster: "mixed-vms",
     networks: [{ name: "nat-0", gateway: "10.0.2.2" }, { name: "nat-1", gateway: "10.0.2.2" }, { name: "nat-2", gateway: "10.0.2.2" }, { name: "lab" }],

@@ -9,7 +9,8 @@ const rules = (name: string) => parseIptables(readFileSync(new URL(`../fixtures/
 
 describe("evaluateChain", () => {
   const blocked = rules("rules-vxlan-blocked");
-  const input = (p: Partial<Packet>) => evaluateChain(blocked, "filter", "INPUT", { protocol: "udp", src: "10.1.1.1", dst: "192.168.56.102", inIface: "enp0s8", ...p });
+  const input = (p: Partial<Packet>) =>
+    evaluateChain(blocked, "filter", "INPUT", { protocol: "udp", src: "10.1.1.1", dst: "192.168.56.102", inIface: "enp0s8", ...p });
 
   test("a source-restricted drop of the VXLAN port", () => {
     const v = input({ src: "192.168.56.101", dport: 8472 });

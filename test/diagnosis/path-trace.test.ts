@@ -18,7 +18,20 @@ describe("tracePair", () => {
     const hops = tracePair(fx.healthyThreeNodes(), "cp-0", "worker-1");
     assert.deepEqual(
       hops.map((h) => h.hop),
-      ["source pod", "source cni0", "source forwarding", "route", "neighbour", "fdb", "vtep address", "underlay", "vxlan port", "destination forwarding", "destination cni0", "destination pod"],
+      [
+        "source pod",
+        "source cni0",
+        "source forwarding",
+        "route",
+        "neighbour",
+        "fdb",
+        "vtep address",
+        "underlay",
+        "vxlan port",
+        "destination forwarding",
+        "destination cni0",
+        "destination pod",
+      ],
     );
     assert.ok(hops.every((h) => h.ok && !h.unverified));
   });
@@ -58,7 +71,10 @@ describe("tracePair", () => {
   test("missing evidence makes hops unverified, never broken", () => {
     const hops = tracePair(fx.missingEvidence(), "cp-0", "worker-0");
     assert.ok(hops.every((h) => h.ok));
-    assert.deepEqual(hops.filter((h) => h.unverified).map((h) => h.hop), ["source forwarding", "neighbour", "fdb"]);
+    assert.deepEqual(
+      hops.filter((h) => h.unverified).map((h) => h.hop),
+      ["source forwarding", "neighbour", "fdb"],
+    );
   });
 
   test("an unknown node", () => {
@@ -71,7 +87,10 @@ describe("traces attached to findings", () => {
     for (const build of [fx.seedVirtualboxNat, fx.vxlanPortBlocked, fx.forwardPolicyDrop, fx.ipForwardDisabled, fx.routeMissing, fx.staleFdb]) {
       for (const f of diagnose(build())) {
         assert.ok(f.trace, `${f.id} has no trace`);
-        assert.ok(f.trace.hops.some((h) => !h.ok), `${f.id}'s trace shows no break`);
+        assert.ok(
+          f.trace.hops.some((h) => !h.ok),
+          `${f.id}'s trace shows no break`,
+        );
         assert.ok(f.nodes.includes(f.trace.from) || f.nodes.includes(f.trace.to));
       }
     }

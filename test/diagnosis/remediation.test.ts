@@ -50,7 +50,10 @@ describe("patch-flannel-iface", () => {
     // an earlier interface on vm-1 holds an address of the same subnet, never proven to reach anyone
     host(ev, "vm-1").interfaces!.unshift({ name: "wlan0", index: 0, mtu: 1500, up: true, addresses: [{ address: "10.20.30.99", prefixLength: 24 }] });
     const f = diagnose(ev).find((x) => x.id === "vtep-wrong-interface")!;
-    assert.deepEqual(f.remediations.map((r) => r.kind), ["add-routes"]);
+    assert.deepEqual(
+      f.remediations.map((r) => r.kind),
+      ["add-routes"],
+    );
     assert.match(f.explanation, /No flannel patch is proposed: the interfaces proven to reach every node share neither a name nor a subnet/);
   });
 
@@ -59,7 +62,10 @@ describe("patch-flannel-iface", () => {
     ev.matrix = ev.matrix.filter((e) => !(e.kind === "underlay-icmp" && e.from === "edge-c"));
     const f = diagnose(ev).find((x) => x.id === "vtep-wrong-interface")!;
     assert.deepEqual(f.nodes, ["edge-a", "edge-b"]);
-    assert.deepEqual(f.remediations.map((r) => r.kind), ["add-routes"]);
+    assert.deepEqual(
+      f.remediations.map((r) => r.kind),
+      ["add-routes"],
+    );
     assert.match(f.explanation, /no interface of edge-c was proven/);
   });
 
@@ -67,7 +73,10 @@ describe("patch-flannel-iface", () => {
     const ev = fx.seedVirtualboxNat();
     delete ev.snapshot.flannel.daemonSet;
     const f = diagnose(ev).find((x) => x.id === "vtep-wrong-interface")!;
-    assert.deepEqual(f.remediations.map((r) => r.kind), ["add-routes"]);
+    assert.deepEqual(
+      f.remediations.map((r) => r.kind),
+      ["add-routes"],
+    );
     assert.match(f.explanation, /DaemonSet was not found/);
   });
 
@@ -106,7 +115,10 @@ describe("add-routes", () => {
     const p = plan(fx.natWithDifferentInterfaceNames(), "vtep-wrong-interface", "add-routes");
     assert.deepEqual(
       p?.commands?.filter((c) => c.argv[3] === "10.244.0.0/24").map((c) => [c.node, c.argv.slice(5).join(" ")]),
-      [["vm-1", "10.20.30.11 dev eth1"], ["vm-2", "10.20.30.11 dev ens34"]],
+      [
+        ["vm-1", "10.20.30.11 dev eth1"],
+        ["vm-2", "10.20.30.11 dev ens34"],
+      ],
     );
   });
 

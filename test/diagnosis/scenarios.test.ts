@@ -6,7 +6,10 @@ import type { CheckEvidence, Finding } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import * as fx from "./fixtures.js";
 
-const ids = (ev: CheckEvidence) => diagnose(ev).map((f) => f.id).sort();
+const ids = (ev: CheckEvidence) =>
+  diagnose(ev)
+    .map((f) => f.id)
+    .sort();
 
 function finding(ev: CheckEvidence, id: Finding["id"]): Finding {
   const found = diagnose(ev).find((f) => f.id === id);

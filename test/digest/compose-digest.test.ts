@@ -62,7 +62,10 @@ describe("composeDigest", () => {
   });
 
   it("a healthy cluster reports what was resolved and keeps its last failure time, no longer 'failing since'", () => {
-    const previous: DigestMemory = { findings: { "cluster-b": ["udp-vxlan-blocked"] }, failures: { "cluster-b": { lastFailureAt: EARLIER, failingSince: EARLIER } } };
+    const previous: DigestMemory = {
+      findings: { "cluster-b": ["udp-vxlan-blocked"] },
+      failures: { "cluster-b": { lastFailureAt: EARLIER, failingSince: EARLIER } },
+    };
     const { content, memory } = composeDigest([{ cluster: "cluster-b", report: healthyReport }], previous, NOW, schedule);
     const b = content.clusters[0]!;
     assert.ok(b.state === "healthy");

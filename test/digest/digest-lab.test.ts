@@ -35,7 +35,11 @@ describe("digests of a lab cluster", () => {
   async function digestNow(digest: DigestConfig): Promise<string> {
     const before = emulator.messages(digest.channel).length;
     const started = Date.now();
-    await requestDigestNow(h.queue, { digests: [digest], clusters: digest.clusters }, { channel: digest.channel, user: "U0ALICE01", requestId: `r${++requests}` });
+    await requestDigestNow(
+      h.queue,
+      { digests: [digest], clusters: digest.clusters },
+      { channel: digest.channel, user: "U0ALICE01", requestId: `r${++requests}` },
+    );
     const message = await emulator.waitFor(() => emulator.messages(digest.channel)[before], 60_000);
     console.log(`digest of ${digest.clusters.join(", ")} posted ${Date.now() - started} ms after the request`);
     return messageText(message);

@@ -19,12 +19,23 @@ describe("digest processor", () => {
   const ctx = useDigestHarness();
   let deps: DigestWorkerDeps;
   beforeEach(() => {
-    deps = { kubeFor: kubeClients({}), store: ctx.h.store, slack: emulatorSlack(ctx.emulator), state: ctx.h.state, execTimeoutMs: 5000, pingTimeoutSeconds: 1, logger: silentLogger };
+    deps = {
+      kubeFor: kubeClients({}),
+      store: ctx.h.store,
+      slack: emulatorSlack(ctx.emulator),
+      state: ctx.h.state,
+      execTimeoutMs: 5000,
+      pingTimeoutSeconds: 1,
+      logger: silentLogger,
+    };
   });
 
   it("a job retried after it posted does not post again, nor does a duplicate running at the same time", async () => {
     const process = createDigestProcessor(deps);
-    const [a, b] = await Promise.all([process(fakeJob("repeat:digest-C0DUP-1:1000", payload("C0DUP"))), process(fakeJob("repeat:digest-C0DUP-1:1000", payload("C0DUP")))]);
+    const [a, b] = await Promise.all([
+      process(fakeJob("repeat:digest-C0DUP-1:1000", payload("C0DUP"))),
+      process(fakeJob("repeat:digest-C0DUP-1:1000", payload("C0DUP"))),
+    ]);
     const retry = await process(fakeJob("repeat:digest-C0DUP-1:1000", payload("C0DUP")));
     assert.deepEqual([a, b, retry].filter((r) => "skipped" in r).length, 2, JSON.stringify([a, b, retry]));
     assert.deepEqual(retry, { skipped: "already-posted" });

@@ -44,13 +44,18 @@ describe("renderDigest", () => {
     assert.match(text, /↳ :new: new: `vtep-wrong-interface` \(k8s-master1, k8s-node1\), `nodeport-unreachable` \(.*\) · ongoing: `vtep-duplicate-public-ip`/);
     assert.match(text, /:warning: \*gone\* · could not be checked: cannot load kubeconfig \/etc\/x &lt;missing&gt; &amp; more · failing since just now/);
     assert.match(text, /↳ What to try: Check the file path\./);
-    assert.match(text, /\*cluster-b\* · :white_check_mark: healthy · 6\/6 pod pairs reachable · last failure 3 h ago · <https:\/\/emulated\.slack\/archives\/C1\/p1700000000000100\|latest report>/);
+    assert.match(
+      text,
+      /\*cluster-b\* · :white_check_mark: healthy · 6\/6 pod pairs reachable · last failure 3 h ago · <https:\/\/emulated\.slack\/archives\/C1\/p1700000000000100\|latest report>/,
+    );
     assert.match(text, /↳ :tada: resolved: `udp-vxlan-blocked`/);
     assert.match(text, /\*never-failed\* · :white_check_mark: healthy · 6\/6 pod pairs reachable · last failure never/);
   });
 
   it("a scheduled digest says so", () => {
-    const message = renderDigest(composeDigest([{ cluster: "cluster-b", report: healthyReport }], { findings: {}, failures: {} }, NOW, { kind: "schedule" }).content);
+    const message = renderDigest(
+      composeDigest([{ cluster: "cluster-b", report: healthyReport }], { findings: {}, failures: {} }, NOW, { kind: "schedule" }).content,
+    );
     assert.match(allText(message), /Scheduled digest/);
     assert.equal(message.text, "xnode digest: 1 healthy");
   });

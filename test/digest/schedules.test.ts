@@ -67,7 +67,10 @@ describe("syncDigestSchedules", () => {
       syncDigestSchedules(h.queue, [cron("C0BAD", "not a cron"), cron("C0OPS")], silentLogger),
       (err: unknown) => err instanceof XnodeError && err.code === "CONFIG_INVALID" && /digests\[0\] \(channel C0BAD, cron "not a cron"/.test(err.message),
     );
-    assert.deepEqual((await h.queue.getJobSchedulers()).map((s) => s.key), ["digest-C0OPS-1"]);
+    assert.deepEqual(
+      (await h.queue.getJobSchedulers()).map((s) => s.key),
+      ["digest-C0OPS-1"],
+    );
   });
 });
 
@@ -75,7 +78,14 @@ describe("digest ticks with two workers", () => {
   const ctx = useDigestHarness();
 
   // Clusters here have no kubeconfig, so a digest is quick: the subject is scheduling.
-  const startWorkers = () => [1, 2].map(() => ctx.h.startWorker({ kubeFor: kubeClients({}), slack: emulatorSlack(ctx.emulator), scheduleExists: async (id) => !!(await ctx.h.queue.getJobScheduler(id)) }));
+  const startWorkers = () =>
+    [1, 2].map(() =>
+      ctx.h.startWorker({
+        kubeFor: kubeClients({}),
+        slack: emulatorSlack(ctx.emulator),
+        scheduleExists: async (id) => !!(await ctx.h.queue.getJobScheduler(id)),
+      }),
+    );
 
   it("every 2 s for ~7 s: each tick posts exactly one digest, whichever worker takes it", async () => {
     await Promise.all([ctx.h.queue, ctx.h.replicaQueue()].map((q) => syncDigestSchedules(q, [every("C0TICK", 2)], silentLogger)));
@@ -94,7 +104,9 @@ describe("digest ticks with two workers", () => {
     const ticks = ids.map((id) => Number(id.split(":")[2])).sort((a, b) => a - b);
     const postedAt = posted.map((c) => c.at);
     const gaps = (xs: number[]) => xs.slice(1).map((x, i) => Math.round(x - xs[i]!));
-    console.log(`ticks: ${ticks.length} in ~7 s; tick spacing ${gaps(ticks).join(", ")} ms; completion spacing ${gaps(postedAt).join(", ")} ms; by worker ${posted.map((c) => c.worker).join(",")}`);
+    console.log(
+      `ticks: ${ticks.length} in ~7 s; tick spacing ${gaps(ticks).join(", ")} ms; completion spacing ${gaps(postedAt).join(", ")} ms; by worker ${posted.map((c) => c.worker).join(",")}`,
+    );
   });
 
   it("after a digest is removed from config only the remaining one posts", async () => {
@@ -102,7 +114,10 @@ describe("digest ticks with two workers", () => {
     startWorkers();
     await ctx.emulator.waitFor(() => ctx.emulator.messages("C0KEEP").length >= 1 && ctx.emulator.messages("C0DROP").length >= 1, 10_000);
     await syncDigestSchedules(ctx.h.queue, [every("C0KEEP", 2)], silentLogger);
-    assert.deepEqual((await ctx.h.queue.getJobSchedulers()).map((s) => s.key), ["digest-C0KEEP-1"]);
+    assert.deepEqual(
+      (await ctx.h.queue.getJobSchedulers()).map((s) => s.key),
+      ["digest-C0KEEP-1"],
+    );
     // A tick picked up just before the removal may still finish; count from when none is running.
     while ((await ctx.h.queue.getActiveCount()) > 0) await sleep(50);
     const dropped = ctx.emulator.messages("C0DROP").length;

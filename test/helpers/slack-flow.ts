@@ -19,7 +19,9 @@ export function textOf(m: EmulatedMessage): string {
 export function buttonsOf(m: EmulatedMessage): ButtonRef[] {
   return ((m.blocks ?? []) as { type: string; block_id: string; elements?: { action_id: string; value?: string; text?: { text: string } }[] }[])
     .filter((b) => b.type === "actions")
-    .flatMap((b) => (b.elements ?? []).map((e) => ({ message: m, blockId: b.block_id, actionId: e.action_id, value: e.value ?? "", text: e.text?.text ?? "" })));
+    .flatMap((b) =>
+      (b.elements ?? []).map((e) => ({ message: m, blockId: b.block_id, actionId: e.action_id, value: e.value ?? "", text: e.text?.text ?? "" })),
+    );
 }
 
 /** Runs `/xnode check <cluster>` and resolves with the root message and the complete report thread. */
@@ -30,9 +32,17 @@ export async function checkAndWait(
   opts: { cluster: string; user: string; channel: string; causes: number },
 ): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }> {
   const seen = new Set(emulator.messages(opts.channel).map((m) => m.ts));
-  const res = await postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: `check ${opts.cluster}`, user_id: opts.user, channel_id: opts.channel });
+  const res = await postSlashCommand(botUrl, SIGNING_SECRET, {
+    command: "/xnode",
+    text: `check ${opts.cluster}`,
+    user_id: opts.user,
+    channel_id: opts.channel,
+  });
   if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
-  const root = await emulator.waitFor(() => emulator.messages(opts.channel).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(opts.user)), 10_000);
+  const root = await emulator.waitFor(
+    () => emulator.messages(opts.channel).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(opts.user)),
+    10_000,
+  );
   const replies = await emulator.waitFor(() => {
     const r = emulator.thread(opts.channel, root.ts).filter((m) => m.ts !== root.ts);
     return r.length >= 2 + opts.causes ? r : undefined;

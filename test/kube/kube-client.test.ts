@@ -40,13 +40,19 @@ describe("kube client errors", () => {
 
   test("works with the right token; a missing object is undefined, not an error", async () => {
     const kube = await client("good-token");
-    assert.deepEqual((await kube.listNodes()).map((n) => n.metadata.name), ["n1"]);
+    assert.deepEqual(
+      (await kube.listNodes()).map((n) => n.metadata.name),
+      ["n1"],
+    );
     assert.equal(await kube.getDaemonSet("kube-system", "kube-flannel-ds"), undefined);
   });
 
   test("a wrong token is KUBE_UNAUTHORIZED with a hint about the kubeconfig", async () => {
     const kube = await client("bad-token");
-    await assert.rejects(kube.listNodes(), (err: unknown) => isXnodeError(err) && err.code === "KUBE_UNAUTHORIZED" && /cluster t/.test(err.message) && /kubeconfig/.test(err.hint));
+    await assert.rejects(
+      kube.listNodes(),
+      (err: unknown) => isXnodeError(err) && err.code === "KUBE_UNAUTHORIZED" && /cluster t/.test(err.message) && /kubeconfig/.test(err.hint),
+    );
   });
 
   test("a forbidden verb names the verb, resource and namespace, and what to grant", async () => {
@@ -73,7 +79,10 @@ describe("kube client errors", () => {
       const port = (hung.address() as { port: number }).port;
       const kube = await client("good-token", 500, `https://127.0.0.1:${port}`);
       const started = Date.now();
-      await assert.rejects(kube.listNodes(), (err: unknown) => isXnodeError(err) && err.code === "KUBE_UNREACHABLE" && /did not answer list nodes within 1 s|within 0 s/.test(err.message));
+      await assert.rejects(
+        kube.listNodes(),
+        (err: unknown) => isXnodeError(err) && err.code === "KUBE_UNREACHABLE" && /did not answer list nodes within 1 s|within 0 s/.test(err.message),
+      );
       assert.ok(Date.now() - started < 5_000);
     } finally {
       for (const s of sockets) s.destroy();

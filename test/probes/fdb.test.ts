@@ -12,15 +12,11 @@ describe("fdb probe", () => {
   });
 
   it("keeps only the VXLAN remote entry of a healthy node", () => {
-    assert.deepEqual(fdbProbe.parse(fixture("fdb/healthy")), [
-      { mac: "0a:58:0a:f4:01:00", dev: "flannel.1", dst: "192.168.56.102", permanent: true },
-    ]);
+    assert.deepEqual(fdbProbe.parse(fixture("fdb/healthy")), [{ mac: "0a:58:0a:f4:01:00", dev: "flannel.1", dst: "192.168.56.102", permanent: true }]);
   });
 
   it("shows the seed case: the peer's MAC sent to 10.0.2.15, the node's own address", () => {
-    assert.deepEqual(fdbProbe.parse(fixture("fdb/duplicate-vtep")), [
-      { mac: "ba:7e:16:3c:00:0d", dev: "flannel.1", dst: "10.0.2.15", permanent: true },
-    ]);
+    assert.deepEqual(fdbProbe.parse(fixture("fdb/duplicate-vtep")), [{ mac: "ba:7e:16:3c:00:0d", dev: "flannel.1", dst: "10.0.2.15", permanent: true }]);
   });
 
   it("reads an empty table", () => {

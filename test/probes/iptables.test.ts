@@ -40,7 +40,15 @@ describe("iptables probe", () => {
     assert.equal(hasJump(flannelForward, "nat", "KUBE-SERVICES", "KUBE-NODEPORTS"), true);
     assert.equal(hasJump(flannelForward, "filter", "INPUT", "FLANNEL-FWD"), false);
     assert.equal(hasJump(vxlanBlocked, "filter", "FORWARD", "FLANNEL-FWD"), false);
-    assert.equal(hasJump({ policies: [], rules: [{ table: "filter", chain: "FORWARD", spec: '-m comment --comment "-j FLANNEL-FWD" -j ACCEPT' }] }, "filter", "FORWARD", "FLANNEL-FWD"), false);
+    assert.equal(
+      hasJump(
+        { policies: [], rules: [{ table: "filter", chain: "FORWARD", spec: '-m comment --comment "-j FLANNEL-FWD" -j ACCEPT' }] },
+        "filter",
+        "FORWARD",
+        "FLANNEL-FWD",
+      ),
+      false,
+    );
   });
 
   it("reads empty output as no tables: iptables-save prints nothing when none is loaded", () => {

@@ -24,7 +24,20 @@ describe("reachability probe: argv", () => {
   it("is a fixed script with every value as a positional parameter", () => {
     const argv = probe.argv(input);
     assert.deepEqual(argv.slice(0, 2), ["sh", "-c"]);
-    assert.deepEqual(argv.slice(3), ["xnode-reach", "2", "n1:icmp", "icmp", "10.244.1.0", "-", "flannel.1", "n1:tcp-30080", "tcp", "192.168.56.102", "30080", "-"]);
+    assert.deepEqual(argv.slice(3), [
+      "xnode-reach",
+      "2",
+      "n1:icmp",
+      "icmp",
+      "10.244.1.0",
+      "-",
+      "flannel.1",
+      "n1:tcp-30080",
+      "tcp",
+      "192.168.56.102",
+      "30080",
+      "-",
+    ]);
     // the script text does not depend on the targets
     assert.equal(argv[2], probe.argv({ timeoutSeconds: 5, targets: [] })[2]);
     assert.doesNotMatch(argv[2]!, /10\.244|192\.168|n1:/);
@@ -44,7 +57,16 @@ describe("reachability probe: argv", () => {
     ["an id with $()", { timeoutSeconds: 2, targets: [{ id: "$(id)", kind: "icmp", address: "1.2.3.4" }] }],
     ["an upper-case id", { timeoutSeconds: 2, targets: [{ id: "Node1", kind: "icmp", address: "1.2.3.4" }] }],
     ["an empty id", { timeoutSeconds: 2, targets: [{ id: "", kind: "icmp", address: "1.2.3.4" }] }],
-    ["a duplicate id", { timeoutSeconds: 2, targets: [{ id: "a", kind: "icmp", address: "1.2.3.4" }, { id: "a", kind: "icmp", address: "1.2.3.5" }] }],
+    [
+      "a duplicate id",
+      {
+        timeoutSeconds: 2,
+        targets: [
+          { id: "a", kind: "icmp", address: "1.2.3.4" },
+          { id: "a", kind: "icmp", address: "1.2.3.5" },
+        ],
+      },
+    ],
     ["an interface that is an option", { timeoutSeconds: 2, targets: [{ id: "x", kind: "icmp", address: "1.2.3.4", iface: "-f" }] }],
     ["an interface with a slash", { timeoutSeconds: 2, targets: [{ id: "x", kind: "icmp", address: "1.2.3.4", iface: "../eth0" }] }],
     ["tcp without a port", { timeoutSeconds: 2, targets: [{ id: "x", kind: "tcp", address: "1.2.3.4" }] }],
@@ -151,13 +173,23 @@ describe("reachability probe: runs for real between two network namespaces", () 
     await ip("netns", "add", a);
     await ip("netns", "add", b);
     await ip("link", "add", "eth0", "netns", a, "type", "veth", "peer", "name", "eth0", "netns", b);
-    for (const [ns, addr] of [[a, "192.168.77.1/24"], [b, "192.168.77.2/24"]] as const) {
+    for (const [ns, addr] of [
+      [a, "192.168.77.1/24"],
+      [b, "192.168.77.2/24"],
+    ] as const) {
       await ip("-n", ns, "addr", "add", addr, "dev", "eth0");
       await ip("-n", ns, "link", "set", "eth0", "up");
       await ip("-n", ns, "link", "set", "lo", "up");
     }
 
-    const server = spawn("ip", ["netns", "exec", b, "node", "-e", 'require("http").createServer((q, s) => s.end("ok")).listen(8080, () => console.log("listening"))']);
+    const server = spawn("ip", [
+      "netns",
+      "exec",
+      b,
+      "node",
+      "-e",
+      'require("http").createServer((q, s) => s.end("ok")).listen(8080, () => console.log("listening"))',
+    ]);
     t.after(() => {
       server.kill();
     });

@@ -13,16 +13,19 @@ describe("routes probe", () => {
 
   it("reads flannel's onlink route to the remote pod CIDR", () => {
     const routes = routesProbe.parse(fixture("routes/healthy"));
-    assert.deepEqual(routes.find((r) => r.dst === "10.244.1.0/24"), {
-      dst: "10.244.1.0/24",
-      type: undefined,
-      gateway: "10.244.1.0",
-      dev: "flannel.1",
-      onlink: true,
-      protocol: undefined,
-      scope: undefined,
-      prefsrc: undefined,
-    });
+    assert.deepEqual(
+      routes.find((r) => r.dst === "10.244.1.0/24"),
+      {
+        dst: "10.244.1.0/24",
+        type: undefined,
+        gateway: "10.244.1.0",
+        dev: "flannel.1",
+        onlink: true,
+        protocol: undefined,
+        scope: undefined,
+        prefsrc: undefined,
+      },
+    );
     const local = routes.find((r) => r.dst === "10.244.0.0/24");
     assert.equal(local?.dev, "cni0");
     assert.equal(local?.onlink, false);

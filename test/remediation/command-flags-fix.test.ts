@@ -20,14 +20,20 @@ describe("patch-flannel-iface when the flags live in command", () => {
     assert.deepEqual(plan.diff, ["args: [--ip-masq, --kube-subnet-mgr, --iface=eth0] → [--ip-masq, --kube-subnet-mgr, --iface=eth1]"]);
     const { outcome } = await env.fix(plan, await env.fingerprint(plan));
     assertApplied(outcome);
-    const container = JSON.parse((await kubectl(env.kc, ...DS, "jsonpath={.spec.template.spec.containers[0]}")).stdout) as { command: string[]; args: string[] };
+    const container = JSON.parse((await kubectl(env.kc, ...DS, "jsonpath={.spec.template.spec.containers[0]}")).stdout) as {
+      command: string[];
+      args: string[];
+    };
     assert.deepEqual(container.command, ["/opt/bin/flanneld"]);
     assert.deepEqual(container.args, ["--ip-masq", "--kube-subnet-mgr", "--iface=eth1"]);
     assert.deepEqual(ids(await env.check()), ["cluster-healthy"]);
 
     const { outcome: undone } = await env.fix(outcome.rollback, outcome.rollbackFingerprint);
     assertApplied(undone);
-    const restored = JSON.parse((await kubectl(env.kc, ...DS, "jsonpath={.spec.template.spec.containers[0]}")).stdout) as { command: string[]; args?: string[] };
+    const restored = JSON.parse((await kubectl(env.kc, ...DS, "jsonpath={.spec.template.spec.containers[0]}")).stdout) as {
+      command: string[];
+      args?: string[];
+    };
     assert.deepEqual(restored.command, ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr", "--iface=eth0"]);
     assert.equal(restored.args, undefined);
     assert.deepEqual(ids(await env.check()), ["vtep-duplicate-public-ip", "vtep-wrong-interface"]);

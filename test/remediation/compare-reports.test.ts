@@ -9,7 +9,9 @@ function report(findings: Finding["id"][], failing: [string, string][]): CheckRe
   const matrix: MatrixEntry[] = nodes.flatMap((from) =>
     nodes
       .filter((to) => to !== from)
-      .flatMap((to) => (["pod-icmp", "pod-tcp"] as const).map((kind) => ({ from, to, kind, target: "x", ok: !failing.some(([f, t]) => f === from && t === to) }))),
+      .flatMap((to) =>
+        (["pod-icmp", "pod-tcp"] as const).map((kind) => ({ from, to, kind, target: "x", ok: !failing.some(([f, t]) => f === from && t === to) })),
+      ),
   );
   return {
     cluster: "c",
@@ -21,12 +23,23 @@ function report(findings: Finding["id"][], failing: [string, string][]): CheckRe
   };
 }
 
-const broken: [string, string][] = [["a", "c"], ["b", "c"], ["c", "a"], ["c", "b"]];
+const broken: [string, string][] = [
+  ["a", "c"],
+  ["b", "c"],
+  ["c", "a"],
+  ["c", "b"],
+];
 
 describe("compareReports", () => {
   test("fixed: only cluster-healthy after", () => {
     const cmp = compareReports(report(["forward-policy-drop"], broken), report(["cluster-healthy"], []));
-    assert.deepEqual(cmp, { verdict: "fixed", resolved: ["forward-policy-drop"], remaining: [], appeared: [], pairs: { before: { ok: 2, total: 6 }, after: { ok: 6, total: 6 } } });
+    assert.deepEqual(cmp, {
+      verdict: "fixed",
+      resolved: ["forward-policy-drop"],
+      remaining: [],
+      appeared: [],
+      pairs: { before: { ok: 2, total: 6 }, after: { ok: 6, total: 6 } },
+    });
   });
 
   test("partly fixed: a finding resolved, or more pairs reachable", () => {

@@ -21,7 +21,12 @@ export interface FixLab {
   check(): Promise<CheckReport>;
   fingerprint(plan: RemediationPlan): Promise<LiveFingerprint>;
   /** rollouts time out after 3 s unless told: the lab rolls two nodes out in well under one */
-  fix(plan: RemediationPlan, fingerprint: LiveFingerprint, approvedDiff?: string[], rolloutTimeoutMs?: number): Promise<{ outcome: FixOutcome; steps: FixStep[]; ms: number }>;
+  fix(
+    plan: RemediationPlan,
+    fingerprint: LiveFingerprint,
+    approvedDiff?: string[],
+    rolloutTimeoutMs?: number,
+  ): Promise<{ outcome: FixOutcome; steps: FixStep[]; ms: number }>;
   stop(): Promise<void>;
 }
 

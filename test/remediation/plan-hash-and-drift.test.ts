@@ -43,8 +43,18 @@ describe("planHash", () => {
     const otherRv = structuredClone(patchPlan);
     otherRv.patch!.ops[0]!.value = "19";
     assert.notEqual(planHash(otherRv), planHash(patchPlan));
-    const cmd = (argv: string[]): RemediationPlan => ({ kind: "add-routes", summary: "", commands: [{ node: "a", argv }], diff: [], persistent: false, risks: [] });
-    assert.notEqual(planHash(cmd(["ip", "route", "replace", "10.244.1.0/24", "via", "1.1.1.1"])), planHash(cmd(["ip", "route", "replace", "10.244.1.0/24", "via", "1.1.1.2"])));
+    const cmd = (argv: string[]): RemediationPlan => ({
+      kind: "add-routes",
+      summary: "",
+      commands: [{ node: "a", argv }],
+      diff: [],
+      persistent: false,
+      risks: [],
+    });
+    assert.notEqual(
+      planHash(cmd(["ip", "route", "replace", "10.244.1.0/24", "via", "1.1.1.1"])),
+      planHash(cmd(["ip", "route", "replace", "10.244.1.0/24", "via", "1.1.1.2"])),
+    );
     assert.notEqual(planHash({ ...patchPlan, kind: "add-routes" }), planHash(patchPlan));
   });
 
@@ -62,8 +72,14 @@ describe("describeDrift", () => {
   });
 
   test("names the DaemonSet and both resourceVersions", () => {
-    assert.equal(describeDrift({ daemonSet: ds }, { daemonSet: { ...ds, resourceVersion: "25" } }), "DaemonSet kube-system/kube-flannel-ds-amd64 changed: resourceVersion 18 → 25");
-    assert.equal(describeDrift({ daemonSet: ds }, { daemonSet: { namespace: ds.namespace, name: ds.name } }), "DaemonSet kube-system/kube-flannel-ds-amd64 no longer exists");
+    assert.equal(
+      describeDrift({ daemonSet: ds }, { daemonSet: { ...ds, resourceVersion: "25" } }),
+      "DaemonSet kube-system/kube-flannel-ds-amd64 changed: resourceVersion 18 → 25",
+    );
+    assert.equal(
+      describeDrift({ daemonSet: ds }, { daemonSet: { namespace: ds.namespace, name: ds.name } }),
+      "DaemonSet kube-system/kube-flannel-ds-amd64 no longer exists",
+    );
   });
 
   test("names each node whose state moved, joined in one line", () => {
@@ -79,7 +95,10 @@ describe("describeDrift", () => {
 describe("assertSameDiff", () => {
   test("passes identical diffs, names the first differing line otherwise", () => {
     assertSameDiff(["a", "b"], ["a", "b"]);
-    assert.throws(() => assertSameDiff(["a", "b"], ["a", "c"]), (err: { code: string; message: string }) => err.code === "FIX_ABORTED" && /line 2 approved "b", dry run "c"/.test(err.message));
+    assert.throws(
+      () => assertSameDiff(["a", "b"], ["a", "c"]),
+      (err: { code: string; message: string }) => err.code === "FIX_ABORTED" && /line 2 approved "b", dry run "c"/.test(err.message),
+    );
     assert.throws(() => assertSameDiff(["a"], ["a", "c"]), /line 2 approved \(no line\), dry run "c"/);
   });
 });

@@ -17,7 +17,15 @@ describe("rollbackPlanFor", () => {
     const plan = rollbackPlanFor({
       kind: "patch",
       plan: { kind: "patch-flannel-iface", summary: "use enp0s8" },
-      patch: { namespace: "kube-system", name: "kube-flannel-ds-amd64", containerIndex: 0, previousArgs: ["--ip-masq"], previousFlags: ["--ip-masq"], newFlags: ["--ip-masq", "--iface=enp0s8"], resourceVersion: "19" },
+      patch: {
+        namespace: "kube-system",
+        name: "kube-flannel-ds-amd64",
+        containerIndex: 0,
+        previousArgs: ["--ip-masq"],
+        previousFlags: ["--ip-masq"],
+        newFlags: ["--ip-masq", "--iface=enp0s8"],
+        resourceVersion: "19",
+      },
       resourceVersion: "28",
     });
     assert.equal(plan.kind, "patch-flannel-iface");
@@ -38,7 +46,14 @@ describe("rollbackPlanFor", () => {
     const plan = rollbackPlanFor({
       kind: "patch",
       plan: { kind: "patch-flannel-iface", summary: "s" },
-      patch: { namespace: "kube-flannel", name: "kube-flannel-ds", containerIndex: 1, previousFlags: ["--ip-masq"], newFlags: ["--ip-masq", "--iface=eth1"], resourceVersion: "5" },
+      patch: {
+        namespace: "kube-flannel",
+        name: "kube-flannel-ds",
+        containerIndex: 1,
+        previousFlags: ["--ip-masq"],
+        newFlags: ["--ip-masq", "--iface=eth1"],
+        resourceVersion: "5",
+      },
       resourceVersion: "7",
     });
     assert.deepEqual(plan.patch!.ops[1], { op: "remove", path: "/spec/template/spec/containers/1/args" });
@@ -47,8 +62,16 @@ describe("rollbackPlanFor", () => {
   test("routes: a replaced route is restored exactly; a new one is deleted; last change undone first", () => {
     const plan = rollbackPlanFor(
       host("add-routes", [
-        { node: "k8s-master1", argv: ["ip", "route", "replace", "10.244.1.0/24", "via", "192.168.56.102", "dev", "enp0s8"], record: { kind: "route", before: [flannelRoute], after: [underlayRoute] } },
-        { node: "k8s-master1", argv: ["ip", "route", "replace", "10.244.2.0/24", "via", "192.168.56.103", "dev", "enp0s8"], record: { kind: "route", before: [], after: [{ dst: "10.244.2.0/24", gateway: "192.168.56.103", dev: "enp0s8", flags: [] }] } },
+        {
+          node: "k8s-master1",
+          argv: ["ip", "route", "replace", "10.244.1.0/24", "via", "192.168.56.102", "dev", "enp0s8"],
+          record: { kind: "route", before: [flannelRoute], after: [underlayRoute] },
+        },
+        {
+          node: "k8s-master1",
+          argv: ["ip", "route", "replace", "10.244.2.0/24", "via", "192.168.56.103", "dev", "enp0s8"],
+          record: { kind: "route", before: [], after: [{ dst: "10.244.2.0/24", gateway: "192.168.56.103", dev: "enp0s8", flags: [] }] },
+        },
       ]),
     );
     assert.deepEqual(plan.diff, [
@@ -61,7 +84,15 @@ describe("rollbackPlanFor", () => {
 
   test("routes: a route with another metric is left alone and ours deleted", () => {
     const other = { ...flannelRoute, metric: 100 };
-    const plan = rollbackPlanFor(host("add-routes", [{ node: "n", argv: ["ip", "route", "replace", "10.244.1.0/24", "via", "192.168.56.102", "dev", "enp0s8"], record: { kind: "route", before: [other], after: [underlayRoute, other] } }]));
+    const plan = rollbackPlanFor(
+      host("add-routes", [
+        {
+          node: "n",
+          argv: ["ip", "route", "replace", "10.244.1.0/24", "via", "192.168.56.102", "dev", "enp0s8"],
+          record: { kind: "route", before: [other], after: [underlayRoute, other] },
+        },
+      ]),
+    );
     assert.deepEqual(plan.diff, ["n: ip route del 10.244.1.0/24 via 192.168.56.102 dev enp0s8"]);
   });
 
@@ -95,14 +126,42 @@ describe("rollbackPlanFor", () => {
 describe("host actions", () => {
   test("routeSpec prints a route as `ip route replace` takes it", () => {
     assert.deepEqual(routeSpec(flannelRoute), ["10.244.1.0/24", "via", "10.244.1.0", "dev", "flannel.1", "onlink"]);
-    assert.deepEqual(routeSpec({ dst: "192.168.9.0/24", dev: "d0", protocol: "kernel", scope: "link", prefsrc: "192.168.9.1", flags: [] }), ["192.168.9.0/24", "dev", "d0", "proto", "kernel", "scope", "link", "src", "192.168.9.1"]);
+    assert.deepEqual(routeSpec({ dst: "192.168.9.0/24", dev: "d0", protocol: "kernel", scope: "link", prefsrc: "192.168.9.1", flags: [] }), [
+      "192.168.9.0/24",
+      "dev",
+      "d0",
+      "proto",
+      "kernel",
+      "scope",
+      "link",
+      "src",
+      "192.168.9.1",
+    ]);
     assert.deepEqual(routeSpec({ type: "blackhole", dst: "10.9.0.0/24", metric: 5 }), ["blackhole", "10.9.0.0/24", "metric", "5"]);
   });
 
   test("commands xnode cannot verify or undo are refused", () => {
-    for (const argv of [["sh", "-c", "reboot"], ["ip", "route", "flush", "all"], ["iptables", "-F"], ["iptables", "-A", "INPUT", "-j", "ACCEPT", "-F"], ["sysctl", "-p"], ["ip", "route", "replace", "default", "via", "1.2.3.4"]]) {
-      assert.throws(() => parseHostAction(argv), (err: { code: string }) => err.code === "FIX_ABORTED", argv.join(" "));
+    for (const argv of [
+      ["sh", "-c", "reboot"],
+      ["ip", "route", "flush", "all"],
+      ["iptables", "-F"],
+      ["iptables", "-A", "INPUT", "-j", "ACCEPT", "-F"],
+      ["sysctl", "-p"],
+      ["ip", "route", "replace", "default", "via", "1.2.3.4"],
+    ]) {
+      assert.throws(
+        () => parseHostAction(argv),
+        (err: { code: string }) => err.code === "FIX_ABORTED",
+        argv.join(" "),
+      );
     }
-    assert.deepEqual(parseHostAction(["iptables", "-I", "INPUT", "1", "-p", "udp", "-j", "ACCEPT"]), { kind: "iptables", table: "filter", op: "-I", chain: "INPUT", position: 1, spec: ["-p", "udp", "-j", "ACCEPT"] });
+    assert.deepEqual(parseHostAction(["iptables", "-I", "INPUT", "1", "-p", "udp", "-j", "ACCEPT"]), {
+      kind: "iptables",
+      table: "filter",
+      op: "-I",
+      chain: "INPUT",
+      position: 1,
+      spec: ["-p", "udp", "-j", "ACCEPT"],
+    });
   });
 });

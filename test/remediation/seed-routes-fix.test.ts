@@ -32,7 +32,10 @@ describe("add-routes on seed-virtualbox-nat", () => {
     const { outcome, steps } = await env.fix(plan, await env.fingerprint(plan));
     assertApplied(outcome);
     assert.deepEqual(
-      steps.filter((s) => s.kind === "command").map((s) => s.text).sort(),
+      steps
+        .filter((s) => s.kind === "command")
+        .map((s) => s.text)
+        .sort(),
       [
         "k8s-master1: ip route replace 10.244.1.0/24 via 192.168.56.102 dev enp0s8 → ip route show 10.244.1.0/24: 10.244.1.0/24 via 192.168.56.102 dev enp0s8",
         "k8s-node1: ip route replace 10.244.0.0/24 via 192.168.56.101 dev enp0s8 → ip route show 10.244.0.0/24: 10.244.0.0/24 via 192.168.56.101 dev enp0s8",

@@ -24,7 +24,10 @@ describe("truncate and fitLines", () => {
     assert.ok(fitted.text.length <= 200);
     assert.equal(fitted.omitted, 50 - (fitted.text.split("\n").length - 1));
     assert.ok(fitted.text.endsWith(`… ${fitted.omitted} more`));
-    assert.deepEqual(fitLines(["a", "b"], 200, () => "never"), { text: "a\nb", omitted: 0 });
+    assert.deepEqual(
+      fitLines(["a", "b"], 200, () => "never"),
+      { text: "a\nb", omitted: 0 },
+    );
   });
 
   it("fitLines shows the start of a first line too long on its own", () => {

@@ -17,7 +17,14 @@ function textOf(message: Parameters<typeof validateMessage>[0]): string {
 describe("help and usage errors", () => {
   it("help lists every command, escaped", () => {
     const text = textOf(renderHelp());
-    for (const usage of ["/xnode check &lt;cluster&gt;", "/xnode clusters", "/xnode status", "/xnode help", "/xnode audit &lt;cluster&gt;", "/xnode digest now"]) {
+    for (const usage of [
+      "/xnode check &lt;cluster&gt;",
+      "/xnode clusters",
+      "/xnode status",
+      "/xnode help",
+      "/xnode audit &lt;cluster&gt;",
+      "/xnode digest now",
+    ]) {
       assert.ok(text.includes(`\`${usage}\``), usage);
     }
     assert.match(text, /Approve fix/);

@@ -17,28 +17,44 @@ describe("fix messages", () => {
   test("a decision replaces the buttons with who decided", () => {
     const blocks = [section("finding"), actions("a", [button({ actionId: "xnode_approve_0", text: "Approve", value: "x" })])];
     const out = withDecision(blocks, decisionText("approved", "U0APPROVE1", "patch-flannel-iface"));
-    assert.deepEqual(out.map((b) => b.type), ["section", "context"]);
+    assert.deepEqual(
+      out.map((b) => b.type),
+      ["section", "context"],
+    );
     assert.match(JSON.stringify(out), /`patch-flannel-iface` approved by <@U0APPROVE1>/);
     assert.match(decisionText("rejected", "U0BOB0001"), /Rejected by <@U0BOB0001>; nothing was changed/);
   });
 
   test("before/after: fixed, with Rollback and Re-run, and the non-persistent note", () => {
     const cmp = compareReports(seedReport, healthyReport);
-    const m = renderBeforeAfter(cmp, seedReport, healthyReport, { cluster: "lab", purpose: "fix", rollbackValue: "r".repeat(32), persistentNote: "This change does not survive a reboot." });
+    const m = renderBeforeAfter(cmp, seedReport, healthyReport, {
+      cluster: "lab",
+      purpose: "fix",
+      rollbackValue: "r".repeat(32),
+      persistentNote: "This change does not survive a reboot.",
+    });
     assert.deepEqual(validateMessage(m), []);
     const text = allText(m);
     assert.match(text, /Fix result: fixed/);
     assert.match(text, /resolved: `vtep-duplicate-public-ip`/);
     assert.match(text, /does not survive a reboot/);
     const b = buttons(m);
-    assert.deepEqual(b.map((x) => x.action_id), [ROLLBACK_ACTION, "xnode_rerun"]);
+    assert.deepEqual(
+      b.map((x) => x.action_id),
+      [ROLLBACK_ACTION, "xnode_rerun"],
+    );
     assert.equal(b[0]!.style, undefined, "a routine rollback is not styled as danger");
   });
 
   test("before/after: worse says so and offers Rollback at once, in red", () => {
     const cmp = compareReports(healthyReport, seedReport);
     assert.equal(cmp.verdict, "worse");
-    const m = renderBeforeAfter(cmp, healthyReport, seedReport, { cluster: "lab", purpose: "fix", rollbackValue: "r".repeat(32), failure: "rollout timed out" });
+    const m = renderBeforeAfter(cmp, healthyReport, seedReport, {
+      cluster: "lab",
+      purpose: "fix",
+      rollbackValue: "r".repeat(32),
+      failure: "rollout timed out",
+    });
     const text = allText(m);
     assert.match(text, /The cluster is worse than before/);
     assert.match(text, /The fix failed part-way:\* rollout timed out/);
@@ -49,7 +65,10 @@ describe("fix messages", () => {
     const m = renderRefused("DaemonSet kube-system/kube-flannel-ds changed: resourceVersion 18 → 25", "lab", "Fix refused: the cluster changed since the plan");
     assert.deepEqual(validateMessage(m), []);
     assert.match(allText(m), /Nothing was changed/);
-    assert.deepEqual(buttons(m).map((x) => [x.action_id, x.value]), [["xnode_rerun", "lab"]]);
+    assert.deepEqual(
+      buttons(m).map((x) => [x.action_id, x.value]),
+      [["xnode_rerun", "lab"]],
+    );
   });
 
   test("the diff is shown in a code block with the dry-run note", () => {

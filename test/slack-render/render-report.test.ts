@@ -57,7 +57,12 @@ describe("renderReportMessages", () => {
   it("seed: each fix once, with its diff in a code block, its commands, the not-persistent note and its risks", () => {
     const text = allText(renderReportMessages(seedReport)[2]!);
     assert.match(text, /\*Fix 1: set --iface=enp0s8\* · `patch-flannel-iface`/);
-    assert.ok(text.includes("```\nkube-system/kube-flannel-ds-amd64 container kube-flannel\nargs: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]\n```"), text);
+    assert.ok(
+      text.includes(
+        "```\nkube-system/kube-flannel-ds-amd64 container kube-flannel\nargs: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]\n```",
+      ),
+      text,
+    );
     assert.match(text, /\*Fix 2: add 2 routes on 2 nodes\* · `add-routes`/);
     assert.equal(text.match(/ip route replace 10\.244\.1\.0\/24 via 192\.168\.56\.102 dev enp0s8/g)?.length, 1, "the route command once");
     assert.match(text, /Not persistent: lost when the node reboots/);
@@ -67,7 +72,10 @@ describe("renderReportMessages", () => {
 
   it("buttons say what they do, on the cause that has fixes, carrying the values actionsFor gave", () => {
     const messages = renderReportMessages(seedReport, withButtons);
-    assert.deepEqual(messages.map((m) => actionsOf(m).length), [0, 0, 1]);
+    assert.deepEqual(
+      messages.map((m) => actionsOf(m).length),
+      [0, 0, 1],
+    );
     const buttons = actionsOf(messages[2]!)[0]!.elements;
     assert.deepEqual(
       buttons.map((b) => [b.action_id, b.text.text, b.value, b.style]),
@@ -91,7 +99,10 @@ describe("renderReportMessages", () => {
 
   it("an approver-less caller can leave out Approve and Reject and keep Re-run", () => {
     const messages = renderReportMessages(seedReport, { actionsFor: () => ({ rerunValue: "r" }) });
-    assert.deepEqual(actionsOf(messages[2]!)[0]!.elements.map((b) => b.action_id), ["xnode_rerun"]);
+    assert.deepEqual(
+      actionsOf(messages[2]!)[0]!.elements.map((b) => b.action_id),
+      ["xnode_rerun"],
+    );
   });
 
   it("healthy: all pairs reachable, a full grid of checks, no buttons", () => {

@@ -20,7 +20,10 @@ describe("renderRootMessage", () => {
 
   it("running shows the phase and how far it got", () => {
     assert.match(render({ ...who, state: "running", progress: { phase: "inspect", done: 3, total: 5 } }), /step 2\/4 · inspecting nodes: probed 3\/5 nodes/);
-    assert.match(render({ ...who, state: "running", progress: { phase: "reach", done: 1, total: 10 } }), /step 3\/4 · probing pod-to-pod reachability: 1\/10 agents done/);
+    assert.match(
+      render({ ...who, state: "running", progress: { phase: "reach", done: 1, total: 10 } }),
+      /step 3\/4 · probing pod-to-pod reachability: 1\/10 agents done/,
+    );
     assert.match(render({ ...who, state: "running", progress: { phase: "snapshot" } }), /step 1\/4 · reading nodes and flannel/);
     assert.doesNotMatch(render({ ...who, state: "running" }), /step/);
   });
@@ -38,7 +41,10 @@ describe("renderRootMessage", () => {
     const text = render({
       ...who,
       state: "failed",
-      error: { message: "cannot reach the Kubernetes API of cluster-a: connect ECONNREFUSED 10.0.0.1:6443", hint: "Is the API server up? Check the kubeconfig's server address" },
+      error: {
+        message: "cannot reach the Kubernetes API of cluster-a: connect ECONNREFUSED 10.0.0.1:6443",
+        hint: "Is the API server up? Check the kubeconfig's server address",
+      },
     });
     assert.match(text, /:warning: Checking \*cluster-a\* for <@U123> failed: cannot reach the Kubernetes API of cluster-a: connect ECONNREFUSED/);
     assert.match(text, /\*What to try:\* Is the API server up\?/);

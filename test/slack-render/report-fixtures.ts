@@ -15,7 +15,14 @@ export function podMatrix(nodes: readonly Node[], fails: (from: string, to: stri
         (["pod-icmp", "pod-tcp"] as const).map((kind): MatrixEntry => {
           const target = `10.244.${nodes.indexOf(to)}.2${kind === "pod-tcp" ? ":8080" : ""}`;
           return fails(from.name, to.name, kind)
-            ? { from: from.name, to: to.name, kind, target, ok: false, error: kind === "pod-icmp" ? "no reply (timeout)" : "connection refused or host unreachable" }
+            ? {
+                from: from.name,
+                to: to.name,
+                kind,
+                target,
+                ok: false,
+                error: kind === "pod-icmp" ? "no reply (timeout)" : "connection refused or host unreachable",
+              }
             : { from: from.name, to: to.name, kind, target, ok: true, rttMs: 0.3 + i / 10 };
         }),
       ),
@@ -75,7 +82,10 @@ const wrongInterface: Finding = {
         name: "kube-flannel-ds-amd64",
         ops: [{ op: "add", path: "/spec/template/spec/containers/0/args/-", value: "--iface=enp0s8" }],
       },
-      diff: ["kube-system/kube-flannel-ds-amd64 container kube-flannel", "args: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]"],
+      diff: [
+        "kube-system/kube-flannel-ds-amd64 container kube-flannel",
+        "args: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface=enp0s8]",
+      ],
       persistent: true,
       risks: ["flannel pods restart one node at a time; cross-node pod traffic pauses for a few seconds on each"],
     },
@@ -111,14 +121,18 @@ export const seedReport: CheckReport = {
     ...podMatrix(SEED_NODES, () => true),
     { from: "k8s-master1", to: "k8s-node1", kind: "underlay-icmp", target: "192.168.56.102", via: "enp0s8", ok: true, rttMs: 0.235 },
     { from: "k8s-master1", to: "k8s-node1", kind: "nodeport", target: "192.168.56.102:30309", service: "default/nginx-svc", ok: true, rttMs: 14.4 },
-    { from: "k8s-node1", to: "k8s-master1", kind: "nodeport", target: "192.168.56.101:30309", service: "default/nginx-svc", ok: false, error: "connection refused or host unreachable" },
+    {
+      from: "k8s-node1",
+      to: "k8s-master1",
+      kind: "nodeport",
+      target: "192.168.56.101:30309",
+      service: "default/nginx-svc",
+      ok: false,
+      error: "connection refused or host unreachable",
+    },
   ],
   // as diagnose() links them: the wrong interface explains the duplicate VTEP and the NodePort
-  findings: [
-    { ...vtepDuplicate, explainedBy: ["vtep-wrong-interface"] },
-    wrongInterface,
-    { ...nodePortUnreachable, explainedBy: ["vtep-wrong-interface"] },
-  ],
+  findings: [{ ...vtepDuplicate, explainedBy: ["vtep-wrong-interface"] }, wrongInterface, { ...nodePortUnreachable, explainedBy: ["vtep-wrong-interface"] }],
 };
 
 const HEALTHY_NODES: Node[] = ["node-a", "node-b", "node-c"].map((name, i) => ({
@@ -193,7 +207,8 @@ export const bigReport: CheckReport = {
   ],
 };
 
-const LONG_LINE = (i: number) => `node-03 iptables: -A KUBE-FIREWALL -p udp --dport 8472 -m comment --comment "rule ${String(i).padStart(3, "0")}" -j DROP `.padEnd(150, "x");
+const LONG_LINE = (i: number) =>
+  `node-03 iptables: -A KUBE-FIREWALL -p udp --dport 8472 -m comment --comment "rule ${String(i).padStart(3, "0")}" -j DROP `.padEnd(150, "x");
 
 export const longEvidenceReport: CheckReport = {
   ...healthyReport,
@@ -210,7 +225,12 @@ export const longEvidenceReport: CheckReport = {
         {
           kind: "open-vxlan-port",
           summary: "Accept UDP 8472 from the other nodes on node-c",
-          commands: [{ node: "node-c", argv: ["iptables", "-I", "INPUT", "1", "-p", "udp", "--dport", "8472", "-m", "comment", "--comment", "xnode: flannel vxlan", "-j", "ACCEPT"] }],
+          commands: [
+            {
+              node: "node-c",
+              argv: ["iptables", "-I", "INPUT", "1", "-p", "udp", "--dport", "8472", "-m", "comment", "--comment", "xnode: flannel vxlan", "-j", "ACCEPT"],
+            },
+          ],
           diff: ["node-c INPUT: + -p udp --dport 8472 -j ACCEPT (first)"],
           persistent: false,
           risks: [],

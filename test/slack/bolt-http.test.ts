@@ -70,7 +70,10 @@ describe("Bolt over HTTP against the emulator", () => {
     const replayed = await postSlashCommand(botUrl, SIGNING_SECRET, command, { tamper: "stale-timestamp" });
     assert.deepEqual([forged.status, forged.body, replayed.status, replayed.body], [401, undefined, 401, undefined]);
     assert.equal(commandsSeen.length, before);
-    assert.equal(emulator.messages(CHANNEL).some((m) => m.text.includes("forged")), false);
+    assert.equal(
+      emulator.messages(CHANNEL).some((m) => m.text.includes("forged")),
+      false,
+    );
   });
 
   it("acks a button press with an empty 200 and responds through response_url", async () => {

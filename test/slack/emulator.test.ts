@@ -57,7 +57,10 @@ describe("chat", () => {
     assert.ok(now?.edited);
     assert.equal(now?.reply_count, 1);
     assert.equal(threadReply?.text, "evidence");
-    assert.deepEqual(emulator.thread(CHANNEL, root.ts!).map((m) => m.text), ["cluster-a: 1 finding", "evidence"]);
+    assert.deepEqual(
+      emulator.thread(CHANNEL, root.ts!).map((m) => m.text),
+      ["cluster-a: 1 finding", "evidence"],
+    );
     assert.equal(emulator.callsOf("chat.postMessage")[0]?.token, "xoxb-test-token");
     assert.deepEqual(emulator.callsOf("chat.postMessage")[0]?.args.blocks, [section("checking…", "status")], "blocks arrive decoded");
   });
@@ -146,7 +149,13 @@ describe("directory", () => {
 describe("files.uploadV2", () => {
   it("goes through all three steps and shares the file into the thread", async () => {
     const root = await client.chat.postMessage({ channel: CHANNEL, text: "report" });
-    const res = await client.files.uploadV2({ channel_id: CHANNEL, thread_ts: root.ts!, filename: "evidence.txt", title: "Evidence", content: "ip -j route\n10.244.1.0/24 via …" });
+    const res = await client.files.uploadV2({
+      channel_id: CHANNEL,
+      thread_ts: root.ts!,
+      filename: "evidence.txt",
+      title: "Evidence",
+      content: "ip -j route\n10.244.1.0/24 via …",
+    });
     assert.equal(res.ok, true);
     assert.deepEqual(
       emulator.calls.map((c) => c.method),
@@ -157,13 +166,19 @@ describe("files.uploadV2", () => {
     assert.equal(file?.name, "evidence.txt");
     assert.equal(file?.thread_ts, root.ts);
     assert.equal(file?.content, "ip -j route\n10.244.1.0/24 via …");
-    assert.deepEqual(emulator.thread(CHANNEL, root.ts!)[1]?.files?.map((f) => f.id), [file?.id]);
+    assert.deepEqual(
+      emulator.thread(CHANNEL, root.ts!)[1]?.files?.map((f) => f.id),
+      [file?.id],
+    );
   });
 
   it("retries a failed upload POST like any other request", async () => {
     emulator.failNext(UPLOAD_STEP, { status: 503 });
     await client.files.uploadV2({ channel_id: CHANNEL, filename: "a.txt", content: "abc" });
-    assert.deepEqual(emulator.callsOf(UPLOAD_STEP).map((c) => c.status), [503, 200]);
+    assert.deepEqual(
+      emulator.callsOf(UPLOAD_STEP).map((c) => c.status),
+      [503, 200],
+    );
     assert.equal(emulator.files(CHANNEL)[0]?.content, "abc");
   });
 });
@@ -185,7 +200,10 @@ describe("faults and auth", () => {
   it("answers 500, which WebClient retries", async () => {
     emulator.failNext("chat.postMessage", { status: 500 });
     await client.chat.postMessage({ channel: CHANNEL, text: "second time lucky" });
-    assert.deepEqual(emulator.callsOf("chat.postMessage").map((c) => c.status), [500, 200]);
+    assert.deepEqual(
+      emulator.callsOf("chat.postMessage").map((c) => c.status),
+      [500, 200],
+    );
   });
 
   it("fails the next calls with a Slack error, then recovers", async () => {
@@ -193,7 +211,10 @@ describe("faults and auth", () => {
     assert.equal(await refusal(client.chat.postMessage({ channel: CHANNEL, text: "1" })), "channel_not_found");
     assert.equal(await refusal(client.chat.postMessage({ channel: CHANNEL, text: "2" })), "channel_not_found");
     await client.chat.postMessage({ channel: CHANNEL, text: "3" });
-    assert.deepEqual(emulator.messages(CHANNEL).map((m) => m.text), ["3"]);
+    assert.deepEqual(
+      emulator.messages(CHANNEL).map((m) => m.text),
+      ["3"],
+    );
   });
 
   it("refuses calls without a bot token", async () => {

@@ -67,7 +67,11 @@ export class SlackEmulator {
 
   /** Resolves with the predicate's first truthy result; rejects listing what was recorded. */
   waitFor<T>(predicate: (emulator: this) => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
-    return pollUntil(() => predicate(this), timeoutMs, () => this.describe());
+    return pollUntil(
+      () => predicate(this),
+      timeoutMs,
+      () => this.describe(),
+    );
   }
 
   /** Forgets calls, messages, files and queued faults; users, groups and ids to come stay. */
@@ -85,7 +89,9 @@ export class SlackEmulator {
 
   private describe(): string {
     const calls = this.calls.map((c) => `  ${c.method} ${brief(c.args)} → ${c.error ?? "ok"}`);
-    const messages = this.workspace.messages.map((m) => `  ${m.channel} ${m.ts}${m.thread_ts && m.thread_ts !== m.ts ? ` (in ${m.thread_ts})` : ""} ${brief(m.text, 80)}`);
+    const messages = this.workspace.messages.map(
+      (m) => `  ${m.channel} ${m.ts}${m.thread_ts && m.thread_ts !== m.ts ? ` (in ${m.thread_ts})` : ""} ${brief(m.text, 80)}`,
+    );
     return [`recorded calls (${calls.length}):`, ...calls, `messages (${messages.length}):`, ...messages].join("\n");
   }
 }

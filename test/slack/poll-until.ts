@@ -2,12 +2,7 @@
 // truthy value. A probe may throw (an assert inside it) to mean "not yet"; on
 // timeout the last such error and a description of what was recorded are
 // in the rejection, so a failing test says what actually happened.
-export async function pollUntil<T>(
-  probe: () => T | undefined | null | false,
-  timeoutMs: number,
-  describe: () => string,
-  intervalMs = 10,
-): Promise<T> {
+export async function pollUntil<T>(probe: () => T | undefined | null | false, timeoutMs: number, describe: () => string, intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

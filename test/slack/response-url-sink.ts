@@ -40,7 +40,11 @@ export async function startResponseUrlSink(): Promise<ResponseUrlSink> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/response-url`,
     posts,
     waitForPosts: (count = 1, timeoutMs = 3000) =>
-      pollUntil(() => posts.length >= count && posts, timeoutMs, () => `response_url posts (${posts.length}):\n${posts.map((p) => `  ${p.path} ${brief(p.body)}`).join("\n")}`),
+      pollUntil(
+        () => posts.length >= count && posts,
+        timeoutMs,
+        () => `response_url posts (${posts.length}):\n${posts.map((p) => `  ${p.path} ${brief(p.body)}`).join("\n")}`,
+      ),
     close: () => {
       const closed = new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
       server.closeAllConnections();

@@ -56,7 +56,12 @@ export function blockActionsForm(input: BlockActionInput): string {
   const actionTs = `${Math.floor(Date.now() / 1000)}.000001`;
   const payload = {
     type: "block_actions",
-    user: { id: input.user_id, username: input.user_name ?? input.user_id.toLowerCase(), name: input.user_name ?? input.user_id.toLowerCase(), team_id: teamId },
+    user: {
+      id: input.user_id,
+      username: input.user_name ?? input.user_id.toLowerCase(),
+      name: input.user_name ?? input.user_id.toLowerCase(),
+      team_id: teamId,
+    },
     api_app_id: "A0EMUAPP1",
     token: "emulated-verification-token",
     container: {

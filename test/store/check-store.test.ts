@@ -72,7 +72,20 @@ describe("ApprovalStore", () => {
     const approvals = new ApprovalStore(redis, `${prefix}:`);
     const id = ApprovalStore.newId();
     const plan = { kind: "add-routes" as const, summary: "s", commands: [], diff: [], persistent: false, risks: [] };
-    await approvals.save({ id, purpose: "fix", cluster: "a", findingId: "route-missing", plan, planHash: "h", fingerprint: { routes: {} }, requestedBy: "U0", channel: "C", threadTs: "1", createdAt: "t", expiresAt: "t" });
+    await approvals.save({
+      id,
+      purpose: "fix",
+      cluster: "a",
+      findingId: "route-missing",
+      plan,
+      planHash: "h",
+      fingerprint: { routes: {} },
+      requestedBy: "U0",
+      channel: "C",
+      threadTs: "1",
+      createdAt: "t",
+      expiresAt: "t",
+    });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => approvals.decide(id, "approved", `U${i}`, new Date())));
     assert.equal(results.filter((r) => r.ok).length, 1);
     const rec = await approvals.get(id);
@@ -81,6 +94,11 @@ describe("ApprovalStore", () => {
     assert.deepEqual(rec?.plan, plan, "empty arrays stay arrays");
     assert.deepEqual(rec?.fingerprint, { routes: {} });
     assert.equal(await approvals.get("not-an-id"), undefined);
-    assert.deepEqual(await approvals.decide(ApprovalStore.newId(), "approved", "U1", new Date()), { ok: false, status: "missing", decidedBy: undefined, decidedAt: undefined });
+    assert.deepEqual(await approvals.decide(ApprovalStore.newId(), "approved", "U1", new Date()), {
+      ok: false,
+      status: "missing",
+      decidedBy: undefined,
+      decidedAt: undefined,
+    });
   });
 });

@@ -33,7 +33,10 @@ describe("parseStored", () => {
 
   test("names the record and the first problem", () => {
     assert.throws(() => parseStored(schema, "{not json", "thing a"), storeInvalid(/^the stored thing a is not JSON$/));
-    assert.throws(() => parseStored(schema, '{"id":"a","n":"1"}', "thing a"), storeInvalid(/^the stored thing a does not match .*\(n: Invalid input: expected number, received string\)$/));
+    assert.throws(
+      () => parseStored(schema, '{"id":"a","n":"1"}', "thing a"),
+      storeInvalid(/^the stored thing a does not match .*\(n: Invalid input: expected number, received string\)$/),
+    );
   });
 });
 
@@ -66,7 +69,20 @@ describe("stores read back through their schemas", () => {
     await assert.rejects(store.get(id), storeInvalid(new RegExp(`approval ${id}`)));
 
     const plan = { kind: "add-routes", summary: "s", diff: [], persistent: false, risks: [] };
-    const rec = { id, purpose: "fix", cluster: "a", findingId: "route-missing", plan, planHash: "h", fingerprint: {}, requestedBy: "U1", channel: "C1", threadTs: "1.1", createdAt: "t", expiresAt: "t" };
+    const rec = {
+      id,
+      purpose: "fix",
+      cluster: "a",
+      findingId: "route-missing",
+      plan,
+      planHash: "h",
+      fingerprint: {},
+      requestedBy: "U1",
+      channel: "C1",
+      threadTs: "1.1",
+      createdAt: "t",
+      expiresAt: "t",
+    };
     await redis.set(`${prefix}:approval:${id}`, JSON.stringify(rec));
     await redis.hset(`${prefix}:approval:${id}:decision`, { status: "maybe", decidedBy: "U2" });
     await assert.rejects(store.get(id), storeInvalid(/decision of approval/));

@@ -22,9 +22,7 @@ export type AuthzRule = z.infer<typeof ruleSchema>;
 
 function matchesResource(patterns: string[], resource: string, subresource: string | undefined): boolean {
   const full = subresource ? `${resource}/${subresource}` : resource;
-  return patterns.some(
-    (p) => p === "*" || p === full || (subresource !== undefined && (p === `${resource}/*` || p === `*/${subresource}`)),
-  );
+  return patterns.some((p) => p === "*" || p === full || (subresource !== undefined && (p === `${resource}/*` || p === `*/${subresource}`)));
 }
 
 function grants(rule: AuthzRule, info: RequestInfo): boolean {

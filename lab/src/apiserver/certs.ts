@@ -31,26 +31,47 @@ async function openssl(args: string[]): Promise<void> {
 export async function makeCertificates(dir: string): Promise<Certificates> {
   const f = (name: string) => join(dir, name);
   await openssl([
-    "req", "-x509", ...EC_KEY, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", DAYS,
-    "-subj", "/CN=xnode-lab-ca",
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.crt"),
+    "-days",
+    DAYS,
+    "-subj",
+    "/CN=xnode-lab-ca",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   await openssl(["req", "-new", ...EC_KEY, "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=xnode-lab-apiserver"]);
   // Go's TLS stack ignores the CN: the SANs are what kubectl checks.
   await writeFile(
     f("server.ext"),
-    [
-      "basicConstraints=CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "extendedKeyUsage=serverAuth",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "",
-    ].join("\n"),
+    ["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,DNS:localhost", ""].join(
+      "\n",
+    ),
   );
   await openssl([
-    "x509", "-req", "-in", f("server.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"),
-    "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", DAYS, "-extfile", f("server.ext"), "-out", f("server.crt"),
+    "x509",
+    "-req",
+    "-in",
+    f("server.csr"),
+    "-CA",
+    f("ca.crt"),
+    "-CAkey",
+    f("ca.key"),
+    "-set_serial",
+    `0x${randomBytes(8).toString("hex")}`,
+    "-days",
+    DAYS,
+    "-extfile",
+    f("server.ext"),
+    "-out",
+    f("server.crt"),
   ]);
   const [caPem, certPem, keyPem] = await Promise.all(["ca.crt", "server.crt", "server.key"].map((n) => readFile(f(n), "utf8")));
   return { caPem: caPem!, certPem: certPem!, keyPem: keyPem! };

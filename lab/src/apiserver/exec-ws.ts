@@ -48,7 +48,12 @@ function exitStatus(code: number, command: string[], detail?: string) {
 
 /** PATH lookup done up front so a missing binary is a clean 127, not an `ip` error. */
 function findExecutable(cmd: string, path = process.env.PATH ?? ""): boolean {
-  const candidates = cmd.includes("/") ? [cmd] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, cmd));
+  const candidates = cmd.includes("/")
+    ? [cmd]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, cmd));
   return candidates.some((file) => {
     try {
       accessSync(file, fsConstants.X_OK);

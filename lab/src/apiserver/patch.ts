@@ -5,11 +5,7 @@
 import * as jsonpatch from "fast-json-patch";
 import { ApiError, badRequest, invalid } from "./errors.js";
 
-export const PATCH_TYPES = [
-  "application/json-patch+json",
-  "application/merge-patch+json",
-  "application/strategic-merge-patch+json",
-] as const;
+export const PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"] as const;
 export type PatchType = (typeof PATCH_TYPES)[number];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -22,7 +18,11 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   const found = PATCH_TYPES.find((t) => t === mediaType);
   if (!found) {
-    throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`);
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`,
+    );
   }
   return found;
 }
@@ -148,5 +148,9 @@ function mergeList(field: string, target: Json | undefined, patch: Json[]): Json
 function stripDirectives(value: Json): Json {
   if (Array.isArray(value)) return value.map(stripDirectives);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith("$")).map(([k, v]) => [k, stripDirectives(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !k.startsWith("$"))
+      .map(([k, v]) => [k, stripDirectives(v)]),
+  );
 }

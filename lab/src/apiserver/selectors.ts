@@ -5,9 +5,7 @@ import { badRequest } from "./errors.js";
 import type { K8sObject } from "./store.js";
 
 export type Requirement =
-  | { key: string; op: "exists" | "!exists" }
-  | { key: string; op: "=" | "!="; value: string }
-  | { key: string; op: "in" | "notin"; values: string[] };
+  { key: string; op: "exists" | "!exists" } | { key: string; op: "=" | "!="; value: string } | { key: string; op: "in" | "notin"; values: string[] };
 
 export type Predicate = (obj: K8sObject) => boolean;
 

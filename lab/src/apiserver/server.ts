@@ -38,8 +38,7 @@ export interface ApiServer {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
-const SPDY_UNSUPPORTED =
-  "exec over SPDY is not supported by the lab API server; use a WebSocket client (kubectl >= 1.30, @kubernetes/client-node Exec)";
+const SPDY_UNSUPPORTED = "exec over SPDY is not supported by the lab API server; use a WebSocket client (kubectl >= 1.30, @kubernetes/client-node Exec)";
 const NOT_FOUND = () => new ApiError(404, "NotFound", "the server could not find the requested resource");
 
 function queryOf(url: URL): Record<string, string | string[]> {

@@ -110,13 +110,7 @@ export class ObjectStore extends EventEmitter {
    * object (PUT/patch results). If the result names a resourceVersion other
    * than the stored one the write fails with 409 Conflict.
    */
-  update(
-    kind: string,
-    namespace: string | undefined,
-    name: string,
-    mutate: (draft: K8sObject) => K8sObject | void,
-    options: WriteOptions = {},
-  ): K8sObject {
+  update(kind: string, namespace: string | undefined, name: string, mutate: (draft: K8sObject) => K8sObject | void, options: WriteOptions = {}): K8sObject {
     const info = kindInfo(kind);
     const key = keyOf(info, namespace, name);
     const current = this.objects.get(key);

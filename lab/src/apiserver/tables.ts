@@ -46,7 +46,14 @@ export function humanDuration(ms: number): string {
 
 const NONE = "<none>";
 
-const name: Column = { name: "Name", type: "string", format: "name", priority: 0, description: "Name must be unique within a namespace.", cell: (o) => o.metadata.name };
+const name: Column = {
+  name: "Name",
+  type: "string",
+  format: "name",
+  priority: 0,
+  description: "Name must be unique within a namespace.",
+  cell: (o) => o.metadata.name,
+};
 const age: Column = {
   name: "Age",
   type: "string",
@@ -128,7 +135,9 @@ function serviceExternalIP(svc: K8sObject): string {
   return external.length ? external.join(",") : NONE;
 }
 
-function labelSelector(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+function labelSelector(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): string {
   const parts = [
     ...Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`),
     ...(sel?.matchExpressions ?? []).map((e) => `${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(",")})`),

@@ -36,7 +36,10 @@ export function serveWatch(store: ObjectStore, res: ServerResponse, w: WatchRequ
 
   let backlog: Sendable[];
   if (w.resourceVersion === null || w.resourceVersion === "" || w.resourceVersion === "0") {
-    backlog = store.list(w.info.kind, w.namespace).filter(visible).map((object) => ({ type: "ADDED", object }));
+    backlog = store
+      .list(w.info.kind, w.namespace)
+      .filter(visible)
+      .map((object) => ({ type: "ADDED", object }));
   } else {
     const since = Number(w.resourceVersion);
     const history = Number.isInteger(since) ? store.eventsSince(since) : undefined;

@@ -43,7 +43,8 @@ export async function applyFault(topo: LabTopology, s: Scenario, fault: Scenario
     case "iptables-backend-split":
       // flanneld already wrote FLANNEL-FWD and its FORWARD jump with iptables-legacy on this node
       // (flannelIptablesBackend); the nft backend gets Docker's policy and nothing that accepts pod traffic.
-      if (flannelIptablesBackend(s, fault.node) !== "legacy") throw new Error(`fault ${fault.kind}: flannel's rules on ${fault.node} are not in iptables-legacy`);
+      if (flannelIptablesBackend(s, fault.node) !== "legacy")
+        throw new Error(`fault ${fault.kind}: flannel's rules on ${fault.node} are not in iptables-legacy`);
       await iptables(netns, "filter", ["-P", "FORWARD", "DROP"], false, "nft");
       return;
     case "sysctl":

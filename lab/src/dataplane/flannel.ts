@@ -69,7 +69,9 @@ function nodeOf(topo: LabTopology, node: string) {
 /** Pod namespaces on the node: the pod agent and the service pods. */
 function podNamespaces(topo: LabTopology, node: string): string[] {
   const agent = nodeOf(topo, node).podNetns;
-  const services = Object.values(topo.services).filter((svc) => svc.node === node).map((svc) => svc.netns);
+  const services = Object.values(topo.services)
+    .filter((svc) => svc.node === node)
+    .map((svc) => svc.netns);
   return [...(agent ? [agent] : []), ...services];
 }
 
@@ -123,15 +125,28 @@ async function ensureVxlanDevice(
   const cmds: string[][] = [];
   if (existing && !matches) cmds.push(["link", "delete", dev]);
   if (!matches) {
-    cmds.push(["link", "add", dev, "address", mac, "type", "vxlan", "id", String(vni), "local", choice.address, "dev", choice.iface, "dstport", String(port), "nolearning"]);
+    cmds.push([
+      "link",
+      "add",
+      dev,
+      "address",
+      mac,
+      "type",
+      "vxlan",
+      "id",
+      String(vni),
+      "local",
+      choice.address,
+      "dev",
+      choice.iface,
+      "dstport",
+      String(port),
+      "nolearning",
+    ]);
   } else if (existing.address !== mac) {
     cmds.push(["link", "set", dev, "address", mac]);
   }
-  cmds.push(
-    ["link", "set", dev, "mtu", String(mtu)],
-    ["address", "replace", `${networkAddress(podCIDR)}/32`, "dev", dev],
-    ["link", "set", dev, "up"],
-  );
+  cmds.push(["link", "set", dev, "mtu", String(mtu)], ["address", "replace", `${networkAddress(podCIDR)}/32`, "dev", dev], ["link", "set", dev, "up"]);
   await ipBatch(netns, cmds);
   return mac;
 }
@@ -143,10 +158,7 @@ async function setPodMtu(topo: LabTopology, node: string, links: LinkInfo[], mtu
   const hostVeths = links.filter((l) => l.master === linkName.podBridge).map((l) => l.ifname);
   const hasBridge = links.some((l) => l.ifname === linkName.podBridge);
   await Promise.all([
-    ipBatch(netns, [
-      ...hostVeths.map((v) => ["link", "set", v, "mtu", value]),
-      ...(hasBridge ? [["link", "set", linkName.podBridge, "mtu", value]] : []),
-    ]),
+    ipBatch(netns, [...hostVeths.map((v) => ["link", "set", v, "mtu", value]), ...(hasBridge ? [["link", "set", linkName.podBridge, "mtu", value]] : [])]),
     ...podNamespaces(topo, node).map((ns) => ipBatch(ns, [["link", "set", linkName.podEth, "mtu", value]])),
   ]);
 }
@@ -216,9 +228,7 @@ function inNetwork(network: string, dst: string): boolean {
  */
 export async function programPeers(topo: LabTopology, s: Scenario, node: string, extIface: string, peers: FlannelPeer[]): Promise<void> {
   const t = nodeOf(topo, node);
-  const wanted = peers.filter(
-    (p) => p.node !== node && p.backendType === s.flannel.backend && (p.backendType === "host-gw" || p.vtepMac !== ""),
-  );
+  const wanted = peers.filter((p) => p.node !== node && p.backendType === s.flannel.backend && (p.backendType === "host-gw" || p.vtepMac !== ""));
   if (s.flannel.backend === "host-gw") await programHostGwPeers(t.netns, s, extIface, t.podCIDR, wanted);
   else await programVxlanPeers(t.netns, s, wanted);
 }

@@ -128,11 +128,7 @@ export async function buildTopology(s: Scenario, prefix: string): Promise<LabTop
 
 async function createNamespaces(s: Scenario, topo: LabTopology, podsByNode: Map<string, PodPlan[]>): Promise<void> {
   const allPods = [...podsByNode.values()].flat();
-  const all = [
-    ...Object.values(topo.networks).map((n) => n.netns),
-    ...Object.values(topo.nodes).map((n) => n.netns),
-    ...allPods.map((p) => p.netns),
-  ];
+  const all = [...Object.values(topo.networks).map((n) => n.netns), ...Object.values(topo.nodes).map((n) => n.netns), ...allPods.map((p) => p.netns)];
   await Promise.all(all.map((ns) => run(["ip", "netns", "add", ns])));
 
   // Bridges first (node veths attach to them later); node sysctls before the
@@ -162,8 +158,26 @@ async function createNamespaces(s: Scenario, topo: LabTopology, podsByNode: Map<
         const peerNs = topo.networks[f.network]!.netns;
         const peer = linkName.networkPort(nodeIndex, ifaceIndex);
         cmds.push(
-          ["link", "add", f.name, "index", String(linkIndex.nodeIface(ifaceIndex)), "mtu", mtu, "type", "veth",
-            "peer", "name", peer, "index", String(linkIndex.networkPort(nodeIndex, ifaceIndex)), "mtu", mtu, "netns", peerNs],
+          [
+            "link",
+            "add",
+            f.name,
+            "index",
+            String(linkIndex.nodeIface(ifaceIndex)),
+            "mtu",
+            mtu,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer,
+            "index",
+            String(linkIndex.networkPort(nodeIndex, ifaceIndex)),
+            "mtu",
+            mtu,
+            "netns",
+            peerNs,
+          ],
           ["address", "add", f.address, "dev", f.name],
           ["link", "set", f.name, "up"],
         );
@@ -175,8 +189,24 @@ async function createNamespaces(s: Scenario, topo: LabTopology, podsByNode: Map<
         for (const pod of podsByNode.get(node.name) ?? []) {
           const veth = linkName.podHostVeth(pod.slot);
           cmds.push(
-            ["link", "add", veth, "index", String(linkIndex.podHostVeth(pod.slot)), "mtu", mtu, "type", "veth",
-              "peer", "name", linkName.podEth, "mtu", mtu, "netns", pod.netns],
+            [
+              "link",
+              "add",
+              veth,
+              "index",
+              String(linkIndex.podHostVeth(pod.slot)),
+              "mtu",
+              mtu,
+              "type",
+              "veth",
+              "peer",
+              "name",
+              linkName.podEth,
+              "mtu",
+              mtu,
+              "netns",
+              pod.netns,
+            ],
             ["link", "set", veth, "master", br, "up"],
           );
         }

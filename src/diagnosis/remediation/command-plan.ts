@@ -4,12 +4,6 @@ import type { RemediationPlan } from "../../model/index.js";
 
 export type NodeCommand = { node: string; argv: string[] };
 
-export function commandPlan(
-  kind: RemediationPlan["kind"],
-  summary: string,
-  commands: NodeCommand[],
-  persistent: boolean,
-  risks: string[],
-): RemediationPlan {
+export function commandPlan(kind: RemediationPlan["kind"], summary: string, commands: NodeCommand[], persistent: boolean, risks: string[]): RemediationPlan {
   return { kind, summary, commands, diff: commands.map((c) => `${c.node}: ${c.argv.join(" ")}`), persistent, risks };
 }

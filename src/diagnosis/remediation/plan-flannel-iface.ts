@@ -44,7 +44,10 @@ export function subnetRegex(cidr: string): string | undefined {
   const octets = formatIpv4(net.network).split(".");
   const whole = Math.floor(net.prefixLength / 8);
   if (whole === 4) return `^${octets.join("\\.")}$`;
-  const head = octets.slice(0, whole).map((o) => `${o}\\.`).join("");
+  const head = octets
+    .slice(0, whole)
+    .map((o) => `${o}\\.`)
+    .join("");
   const spare = 8 - (net.prefixLength % 8);
   if (spare === 8) return `^${head}`;
   const low = Number(octets[whole]);
@@ -65,7 +68,11 @@ function byName(proof: UnderlayProof): IfaceChoice | undefined {
   const common = (lists[0] ?? []).map((p) => p.iface).filter((name) => lists.every((l) => l.some((p) => p.iface === name)));
   const name = common.sort()[0];
   if (name === undefined) return undefined;
-  return { flag: `--iface=${name}`, needs: `an interface named ${name}`, perNode: new Map([...proof.proven].map(([node, l]) => [node, l.find((p) => p.iface === name)!])) };
+  return {
+    flag: `--iface=${name}`,
+    needs: `an interface named ${name}`,
+    perNode: new Map([...proof.proven].map(([node, l]) => [node, l.find((p) => p.iface === name)!])),
+  };
 }
 
 /**
@@ -128,7 +135,9 @@ export function planFlannelIface(ev: CheckEvidence, proof: UnderlayProof): Iface
     risks: [
       `The args apply to every node: a node without ${choice.needs} crash-loops flannel ("Failed to find interface to use that matches the interfaces and/or regexes provided"), including nodes added later.`,
       "The rollout restarts flannel node by node and recreates flannel.1 with the new VTEP address: cross-node pod traffic pauses briefly on each node.",
-      ...(ds.resourceVersion ? [`The patch is refused if the DaemonSet changed after resourceVersion ${ds.resourceVersion} was read; re-run the check then.`] : []),
+      ...(ds.resourceVersion
+        ? [`The patch is refused if the DaemonSet changed after resourceVersion ${ds.resourceVersion} was read; re-run the check then.`]
+        : []),
     ],
   };
   return { choice, plan };

@@ -30,7 +30,24 @@ export const NFT_RULE_COMMENT = "xnode-open-vxlan-port";
 export function nftAcceptArgv(spot: NftOpeningSpot, sources: readonly string[], proto: "udp" | "tcp", port: number): string[] {
   const saddr = sources.length === 1 ? sources[0]! : `{ ${sources.join(", ")} }`;
   const position = spot.beforeHandle !== undefined ? ["position", String(spot.beforeHandle)] : [];
-  return ["nft", "insert", "rule", spot.family, spot.table, spot.chain, ...position, "ip", "saddr", saddr, proto, "dport", String(port), "accept", "comment", NFT_RULE_COMMENT];
+  return [
+    "nft",
+    "insert",
+    "rule",
+    spot.family,
+    spot.table,
+    spot.chain,
+    ...position,
+    "ip",
+    "saddr",
+    saddr,
+    proto,
+    "dport",
+    String(port),
+    "accept",
+    "comment",
+    NFT_RULE_COMMENT,
+  ];
 }
 
 /** One nft rule per place that drops, accepting all the peers that meet it there. */
@@ -51,7 +68,21 @@ export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpen
   const commands = [
     ...iptables.map((o) => ({
       node: o.node,
-      argv: ["iptables", ...(o.table === "filter" ? [] : ["-t", o.table]), "-I", o.chain, "1", "-p", "udp", "--dport", String(port), "-s", o.peerAddress, "-j", "ACCEPT"],
+      argv: [
+        "iptables",
+        ...(o.table === "filter" ? [] : ["-t", o.table]),
+        "-I",
+        o.chain,
+        "1",
+        "-p",
+        "udp",
+        "--dport",
+        String(port),
+        "-s",
+        o.peerAddress,
+        "-j",
+        "ACCEPT",
+      ],
     })),
     ...nftCommands(port, nft),
   ];
@@ -66,7 +97,9 @@ export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpen
       "Not persistent: lost at reboot or when the firewall (firewalld, ufw, a script) reloads its rules; add the same allowance to that firewall's own configuration.",
       `Only the peers' VTEP addresses are allowed; a node added later, or one whose VTEP address changes, needs its own rule.`,
       ...(nft.length > 0
-        ? [`The nftables accept goes into the table and chain that drop, right before the dropping rule: an accept in another table or chain would not stop it (every base chain of the hook runs).`]
+        ? [
+            `The nftables accept goes into the table and chain that drop, right before the dropping rule: an accept in another table or chain would not stop it (every base chain of the hook runs).`,
+          ]
         : []),
       ...(firewalld
         ? [
@@ -110,7 +143,9 @@ export function planForwardAccept(network: string | undefined, openings: readonl
       "Not persistent: lost at reboot or when Docker, firewalld or another tool rewrites FORWARD; restarting flannel also restores its own FLANNEL-FWD rules (unless it runs with --iptables-forward-rules=false).",
       `Accepts all forwarded traffic of ${network}, as flannel's own FLANNEL-FWD chain does.`,
       ...(named.length > 0
-        ? [`Written with ${named.join(" and ")}, into the backend whose FORWARD drops: both backends' hooks run, so an ACCEPT in the other one would change nothing.`]
+        ? [
+            `Written with ${named.join(" and ")}, into the backend whose FORWARD drops: both backends' hooks run, so an ACCEPT in the other one would change nothing.`,
+          ]
         : []),
     ],
   );

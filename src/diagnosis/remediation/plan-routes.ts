@@ -50,14 +50,8 @@ export function planRestoreFlannelRoutes(ev: CheckEvidence, problems: readonly E
     return device && lease ? [{ node: p.node, argv: ["ip", "route", "replace", cidr, "via", lease, "dev", device.name, "onlink"] }] : [];
   });
   if (commands.length === 0) return undefined;
-  return commandPlan(
-    "add-routes",
-    "Put back the routes flannel programs for the peers' pod CIDRs",
-    commands,
-    false,
-    [
-      "Not persistent, but flannel programs the same route itself when it starts; if the route disappears again, something else on the node deletes it (a network manager, a cleanup script).",
-      "For VXLAN the route relies on flannel's neighbour and FDB entries for that peer; restart the node's flannel pod if those are missing too.",
-    ],
-  );
+  return commandPlan("add-routes", "Put back the routes flannel programs for the peers' pod CIDRs", commands, false, [
+    "Not persistent, but flannel programs the same route itself when it starts; if the route disappears again, something else on the node deletes it (a network manager, a cleanup script).",
+    "For VXLAN the route relies on flannel's neighbour and FDB entries for that peer; restart the node's flannel pod if those are missing too.",
+  ]);
 }

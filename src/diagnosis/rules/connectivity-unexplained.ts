@@ -35,7 +35,8 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
   }
   // VXLAN in from the peers, through iptables (both backends) and native nftables: what each said, including "could not tell"
   const firewall = peers.map((p) => vxlanFirewall(ev, node, p.name)).filter((v) => v !== undefined);
-  if (firewall.length > 0 && firewall.every((v) => v.verdict === "accept")) lines.push(`${node}: iptables and nftables accept udp ${port} from the other nodes`);
+  if (firewall.length > 0 && firewall.every((v) => v.verdict === "accept"))
+    lines.push(`${node}: iptables and nftables accept udp ${port} from the other nodes`);
   else lines.push(...new Set(firewall.filter((v) => v.verdict === "unknown" || v.verdict === "unread").map((v) => v.line)));
   // every iptables ruleset read (both backends, no table unreadable): only then is "no drop" an accept
   if (iptablesFullyRead(host) && !podForwardBlock(ev, node)) lines.push(`${node}: iptables FORWARD lets pod traffic through`);

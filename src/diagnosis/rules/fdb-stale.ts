@@ -9,8 +9,14 @@ import { representativeTrace } from "../path-trace.js";
 export function fdbStale(ev: CheckEvidence): Finding | undefined {
   const problems = ev.snapshot.nodes.flatMap((n) => overlayEntryProblems(ev, n.name)).filter((p) => p.kind !== "route");
   if (problems.length === 0) return undefined;
-  const stale = inNodeOrder(ev, problems.map((p) => p.node));
-  const nodes = inNodeOrder(ev, problems.flatMap((p) => [p.node, ...(p.peer ? [p.peer] : [])]));
+  const stale = inNodeOrder(
+    ev,
+    problems.map((p) => p.node),
+  );
+  const nodes = inNodeOrder(
+    ev,
+    problems.flatMap((p) => [p.node, ...(p.peer ? [p.peer] : [])]),
+  );
   const ns = ev.snapshot.flannel.daemonSet?.namespace ?? "kube-flannel";
   const restarts = stale.map((node) => {
     const pod = ev.snapshot.flannel.pods.find((p) => p.node === node);

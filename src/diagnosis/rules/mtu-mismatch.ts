@@ -39,7 +39,7 @@ export function mtuMismatch(ev: CheckEvidence): Finding | undefined {
     explanation:
       `On ${joinNames(nodes)} the overlay's MTU is larger than the underlay can carry: VXLAN adds ${VXLAN_OVERHEAD} bytes to every packet, so ` +
       "flannel.1 must be at most the underlay interface's MTU minus 50, and cni0 and the pods at most flannel.1's. Small packets (ping, TCP " +
-      "handshakes) pass, full-size ones are dropped, so bulk transfers stall. Set \"MTU\" in the Backend section of net-conf.json " +
+      'handshakes) pass, full-size ones are dropped, so bulk transfers stall. Set "MTU" in the Backend section of net-conf.json ' +
       "(ConfigMap kube-flannel-cfg) or fix the NIC's MTU, then restart flannel; existing pods keep the MTU they were created with until they " +
       "are recreated. xnode has no automatic fix for this.",
     remediations: [],

@@ -49,7 +49,9 @@ function explain(failed: readonly Failure[]): string {
         "NodePort that answers only on the pod's own node points at the pod network between the nodes (see the other findings), not at kube-proxy."
       : "",
     neither ? "Where the backend runs on the node itself and no rule drops the port, look at kube-proxy on that node and at filtering outside iptables." : "",
-    failed.some(({ svc }) => svc.externalTrafficPolicy === "Local") ? "With externalTrafficPolicy Local only nodes running a backend answer; the other nodes are left out." : "",
+    failed.some(({ svc }) => svc.externalTrafficPolicy === "Local")
+      ? "With externalTrafficPolicy Local only nodes running a backend answer; the other nodes are left out."
+      : "",
   ]
     .filter(Boolean)
     .join(" ");
@@ -58,13 +60,18 @@ function explain(failed: readonly Failure[]): string {
 export function nodeportUnreachable(ev: CheckEvidence): Finding | undefined {
   const failed = failures(ev);
   if (failed.length === 0) return undefined;
-  const lines = failed.map(({ svc, entry }) => `curl ${entry.target} from ${entry.from}: ${reachResult(entry)} (backend on ${joinNames(svc.backendNodes) || "no node"})`);
+  const lines = failed.map(
+    ({ svc, entry }) => `curl ${entry.target} from ${entry.from}: ${reachResult(entry)} (backend on ${joinNames(svc.backendNodes) || "no node"})`,
+  );
   const blocks = [...new Set(failed.flatMap((f) => f.block?.line ?? []))];
   const overlayPair = failed.find((f) => !f.block && f.overlayPair)?.overlayPair;
   return {
     id: "nodeport-unreachable",
     severity: "critical",
-    nodes: inNodeOrder(ev, failed.flatMap(({ entry }) => [entry.from, entry.to])),
+    nodes: inNodeOrder(
+      ev,
+      failed.flatMap(({ entry }) => [entry.from, entry.to]),
+    ),
     evidence: [...lines, ...blocks],
     explanation: explain(failed),
     remediations: [],

@@ -10,8 +10,14 @@ import { planRestoreFlannelRoutes } from "../remediation/plan-routes.js";
 export function routeMissing(ev: CheckEvidence): Finding | undefined {
   const problems = ev.snapshot.nodes.flatMap((n) => overlayEntryProblems(ev, n.name)).filter((p) => p.kind === "route");
   if (problems.length === 0) return undefined;
-  const lacking = inNodeOrder(ev, problems.map((p) => p.node));
-  const nodes = inNodeOrder(ev, problems.flatMap((p) => [p.node, ...(p.peer ? [p.peer] : [])]));
+  const lacking = inNodeOrder(
+    ev,
+    problems.map((p) => p.node),
+  );
+  const nodes = inNodeOrder(
+    ev,
+    problems.flatMap((p) => [p.node, ...(p.peer ? [p.peer] : [])]),
+  );
   const plan = planRestoreFlannelRoutes(ev, problems);
   return {
     id: "route-missing",

@@ -29,7 +29,9 @@ function openingFor(node: string, peerAddress: string, drop: Drop): VxlanPortOpe
 function firewallNames(drops: readonly Drop[]): string {
   const backends = new Set(drops.map((d) => d.backend));
   if (backends.size === 2) return "The iptables and nftables rules";
-  return backends.has("nftables") ? `The nftables rules (${[...new Set(drops.flatMap((d) => (d.backend === "nftables" ? [`table ${d.spot.family} ${d.spot.table}`] : [])))].join(", ")})` : "The iptables";
+  return backends.has("nftables")
+    ? `The nftables rules (${[...new Set(drops.flatMap((d) => (d.backend === "nftables" ? [`table ${d.spot.family} ${d.spot.table}`] : [])))].join(", ")})`
+    : "The iptables";
 }
 
 function blockedByRule(ev: CheckEvidence): Finding | undefined {
@@ -104,7 +106,10 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
     evidence: [
       ...capLines(unexplained.map(describeFailingPair), 4, "failing pairs"),
       ...suspects.map((s) => describeUnderlayPing(s.ping)),
-      ...suspects.map((s) => `${s.node}: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables ${s.nftAccepts ? "or nftables " : ""}rule drops udp ${port}`),
+      ...suspects.map(
+        (s) =>
+          `${s.node}: routes, neighbour and FDB entries for every peer match the Node annotations; no iptables ${s.nftAccepts ? "or nftables " : ""}rule drops udp ${port}`,
+      ),
       ...nftDoubts,
     ],
     explanation:

@@ -22,7 +22,10 @@ export function vtepDuplicatePublicIp(ev: CheckEvidence): Finding | undefined {
     const annotated = names.filter((n) => ev.snapshot.nodes.find((s) => s.name === n)?.flannel.publicIP === address);
     return annotated.length >= 2 ? `public-ip ${address} on ${joinNames(annotated)}` : `VTEP address ${address} on ${joinNames(names)}`;
   });
-  const nodes = inNodeOrder(ev, shared.flatMap(([, claimants]) => [...claimants]));
+  const nodes = inNodeOrder(
+    ev,
+    shared.flatMap(([, claimants]) => [...claimants]),
+  );
   for (const name of nodes) {
     const host = hostOf(ev, name);
     const device = flannelDevice(ev, host);

@@ -47,7 +47,10 @@ function clusterText(c: ClusterDigest, now: Date): string {
   const link = c.threadLink ? `<${c.threadLink}|latest report>` : "";
   const [verdict, second] =
     c.state === "unchecked"
-      ? [`:warning: ${bold(c.cluster)} · could not be checked: ${escape(truncate(c.error.message, MAX_ERROR_TEXT))}`, c.error.hint ? `${INDENT}What to try: ${escape(truncate(c.error.hint, MAX_ERROR_TEXT))}` : undefined]
+      ? [
+          `:warning: ${bold(c.cluster)} · could not be checked: ${escape(truncate(c.error.message, MAX_ERROR_TEXT))}`,
+          c.error.hint ? `${INDENT}What to try: ${escape(truncate(c.error.hint, MAX_ERROR_TEXT))}` : undefined,
+        ]
       : [`${bold(c.cluster)} · ${verdictText(c.findings.length)}`, changeLine(c)];
   const pairs = c.state !== "unchecked" && c.reachable.total > 0 ? `${c.reachable.ok}/${c.reachable.total} pod pairs reachable` : "";
   const first = [verdict, pairs, failureText(c, now), link].filter(Boolean).join(" · ");

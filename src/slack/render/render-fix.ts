@@ -2,7 +2,19 @@
 // progress, the before/after verdict with [Rollback], refusals, and the audit.
 import type { AuditEntry, CheckReport, RemediationPlan } from "../../model/index.js";
 import type { ReportComparison as Comparison } from "../../remediation/compare-reports.js";
-import { actions, button, context, fieldSections, header, packSections, section, toMessage, type Block, type ContextBlock, type SlackMessage } from "./blocks.js";
+import {
+  actions,
+  button,
+  context,
+  fieldSections,
+  header,
+  packSections,
+  section,
+  toMessage,
+  type Block,
+  type ContextBlock,
+  type SlackMessage,
+} from "./blocks.js";
 import { bold, code, escape, fence, mention } from "./mrkdwn.js";
 import { formatAgo } from "./time-text.js";
 import { problemsOf } from "../../model/index.js";

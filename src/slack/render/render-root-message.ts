@@ -81,7 +81,9 @@ export function renderRootMessage(s: RootMessageState): SlackMessage {
     }
     case "joined":
       return toMessage(escape(`xnode: joined the running check of ${s.cluster}`), [
-        context(`${mention(s.joinedBy)} asked too; joined the running check of ${bold(s.cluster)} started for ${mention(s.requestedBy)}${s.threadLink ? `: follow ${threadRef(s)}` : ""}`),
+        context(
+          `${mention(s.joinedBy)} asked too; joined the running check of ${bold(s.cluster)} started for ${mention(s.requestedBy)}${s.threadLink ? `: follow ${threadRef(s)}` : ""}`,
+        ),
       ]);
   }
 }

@@ -1,10 +1,7 @@
 // Faults queued per method by failNext(); each matching call consumes one.
 import type { ServerResponse } from "node:http";
 
-export type Fault =
-  | { status: 429; retryAfter: number }
-  | { status: 500 | 502 | 503 | 504 }
-  | { error: string };
+export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 | 504 } | { error: string };
 
 export class FaultPlan {
   private readonly queued = new Map<string, Fault[]>();
