@@ -5,7 +5,9 @@
 // leaves the sender's NIC and never reaches the receiver's.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { runCheck } from "../../src/check/run-check.js";
 import { runCli, type CliIo } from "../../src/cli.js";
+import { createKubeClient } from "../../src/kube/kube-client.js";
 import type { PacketTrace } from "../../src/model/index.js";
 import { startLab, type StartedLab } from "../helpers/lab-fixture.js";
 
@@ -76,6 +78,25 @@ describe("xnode trace when the network between the nodes drops VXLAN", () => {
   let lab: StartedLab;
   before(async () => (lab = await startLab("underlay-drop-vxlan")));
   after(async () => lab?.stop());
+
+  test("the check proves udp-vxlan-blocked from its captures: lost after the sender's underlay, no node-side fix", async () => {
+    const kube = createKubeClient({ cluster: "lab", kubeconfig: lab.kubeconfigPath });
+    const { report, evidence } = await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 });
+    assert.deepEqual(
+      report.findings.map((f) => f.id),
+      ["udp-vxlan-blocked"],
+    );
+    const [f] = report.findings;
+    assert.equal(f!.severity, "critical");
+    assert.deepEqual(f!.remediations, []);
+    assert.ok(f!.trace?.lostAfter && f!.trace.lostAfter === `${f!.trace.from}/ens5`, JSON.stringify(f!.trace));
+    assert.ok(
+      f!.evidence.some((l) => /left \S+\/ens5 and never arrived at \S+\/ens5/.test(l)),
+      f!.evidence.join("\n"),
+    );
+    assert.match(f!.explanation, /security group/);
+    assert.ok((evidence.traces?.length ?? 0) >= 1 && (evidence.traces?.length ?? 0) <= 3, "a bounded sample of pairs traced");
+  });
 
   test("lostAfter is the sender's underlay interface", async () => {
     const { code, trace: t } = await trace(lab, "az1-cp", "az2-w");
