@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
+import { findingIdSchema, remediationKindSchema } from "../../src/model/index.js";
 import { runCheck } from "../../src/check/run-check.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
 import { startLab } from "../helpers/lab-fixture.js";
@@ -13,6 +14,15 @@ const names = readdirSync(dir)
   .filter((f) => f.endsWith(".yaml"))
   .map((f) => f.slice(0, -5))
   .sort();
+
+test("every lab scenario expects finding ids and a fix kind the product knows", async () => {
+  for (const name of names) {
+    const { expect } = await loadScenario(`${dir}${name}.yaml`);
+    assert.ok(expect, `${name} has no expect`);
+    for (const id of expect.findings) assert.ok(findingIdSchema.safeParse(id).success, `${name}: unknown finding id ${id}`);
+    if (expect.fixedBy) assert.ok(remediationKindSchema.safeParse(expect.fixedBy).success, `${name}: unknown fix kind ${expect.fixedBy}`);
+  }
+});
 
 describe("diagnosis of every lab scenario", () => {
   for (const name of names) {
@@ -31,7 +41,7 @@ describe("diagnosis of every lab scenario", () => {
           assert.ok(f.explanation.length > 20, `${f.id} explains itself`);
         }
         if (scenario.expect.fixedBy) {
-          const kinds = report.findings.flatMap((f) => f.remediations.map((r) => r.kind));
+          const kinds: string[] = report.findings.flatMap((f) => f.remediations.map((r) => r.kind));
           assert.ok(kinds.includes(scenario.expect.fixedBy), `${name} offers ${scenario.expect.fixedBy}; offered: ${kinds.join(", ")}`);
         }
       } finally {
