@@ -27,25 +27,25 @@ export interface TraceOptions {
 interface Point {
   node: string;
   iface: string;
+  role: NonNullable<ObservedPoint["role"]>;
   filter: string;
 }
 
 const DEFAULTS = { captureSeconds: 3, probes: 3, captureStartDelayMs: 1000 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The path a pod packet takes out of `node` toward `peerPodCIDR` (and into it from the peer), as interfaces. */
-function hopsOn(
-  host: HostEvidence | undefined,
-  vni: number,
-  peerPodCIDR: string | undefined,
-): { bridge?: string; tunnel?: string; underlay?: string; tunnelled: boolean } {
-  const names = new Set((host?.interfaces ?? []).map((i) => i.name));
-  const device = (host?.vxlan ?? []).find((d) => d.name === `flannel.${vni}`) ?? (host?.vxlan ?? []).find((d) => d.name.startsWith("flannel."));
-  const bridge = names.has("cni0") ? "cni0" : undefined;
-  if (device) return { bridge, tunnel: device.name, underlay: device.underlay, tunnelled: true };
-  // host-gw: pod packets leave through the interface routing the peer's pod CIDR
+/**
+ * The interfaces a pod packet crosses on `host` toward (or from) the peer's pod
+ * CIDR, from the node's own route to it: a flannel.<VNI> device means VXLAN out
+ * of that device's underlay; any other device (host-gw, VXLAN DirectRouting)
+ * carries the pod packet itself and is the underlay.
+ */
+function hopsOn(host: HostEvidence | undefined, peerPodCIDR: string | undefined): { bridge?: string; tunnel?: string; underlay?: string } {
+  const bridge = (host?.interfaces ?? []).some((i) => i.name === "cni0") ? "cni0" : undefined;
   const route = peerPodCIDR ? routeLookup(host?.routes ?? [], peerPodCIDR.split("/")[0]!) : undefined;
-  return { bridge, underlay: route?.dev, tunnelled: false };
+  const device = route?.dev ? (host?.vxlan ?? []).find((d) => d.name === route.dev) : undefined;
+  if (device) return { bridge, tunnel: device.name, underlay: device.underlay };
+  return { bridge, underlay: route?.dev };
 }
 
 function podAgentTarget(snapshot: ClusterSnapshot, node: string): ExecTarget | undefined {
@@ -53,11 +53,16 @@ function podAgentTarget(snapshot: ClusterSnapshot, node: string): ExecTarget | u
   return agent && { namespace: agent.namespace, pod: agent.name, label: `pod agent on ${node}` };
 }
 
-function describe(result: CaptureResult | undefined): Pick<ObservedPoint, "seen" | "packets" | "detail"> {
-  if (!result) return { seen: false, packets: 0, detail: "not captured: no result from the host agent" };
-  if (result.packets === 0) return { seen: false, packets: 0, detail: result.error ? `cannot capture: ${result.error}` : "no probe packet" };
+function describe(result: CaptureResult | undefined): Pick<ObservedPoint, "seen" | "captured" | "packets" | "detail"> {
+  if (!result) return { seen: false, captured: false, packets: 0, detail: "not captured: no result from the host agent" };
+  if (result.packets === 0) {
+    return result.error
+      ? { seen: false, captured: false, packets: 0, detail: `cannot capture: ${result.error}` }
+      : { seen: false, captured: true, packets: 0, detail: "no probe packet" };
+  }
   return {
     seen: true,
+    captured: true,
     packets: result.packets,
     detail: `${result.packets} probe packet${result.packets === 1 ? "" : "s"}${result.first ? ` (${result.first})` : ""}`,
   };
@@ -71,9 +76,25 @@ export async function tracePair(
   to: string,
   opts: TraceOptions,
 ): Promise<PacketTrace> {
-  const o = { ...DEFAULTS, ...opts };
-  const [src, dst] = [from, to].map((n) => snapshot.nodes.find((x) => x.name === n));
   const unavailable = (why: string): PacketTrace => ({ from, to, observed: [], lostAfter: null, unavailable: why });
+  try {
+    return await observe(kube, snapshot, hosts, from, to, { ...DEFAULTS, ...opts }, unavailable);
+  } catch (err) {
+    // A trace is extra evidence: whatever goes wrong with it, the check still reports.
+    return unavailable(`capture failed: ${errorMessage(err)}`);
+  }
+}
+
+async function observe(
+  kube: KubeClient,
+  snapshot: ClusterSnapshot,
+  hosts: readonly HostEvidence[],
+  from: string,
+  to: string,
+  o: Required<TraceOptions>,
+  unavailable: (why: string) => PacketTrace,
+): Promise<PacketTrace> {
+  const [src, dst] = [from, to].map((n) => snapshot.nodes.find((x) => x.name === n));
   const srcIP = src?.podAgent?.podIP;
   const dstIP = dst?.podAgent?.podIP;
   if (!src || !dst || !srcIP || !dstIP) return unavailable(`no pod agent address on ${!srcIP ? from : to}`);
@@ -83,41 +104,41 @@ export async function tracePair(
   const filters = captureFilters(srcIP, dstIP, snapshot.flannel.vxlanPort);
   const out = hopsOn(
     hosts.find((h) => h.node === from),
-    snapshot.flannel.vni,
     dst.podCIDR,
   );
   const into = hopsOn(
     hosts.find((h) => h.node === to),
-    snapshot.flannel.vni,
     src.podCIDR,
   );
+  if (!out.underlay || !into.underlay) return unavailable(`no route to the other node's pod CIDR read on ${!out.underlay ? from : to}: the path is not known`);
   const wire = (tunnelled: boolean) => (tunnelled ? filters.vxlan : filters.inner);
   const path: Point[] = [
-    ...(out.bridge ? [{ node: from, iface: out.bridge, filter: filters.inner }] : []),
-    ...(out.tunnel ? [{ node: from, iface: out.tunnel, filter: filters.inner }] : []),
-    ...(out.underlay ? [{ node: from, iface: out.underlay, filter: wire(out.tunnelled) }] : []),
-    ...(into.underlay ? [{ node: to, iface: into.underlay, filter: wire(into.tunnelled) }] : []),
-    ...(into.tunnel ? [{ node: to, iface: into.tunnel, filter: filters.inner }] : []),
-    ...(into.bridge ? [{ node: to, iface: into.bridge, filter: filters.inner }] : []),
+    ...(out.bridge ? [{ node: from, iface: out.bridge, role: "bridge" as const, filter: filters.inner }] : []),
+    ...(out.tunnel ? [{ node: from, iface: out.tunnel, role: "tunnel" as const, filter: filters.inner }] : []),
+    { node: from, iface: out.underlay, role: "underlay", filter: wire(!!out.tunnel) },
+    { node: to, iface: into.underlay, role: "underlay", filter: wire(!!into.tunnel) },
+    ...(into.tunnel ? [{ node: to, iface: into.tunnel, role: "tunnel" as const, filter: filters.inner }] : []),
+    ...(into.bridge ? [{ node: to, iface: into.bridge, role: "bridge" as const, filter: filters.inner }] : []),
   ];
   const capture = async (node: string, agent: ExecTarget): Promise<CaptureResult[]> => {
     const points = path.filter((p) => p.node === node).map(({ iface, filter }) => ({ iface, filter }));
-    if (points.length === 0) return [];
     const input = { seconds: o.captureSeconds, maxPackets: o.probes * 3, points };
     return runProbe(kube, agent, packetCaptureProbe, input, o.execTimeoutMs + o.captureSeconds * 1000);
   };
-  const captures = Promise.all([capture(from, srcAgent), capture(to, dstAgent)]);
   // Both captures are asked for first; the pings start once tcpdump listens on every point.
+  const captures = Promise.all([capture(from, srcAgent), capture(to, dstAgent)]);
+  captures.catch(() => undefined); // awaited below; a fast failure must not be an unhandled rejection meanwhile
   await sleep(o.captureStartDelayMs);
-  const ping = kube.exec(pinger, ["ping", "-n", "-c", String(o.probes), "-i", "0.2", "-W", "1", dstIP], o.execTimeoutMs).catch(() => undefined);
-  let results: [CaptureResult[], CaptureResult[]];
-  try {
-    [results] = await Promise.all([captures, ping]);
-  } catch (err) {
-    return unavailable(`capture failed: ${errorMessage(err)}`);
-  }
+  const ping = await kube
+    .exec(pinger, ["ping", "-n", "-c", String(o.probes), "-i", "0.2", "-W", "1", dstIP], o.execTimeoutMs)
+    .then((r) => (r.exitCode === 0 || r.exitCode === 1 ? undefined : `exit ${r.exitCode}: ${r.stderr.trim().split("\n")[0]}`))
+    .catch((err: unknown) => errorMessage(err));
+  const results = await captures;
+  // ping exits 0 (answered) or 1 (no answer); anything else means no probe was sent
+  if (ping !== undefined) return unavailable(`the pod agent on ${from} could not send the probe (${ping})`);
   const byNode = { [from]: results[0], [to]: results[1] };
-  const observed = path.map((p) => ({ point: `${p.node}/${p.iface}`, ...describe(byNode[p.node]?.find((r) => r.iface === p.iface)) }));
+  const observed = path.map((p) => ({ point: `${p.node}/${p.iface}`, role: p.role, ...describe(byNode[p.node]?.find((r) => r.iface === p.iface)) }));
+  if (!observed.some((p) => p.captured)) return { ...unavailable(`no capture point could capture: ${observed[0]?.detail ?? "none"}`), observed };
   const lastSeen = [...observed].reverse().find((p) => p.seen);
   return { from, to, observed, lostAfter: lastSeen?.point ?? null };
 }
@@ -132,12 +153,14 @@ export function pairsToTrace(ev: CheckEvidence, findings: readonly Finding[]): {
   const failed = ev.matrix.filter((e) => e.kind === "pod-icmp" && !e.ok && e.from !== e.to && (nodes.has(e.from) || nodes.has(e.to)));
   const picked: { from: string; to: string }[] = [];
   const seenTo = new Set<string>();
-  for (const e of [...failed.filter((e) => !seenTo.has(e.to)), ...failed]) {
-    if (picked.length >= MAX_TRACED_PAIRS) break;
-    if (picked.some((p) => p.from === e.from && p.to === e.to) || seenTo.has(e.to)) continue;
+  const pick = (e: { from: string; to: string }) => {
+    if (picked.length >= MAX_TRACED_PAIRS || picked.some((p) => p.from === e.from && p.to === e.to)) return;
     seenTo.add(e.to);
     picked.push({ from: e.from, to: e.to });
-  }
+  };
+  // one pair per destination node first, then any other failing pair
+  for (const e of failed) if (!seenTo.has(e.to)) pick(e);
+  for (const e of failed) pick(e);
   return picked;
 }
 

@@ -50,7 +50,7 @@ function cause(group: CauseGroup, i: number): string[] {
   if (group.consequences.length) {
     out.push("   this also explains:");
     for (const c of group.consequences)
-      out.push(`     - [${c.severity}] ${c.id}${c.nodes.length ? ` (${c.nodes.join(", ")})` : ""}`, ...c.evidence.slice(0, 3).map((e) => `         ${e}`));
+      out.push(`     - [${c.severity}] ${c.id}${c.nodes.length ? ` (${c.nodes.join(", ")})` : ""}`, ...c.evidence.map((e) => `         ${e}`));
   }
   const trace = f.trace ?? group.consequences.find((c) => c.trace)?.trace;
   if (trace) out.push(...traceLines(trace));

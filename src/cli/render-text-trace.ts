@@ -1,6 +1,6 @@
 // `xnode trace` in a terminal: every capture point in path order with what it
 // saw, and where the probe was last seen. Pure.
-import { traceVerdict, type PacketTrace } from "../model/index.js";
+import { nextPoint, traceVerdict, type PacketTrace } from "../model/index.js";
 
 export function renderTextTrace(t: PacketTrace): string {
   const lines = [`xnode trace ${t.from} -> ${t.to}:`];
@@ -13,7 +13,7 @@ export function renderTextTrace(t: PacketTrace): string {
     verdict === "delivered"
       ? "every point saw the probe: the path works"
       : t.lostAfter
-        ? `lost after ${t.lostAfter}: the probe never reached ${t.observed[t.observed.findIndex((p) => p.point === t.lostAfter) + 1]?.point ?? "the next point"}`
+        ? `lost after ${t.lostAfter}: the probe never reached ${nextPoint(t)?.point ?? "the next point"}`
         : "no capture point saw the probe: it never left the source pod",
   );
   return lines.join("\n");

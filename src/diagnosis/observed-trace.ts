@@ -2,12 +2,11 @@
 // shows, and the one verdict a capture proves on its own: VXLAN packets that
 // left the sender's underlay interface and never reached the receiver's were
 // dropped by the network between the nodes.
-import type { CheckEvidence, Finding, PacketTrace } from "../model/index.js";
+import { nextPoint, type CheckEvidence, type Finding, type PacketTrace } from "../model/index.js";
 import { capLines, joinNames } from "./evidence-lines.js";
 import { tracePair } from "./path-trace.js";
 
-const onNode = (t: PacketTrace, node: string) => t.observed.filter((p) => p.point.startsWith(`${node}/`));
-const ran = (detail: string, seen: boolean) => seen || detail === "no probe packet";
+const underlayOf = (t: PacketTrace, node: string) => t.observed.find((p) => p.role === "underlay" && p.point.startsWith(`${node}/`));
 
 /** A finding's trace for a pair: the hops the evidence predicts, and what the captures saw. */
 export function observedTrace(ev: CheckEvidence, t: PacketTrace): NonNullable<Finding["trace"]> {
@@ -23,7 +22,7 @@ export function traceTouching(ev: CheckEvidence, nodes: readonly string[]): Pack
 export function lastSeenLine(t: PacketTrace): string {
   if (t.unavailable) return `no packet capture for ${t.from} → ${t.to}: ${t.unavailable}`;
   const last = t.observed.find((p) => p.point === t.lostAfter);
-  const next = t.lostAfter ? t.observed[t.observed.findIndex((p) => p.point === t.lostAfter) + 1] : t.observed[0];
+  const next = nextPoint(t);
   const seen = last
     ? `probe packets from ${t.from} to ${t.to} were last seen at ${last.point} (${last.detail})`
     : `probe packets from ${t.from} to ${t.to} were not seen at any capture point`;
@@ -36,10 +35,12 @@ interface BetweenNodes {
   into: string;
 }
 
+/** Seen leaving the sender's underlay interface, captured and not seen at the receiver's, on a VXLAN path. */
 function lostBetween(t: PacketTrace): BetweenNodes | undefined {
-  const out = onNode(t, t.from).at(-1);
-  const into = onNode(t, t.to)[0];
-  if (!out?.seen || !into || into.seen || !ran(into.detail, into.seen)) return undefined;
+  if (t.unavailable || !t.observed.some((p) => p.role === "tunnel")) return undefined;
+  const out = underlayOf(t, t.from);
+  const into = underlayOf(t, t.to);
+  if (!out?.seen || !into || into.seen || !into.captured) return undefined;
   return { trace: t, out: out.point, into: into.point };
 }
 

@@ -94,7 +94,16 @@ export const traceHopSchema = z.object({
 export type TraceHop = z.infer<typeof traceHopSchema>;
 
 /** One capture point of a packet-observed trace: "<node>/<interface>". */
-export const observedPointSchema = z.object({ point: z.string(), seen: z.boolean(), packets: z.number(), detail: z.string() });
+export const observedPointSchema = z.object({
+  point: z.string(),
+  /** where on the path: the pod bridge, the VXLAN device, or the interface between the nodes */
+  role: z.enum(["bridge", "tunnel", "underlay"]).optional(),
+  seen: z.boolean(),
+  /** the capture ran (false: no tcpdump, no such device, no permission): only then does "not seen" mean anything */
+  captured: z.boolean().optional(),
+  packets: z.number(),
+  detail: z.string(),
+});
 export type ObservedPoint = z.infer<typeof observedPointSchema>;
 
 export const findingIdSchema = z.enum([
@@ -209,6 +218,11 @@ export function groupPlans(group: CauseGroup): RemediationPlan[] {
       seen.add(key);
       return true;
     });
+}
+
+/** The capture point after the one the probe was last seen at (the first point when none saw it). */
+export function nextPoint(t: PacketTrace): ObservedPoint | undefined {
+  return t.lostAfter ? t.observed[t.observed.findIndex((p) => p.point === t.lostAfter) + 1] : t.observed[0];
 }
 
 /** What a packet-observed trace says: the probe got all the way, got lost on the way, or could not be observed. */

@@ -199,3 +199,33 @@ function healthySpecFrom(ev: CheckEvidence) {
     flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.42.0.0/16", args: ["--ip-masq", "--kube-subnet-mgr"] },
   };
 }
+
+describe("connectivity-unexplained covers what the matrix never probed or a consequence hides", () => {
+  test("a node whose pod agent never got an address: its pairs were not probed, so never healthy", () => {
+    const ev = fx.healthyThreeNodes();
+    const node = ev.snapshot.nodes[1]!;
+    delete node.podAgent!.podIP;
+    ev.matrix = ev.matrix.filter((e) => !(e.kind.startsWith("pod") && (e.from === node.name || e.to === node.name)));
+    const f = only(ev);
+    assert.equal(f.id, "connectivity-unexplained");
+    assert.ok(f.nodes.includes(node.name));
+    assert.ok(
+      f.evidence.some((l) => l === `${node.name}: agents did not answer (no ready pod agent with an address: its pod pairs were not probed)`),
+      f.evidence.join("\n"),
+    );
+  });
+
+  test("a NodePort finding does not explain pod pairs failing elsewhere", () => {
+    const ev = fx.nodePortDropped();
+    const [a, b] = ev.snapshot.nodes.map((n) => n.name);
+    for (const e of ev.matrix) if (e.kind === "pod-icmp" && e.from === a && e.to === b) Object.assign(e, { ok: false, error: "timeout" });
+    const findings = diagnose(ev);
+    const found = findings.map((f) => f.id);
+    assert.ok(found.includes("nodeport-unreachable"), found.join(", "));
+    const others = findings.filter((f) => f.id !== "nodeport-unreachable" && f.id !== "cluster-healthy");
+    assert.ok(
+      others.some((f) => f.nodes.includes(a!) || f.nodes.includes(b!)),
+      `the failing pod pair is explained by something else: ${found.join(", ")}`,
+    );
+  });
+});

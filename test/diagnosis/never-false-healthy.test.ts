@@ -42,6 +42,12 @@ function mutate(base: CheckEvidence, random: () => number): CheckEvidence {
     if (random() < failRate) Object.assign(e, { ok: false, error: pick(["timeout", "connection refused", "exit 1"]), rttMs: undefined });
   if (random() < 0.2) ev.unreachableNodes.push({ node: pick(nodes), error: "exec timed out after 20 s" });
   if (random() < 0.15) ev.matrix = ev.matrix.filter((e) => e.kind !== "pod-icmp");
+  // a pod agent that never got an address: its pairs are simply missing from the matrix
+  if (random() < 0.15) {
+    const node = pick(ev.snapshot.nodes);
+    if (node.podAgent) delete node.podAgent.podIP;
+    ev.matrix = ev.matrix.filter((e) => !(e.kind.startsWith("pod") && (e.from === node.name || e.to === node.name)));
+  }
   for (const h of ev.hosts) {
     for (const field of HOST_FIELDS) {
       if (random() < 0.1) {
@@ -71,7 +77,13 @@ test("failed probes never read as healthy, and every one is named by a problem f
         assert.ok(named.has(e.from) || named.has(e.to), `${e.from} → ${e.to} ${e.kind} failed but no finding names either node in ${where}`);
       for (const u of ev.unreachableNodes) assert.ok(named.has(u.node), `silent ${u.node} not named in ${where}`);
     }
-    if (findings.some((f) => f.id === "cluster-healthy")) assert.equal(findings.length, 1, `healthy next to other findings in ${where}`);
+    if (findings.some((f) => f.id === "cluster-healthy")) {
+      assert.equal(findings.length, 1, `healthy next to other findings in ${where}`);
+      assert.ok(
+        ev.snapshot.nodes.every((n) => n.podAgent?.podIP),
+        `healthy with a node whose pairs were never probed in ${where}`,
+      );
+    }
   }
   assert.ok(withFailures > 1500, `only ${withFailures} cases had failures`);
 });

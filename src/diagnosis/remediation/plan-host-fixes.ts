@@ -12,6 +12,8 @@ export interface IptablesVxlanOpening {
   table: string;
   chain: string;
   peerAddress: string;
+  /** the backend whose ruleset drops (its own tool writes the accept); plain iptables when unknown */
+  tool?: IptablesTool;
 }
 
 /** A node whose nftables drop it: the accept goes into the table and chain of the drop, right before the dropping rule (`beforeHandle`), or at the top of a base chain whose policy drops. */
@@ -69,7 +71,7 @@ export function planOpenVxlanPort(port: number, openings: readonly VxlanPortOpen
     ...iptables.map((o) => ({
       node: o.node,
       argv: [
-        "iptables",
+        ...iptablesTool(o.tool),
         ...(o.table === "filter" ? [] : ["-t", o.table]),
         "-I",
         o.chain,

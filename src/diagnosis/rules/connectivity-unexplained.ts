@@ -12,9 +12,10 @@ import { lastSeenLine, observedTrace, traceTouching } from "../observed-trace.js
 import { representativeTrace } from "../path-trace.js";
 import { vxlanFirewall } from "../vxlan-firewall.js";
 
-/** Findings that explain failures on their nodes (everything but the all-clear). */
-function explainedNodes(earlier: readonly Finding[]): Set<string> {
-  return new Set(earlier.filter((f) => f.id !== "cluster-healthy").flatMap((f) => f.nodes));
+/** Nodes that findings explain failures on. `nodeport-unreachable` explains NodePort probes only: it names nodes without saying why pods fail there. */
+function explainedNodes(earlier: readonly Finding[], kind: MatrixEntry["kind"] | "agent"): Set<string> {
+  const explains = (f: Finding) => f.id !== "cluster-healthy" && (f.id !== "nodeport-unreachable" || kind === "nodeport");
+  return new Set(earlier.filter(explains).flatMap((f) => f.nodes));
 }
 
 function describeEntry(e: MatrixEntry): string {
@@ -48,9 +49,16 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
 }
 
 export function connectivityUnexplained(ev: CheckEvidence, earlier: readonly Finding[]): Finding | undefined {
-  const explained = explainedNodes(earlier);
-  const failed = ev.matrix.filter((e) => !e.ok && !explained.has(e.from) && !explained.has(e.to));
-  const silent = ev.unreachableNodes.filter((u) => !explained.has(u.node));
+  const explained = explainedNodes(earlier, "agent");
+  const failed = ev.matrix.filter((e) => {
+    const by = explainedNodes(earlier, e.kind);
+    return !e.ok && !by.has(e.from) && !by.has(e.to);
+  });
+  // a node whose pod agent never got an address is often the node whose CNI is broken: its pairs were never probed
+  const noPodAgent = ev.snapshot.nodes
+    .filter((n) => !n.podAgent?.podIP && !ev.unreachableNodes.some((u) => u.node === n.name))
+    .map((n) => ({ node: n.name, error: "no ready pod agent with an address: its pod pairs were not probed" }));
+  const silent = [...ev.unreachableNodes, ...noPodAgent].filter((u) => !explained.has(u.node));
   const podChecks = ev.matrix.filter((e) => e.kind === "pod-icmp");
   const nothingProbed = podChecks.length === 0 && explained.size === 0 && ev.snapshot.nodes.length > 1;
   if (failed.length === 0 && silent.length === 0 && !nothingProbed) return undefined;

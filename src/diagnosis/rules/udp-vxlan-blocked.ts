@@ -23,7 +23,7 @@ function otherVteps(ev: CheckEvidence, node: string): string[] {
 /** The fix where the drop is: iptables' chain, or the nftables table and chain of the dropping rule. */
 function openingFor(node: string, peerAddress: string, drop: Drop): VxlanPortOpening {
   if (drop.backend === "nftables") return { node, nft: drop.spot, peerAddress };
-  return { node, table: drop.block.verdict.table, chain: drop.block.verdict.chain, peerAddress };
+  return { node, table: drop.block.verdict.table, chain: drop.block.verdict.chain, peerAddress, tool: drop.block.view.tool };
 }
 
 function firewallNames(drops: readonly Drop[]): string {

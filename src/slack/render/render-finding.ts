@@ -142,8 +142,6 @@ function observedLines(trace: NonNullable<Finding["trace"]>): string[] {
   return lines;
 }
 
-const CONSEQUENCE_EVIDENCE = 3;
-
 export function renderFinding(group: CauseGroup, ctx: FindingContext): { message: SlackMessage; cut: boolean } {
   const finding = group.cause;
   const facts = `*Severity:* ${finding.severity}${finding.nodes.length ? ` · *Nodes:* ${nameList(finding.nodes)}` : ""}`;
@@ -162,9 +160,10 @@ export function renderFinding(group: CauseGroup, ctx: FindingContext): { message
     parts.push(titled("Evidence", bullets(finding.evidence.map((e) => truncate(e, MAX_LINE))), omittedNote(ctx.cluster, "lines")));
   }
   if (group.consequences.length > 0) {
+    // every line of every consequence; what does not fit the section is counted in its note and the full report is attached
     const lines = group.consequences.flatMap((c) => [
       `${findingEmoji(c)} ${bold(c.id)}${c.nodes.length ? ` (${escape(c.nodes.join(", "))})` : ""}`,
-      ...c.evidence.slice(0, CONSEQUENCE_EVIDENCE).map((e) => `      ↳ ${escape(truncate(e, MAX_LINE))}`),
+      ...c.evidence.map((e) => `      ↳ ${escape(truncate(e, MAX_LINE))}`),
     ]);
     parts.push(titled(`This also explains ${plural(group.consequences.length, "finding")}`, lines, omittedNote(ctx.cluster, "lines")));
   }

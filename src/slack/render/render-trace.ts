@@ -1,6 +1,6 @@
 // `/xnode trace` in Slack: every capture point in path order with what it saw,
 // and where the probe was last seen (or why nothing could be captured).
-import { traceVerdict, type PacketTrace } from "../../model/index.js";
+import { nextPoint, traceVerdict, type PacketTrace } from "../../model/index.js";
 import { context, header, packSections, section, toMessage, type SlackMessage } from "./blocks.js";
 import { truncate } from "./limits.js";
 import { bold, code, escape } from "./mrkdwn.js";
@@ -19,7 +19,7 @@ export function renderTrace(cluster: string, user: string, t: PacketTrace): Slac
     verdict === "delivered"
       ? ":white_check_mark: Every capture point saw the probe: the path works."
       : t.lostAfter
-        ? `:x: Lost after ${code(t.lostAfter)}: the probe never reached ${code(t.observed[t.observed.findIndex((p) => p.point === t.lostAfter) + 1]?.point ?? "the next point")}.`
+        ? `:x: Lost after ${code(t.lostAfter)}: the probe never reached ${code(nextPoint(t)?.point ?? "the next point")}.`
         : ":x: No capture point saw the probe: it never left the source pod.";
   const points = t.observed.map((p) => `${p.seen ? "✅" : "❌"} ${bold(p.point)}: ${escape(truncate(p.detail, 300))}`);
   return toMessage(escape(`xnode trace ${cluster}: ${t.from} → ${t.to} ${verdict}`), [
