@@ -25,7 +25,8 @@ export type NftAction =
   ({ kind: "nft"; op: "insert" | "add"; position?: number; rule: NftAccept } & NftChainRef) | ({ kind: "nft"; op: "delete"; handle: number } & NftChainRef);
 
 const FAMILIES = new Set(["ip", "inet", "netdev"]);
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+// no leading "-": nft would read a table or chain name from a node's ruleset as an option
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const IPV4 = "(?:\\d{1,3}\\.){3}\\d{1,3}(?:/\\d{1,2})?";
 const SOURCES = new RegExp(`^(?:(${IPV4})|\\{ (${IPV4}(?:, ${IPV4})*) \\})$`);
 const NUMBER = /^\d{1,9}$/;
