@@ -93,7 +93,10 @@ describe("nft host actions", () => {
     ],
     ["a delete without a handle", ["nft", "delete", "rule", "inet", "firewalld", "filter_INPUT"]],
     ["the ip6 family", ["nft", "add", "rule", "ip6", "filter", "input", "ip", "saddr", "10.0.0.1", "udp", "dport", "8472", "accept"]],
-    ["a table name nft would read as an option", ["nft", "add", "rule", "inet", "-f", "filter_INPUT", "ip", "saddr", "10.0.0.1", "udp", "dport", "8472", "accept"]],
+    [
+      "a table name nft would read as an option",
+      ["nft", "add", "rule", "inet", "-f", "filter_INPUT", "ip", "saddr", "10.0.0.1", "udp", "dport", "8472", "accept"],
+    ],
   ] as const) {
     test(`refuses ${why}`, () => {
       assert.throws(() => parseHostAction([...argv]), /xnode cannot run .* as part of a fix/);
