@@ -19,18 +19,19 @@ export type ApprovalDecision = { ok: true; rec: ApprovalRecord } | { ok: false; 
 
 export async function decideApproval(deps: DecideApprovalDeps, approvalId: string, clicker: { user: string; isApprover: boolean }): Promise<ApprovalDecision> {
   const rec = await deps.approvals.get(approvalId);
+  const audit = (r: ApprovalRecord, event: "refused" | "approved", result: string) =>
+    deps.audit.record({
+      event,
+      who: clicker.user,
+      cluster: r.cluster,
+      at: deps.now().toISOString(),
+      planHash: r.planHash,
+      kind: r.plan.kind,
+      result,
+      approvalId,
+    });
   const refuse = async (code: Extract<ApprovalDecision, { ok: false }>["code"], message: string): Promise<ApprovalDecision> => {
-    if (rec)
-      await deps.audit.record({
-        event: "refused",
-        who: clicker.user,
-        cluster: rec.cluster,
-        at: deps.now().toISOString(),
-        planHash: rec.planHash,
-        kind: rec.plan.kind,
-        result: message,
-        approvalId,
-      });
+    if (rec) await audit(rec, "refused", message);
     return { ok: false, code, message, ...(rec ? { rec } : {}) };
   };
   const refusal = evaluateApproval(rec, clicker, deps.policy, deps.now());
@@ -47,15 +48,6 @@ export async function decideApproval(deps: DecideApprovalDeps, approvalId: strin
     const by = decided.decidedBy ? ` by <@${decided.decidedBy}>` : "";
     return refuse("decided", `This fix was already ${decided.status}${by}; each approval is used once.`);
   }
-  await deps.audit.record({
-    event: "approved",
-    who: clicker.user,
-    cluster: rec.cluster,
-    at: deps.now().toISOString(),
-    planHash: rec.planHash,
-    kind: rec.plan.kind,
-    result: rec.purpose,
-    approvalId: rec.id,
-  });
+  await audit(rec, "approved", rec.purpose);
   return { ok: true, rec };
 }
