@@ -23,6 +23,7 @@ export type ErrorCode =
   | "STORE_INVALID"
   | "CHECK_BUSY"
   | "CHECK_TIMEOUT"
+  | "SLACK_NOT_IN_CHANNEL"
   | "FIX_ABORTED"
   | "FIX_FAILED"
   | "ROLLOUT_TIMEOUT";

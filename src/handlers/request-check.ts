@@ -47,16 +47,22 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
         status: "queued",
         startedAt: now().toISOString(),
       };
-      const root = await deps.slack.post(req.channel, deps.render.queued(rec));
-      rec.channel = root.channel;
-      rec.rootTs = root.ts;
-      await deps.store.saveCheck(rec);
-      await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
-      await deps.queue.add(
-        JOB.start,
-        { checkId, cluster: req.cluster, requestId: req.requestId },
-        { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } },
-      );
+      try {
+        const root = await deps.slack.post(req.channel, deps.render.queued(rec));
+        rec.channel = root.channel;
+        rec.rootTs = root.ts;
+        await deps.store.saveCheck(rec);
+        await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
+        await deps.queue.add(
+          JOB.start,
+          { checkId, cluster: req.cluster, requestId: req.requestId },
+          { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } },
+        );
+      } catch (err) {
+        // Nothing will run this check: free the cluster at once, or the next request would join a check that never runs.
+        await deps.store.finish(req.cluster, checkId).catch((e: unknown) => log.error({ err: e, checkId }, "could not release the cluster"));
+        throw err;
+      }
       log.info({ checkId, user: req.user }, "check queued");
       await deps.audit?.record({ event: "check-requested", who: req.user, cluster: req.cluster, at: now().toISOString(), result: `check ${checkId} queued` });
       return { checkId, joined: false };

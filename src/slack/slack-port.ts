@@ -2,6 +2,7 @@
 // and update through it, tests give it the real WebClient on an emulator.
 import type { types } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { XnodeError } from "../errors.js";
 
 export interface SlackMessage {
   text: string;
@@ -17,11 +18,30 @@ export interface SlackPort {
   usergroupMembers(groupId: string): Promise<string[]>;
 }
 
+/** Slack's "you may not post there" answers, as an error that says what to do; anything else as it came. */
+function channelRefusal(err: unknown, channel: string): unknown {
+  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  if (code !== "not_in_channel" && code !== "channel_not_found" && code !== "is_archived") return err;
+  const why = code === "is_archived" ? "the channel is archived" : "xnode is not a member of this channel";
+  return new XnodeError(
+    "SLACK_NOT_IN_CHANNEL",
+    `cannot post in ${channel}: ${why} (Slack: ${code})`,
+    "Invite the bot with /invite @xnode (or give the app the chat:write.public scope), then run the command again.",
+    {
+      cause: err,
+    },
+  );
+}
+
 export function webApiSlack(client: WebClient): SlackPort {
   return {
     async post(channel, message, threadTs) {
-      const res = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
-      return { channel: res.channel ?? channel, ts: res.ts! };
+      try {
+        const res = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
+        return { channel: res.channel ?? channel, ts: res.ts! };
+      } catch (err) {
+        throw channelRefusal(err, channel);
+      }
     },
     async update(channel, ts, message) {
       await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks ?? [] });

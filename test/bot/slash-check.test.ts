@@ -9,6 +9,7 @@ import { runCli } from "../../src/cli.js";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { SIGNING_SECRET, startXnode, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
+import { startResponseUrlSink } from "../slack/response-url-sink.js";
 import { postSlashCommand } from "../slack/signed-request.js";
 
 const CHANNEL = "C0NETOPS1";
@@ -131,6 +132,38 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     assert.equal(unknown.status, 200);
     const failed = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /no-such-node failed/.test(m.text)), 30_000);
     assert.match(textOf(failed), /no node named no-such-node.*cp-0, worker-0, worker-1/);
+  });
+
+  test("/xnode check in a channel the bot is not in: told to /invite it, and the cluster is free for the next request at once", async () => {
+    emulator.reset();
+    const sink = await startResponseUrlSink();
+    try {
+      emulator.failNext("chat.postMessage", { error: "not_in_channel" });
+      const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, {
+        command: "/xnode",
+        text: "check lab",
+        user_id: "U0IVAN001",
+        channel_id: "C0NOTIN01",
+        response_url: sink.url,
+      });
+      assert.equal(res.status, 200);
+      const [answer] = await sink.waitForPosts(1, 10_000);
+      const text = JSON.stringify(answer!.body);
+      assert.match(text, /"response_type":"ephemeral"/);
+      assert.match(text, /not a member of this channel/);
+      assert.match(text, /\/invite @xnode/);
+      // the claim was released: a check from a channel the bot is in runs (it does not "join" a check that never runs)
+      const startsBefore = await countStartJobs(xnode);
+      await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0IVAN001", channel_id: CHANNEL });
+      const root = await emulator.waitFor(
+        () => emulator.messages(CHANNEL).find((m) => /U0IVAN001/.test(textOf(m)) && !/report thread/.test(textOf(m))),
+        10_000,
+      );
+      await waitForReport(emulator, CHANNEL, root.ts, 1);
+      assert.equal((await countStartJobs(xnode)) - startsBefore, 1, "a check of its own ran");
+    } finally {
+      await sink.close();
+    }
   });
 
   test("two checks of one cluster at once: one run, two answers", async () => {
