@@ -8,6 +8,7 @@ import { inspectHost } from "../../src/check/inspect-host.js";
 import type { KubeClient } from "../../src/kube/kube-client.js";
 import type { ExecResult } from "../../src/kube/types.js";
 import type { NodeSnapshot } from "../../src/model/index.js";
+import { execOnlyKube } from "../helpers/exec-only-kube.js";
 
 const capture = (name: string) => readFileSync(new URL(`../fixtures/probes/iptables-backends/${name}.txt`, import.meta.url), "utf8");
 const node: NodeSnapshot = {
@@ -20,18 +21,7 @@ const node: NodeSnapshot = {
 
 /** A host agent answering the iptables probes from `answers` (argv[0] → result) and failing every other probe. */
 function agent(answers: Record<string, Partial<ExecResult>>): KubeClient {
-  const unused = () => Promise.reject(new Error("not used by host probes"));
-  return {
-    cluster: "c",
-    listNodes: unused,
-    listPods: unused,
-    listDaemonSets: unused,
-    getDaemonSet: unused,
-    patchDaemonSet: unused,
-    getConfigMap: unused,
-    listServices: unused,
-    exec: (_t, argv) => Promise.resolve({ stdout: "", stderr: "not in this test\n", exitCode: 1, durationMs: 1, ...answers[argv[0]!] }),
-  };
+  return execOnlyKube((_t, argv) => Promise.resolve({ stdout: "", stderr: "not in this test\n", exitCode: 1, durationMs: 1, ...answers[argv[0]!] }), "c");
 }
 
 test("both backends read, each on its own; an empty legacy ruleset is kept as empty", async () => {

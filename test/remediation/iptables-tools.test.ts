@@ -4,7 +4,7 @@
 // names the same tool, with the same wait for the xtables lock.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ExecTarget, KubeClient } from "../../src/kube/kube-client.js";
+import type { KubeClient } from "../../src/kube/kube-client.js";
 import type { ExecResult } from "../../src/kube/types.js";
 import type { RemediationPlan } from "../../src/model/index.js";
 import { applyHostCommands } from "../../src/remediation/apply-host-commands.js";
@@ -12,6 +12,7 @@ import { takeFingerprint } from "../../src/remediation/fingerprint.js";
 import { iptablesHead, parseHostAction } from "../../src/remediation/host-actions.js";
 import { rollbackPlanFor } from "../../src/remediation/rollback.js";
 import { buildEvidence } from "../diagnosis/fixture-builder.js";
+import { execOnlyKube } from "../helpers/exec-only-kube.js";
 
 const snapshot = buildEvidence({
   cluster: "tools",
@@ -23,21 +24,10 @@ const snapshot = buildEvidence({
 /** A host agent that records every argv and answers from `answer` (exit 0, no output by default). */
 function recordingKube(answer: (argv: string[]) => Partial<ExecResult> = () => ({})): { kube: KubeClient; ran: string[][] } {
   const ran: string[][] = [];
-  const unused = () => Promise.reject(new Error("not used by host commands"));
-  const kube: KubeClient = {
-    cluster: "tools",
-    listNodes: unused,
-    listPods: unused,
-    listDaemonSets: unused,
-    getDaemonSet: unused,
-    patchDaemonSet: unused,
-    getConfigMap: unused,
-    listServices: unused,
-    exec: (_target: ExecTarget, argv: string[]) => {
-      ran.push(argv);
-      return Promise.resolve({ stdout: "", stderr: "", exitCode: 0, durationMs: 1, ...answer(argv) });
-    },
-  };
+  const kube = execOnlyKube((_target, argv) => {
+    ran.push(argv);
+    return Promise.resolve({ stdout: "", stderr: "", exitCode: 0, durationMs: 1, ...answer(argv) });
+  }, "tools");
   return { kube, ran };
 }
 
