@@ -68,7 +68,7 @@ function describe(result: CaptureResult | undefined): Pick<ObservedPoint, "seen"
   };
 }
 
-export async function tracePair(
+export async function capturePair(
   kube: KubeClient,
   snapshot: ClusterSnapshot,
   hosts: readonly HostEvidence[],
@@ -165,7 +165,7 @@ export function pairsToTrace(ev: CheckEvidence, findings: readonly Finding[]): {
 }
 
 export async function traceFailingPairs(kube: KubeClient, ev: CheckEvidence, findings: readonly Finding[], opts: TraceOptions): Promise<PacketTrace[]> {
-  return Promise.all(pairsToTrace(ev, findings).map((p) => tracePair(kube, ev.snapshot, ev.hosts, p.from, p.to, opts)));
+  return Promise.all(pairsToTrace(ev, findings).map((p) => capturePair(kube, ev.snapshot, ev.hosts, p.from, p.to, opts)));
 }
 
 /** `xnode trace` / `/xnode trace`: one pair on demand, with just the two nodes inspected. */
@@ -186,5 +186,5 @@ export async function traceNodes(kube: KubeClient, from: string, to: string, opt
       ),
     ),
   );
-  return tracePair(kube, snapshot, hosts, from, to, opts);
+  return capturePair(kube, snapshot, hosts, from, to, opts);
 }
