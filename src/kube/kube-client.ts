@@ -1,11 +1,11 @@
 // The one doorway to a cluster's API: the calls xnode makes, nothing more.
 // Everything else in xnode talks to the `KubeClient` interface.
-import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { errorMessage, XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
 import { Semaphore } from "./semaphore.js";
-import type { ExecResult, JsonPatchOp, KubeConfigMap, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
+import type { CustomObjectRef, ExecResult, JsonPatchOp, KubeConfigMap, KubeCustomObject, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
 
 export type { ExecTarget };
 
@@ -13,9 +13,15 @@ export interface KubeClient {
   readonly cluster: string;
   listNodes(): Promise<KubeNode[]>;
   listPods(namespace: string | undefined, opts?: { labelSelector?: string; fieldSelector?: string }): Promise<KubePod[]>;
-  listDaemonSets(namespace: string, labelSelector?: string): Promise<KubeDaemonSet[]>;
+  /** `namespace` undefined: every namespace (flannel's Helm chart installs into any). */
+  listDaemonSets(namespace: string | undefined, labelSelector?: string): Promise<KubeDaemonSet[]>;
   getDaemonSet(namespace: string, name: string): Promise<KubeDaemonSet | undefined>;
   patchDaemonSet(namespace: string, name: string, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeDaemonSet>;
+  patchNode(name: string, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeNode>;
+  deletePod(namespace: string, name: string): Promise<void>;
+  getCustomObject(ref: CustomObjectRef): Promise<KubeCustomObject | undefined>;
+  createCustomObject(ref: CustomObjectRef, body: KubeCustomObject, opts?: { dryRun?: boolean }): Promise<KubeCustomObject>;
+  patchCustomObject(ref: CustomObjectRef, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeCustomObject>;
   getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
   listServices(): Promise<KubeService[]>;
   exec(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult>;
@@ -81,6 +87,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const kc = loadKubeConfig(opts);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
   const cluster = opts.cluster;
 
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -132,7 +139,9 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     listDaemonSets: (namespace, labelSelector) =>
       call(
         { verb: "list", resource: "daemonsets", namespace },
-        async () => (await apps.listNamespacedDaemonSet({ namespace, labelSelector })).items as KubeDaemonSet[],
+        async () =>
+          (namespace ? await apps.listNamespacedDaemonSet({ namespace, labelSelector }) : await apps.listDaemonSetForAllNamespaces({ labelSelector }))
+            .items as KubeDaemonSet[],
       ),
     getDaemonSet: (namespace, name) =>
       orUndefined(
@@ -146,6 +155,49 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
             { name, namespace, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
             setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
           )) as KubeDaemonSet,
+      ),
+    patchNode: (name, ops, o = {}) =>
+      call(
+        { verb: "patch", resource: "nodes", name },
+        async () =>
+          (await core.patchNode(
+            { name, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
+            setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+          )) as KubeNode,
+      ),
+    deletePod: (namespace, name) =>
+      call({ verb: "delete", resource: "pods", namespace, name }, async () => {
+        await core.deleteNamespacedPod({ name, namespace });
+      }),
+    getCustomObject: (ref) =>
+      orUndefined(
+        call(
+          { verb: "get", resource: ref.plural, namespace: ref.namespace, name: ref.name },
+          async () => (await custom.getNamespacedCustomObject(ref)) as KubeCustomObject,
+        ),
+      ),
+    createCustomObject: (ref, body, o = {}) =>
+      call(
+        { verb: "create", resource: ref.plural, namespace: ref.namespace, name: ref.name },
+        async () =>
+          (await custom.createNamespacedCustomObject({
+            group: ref.group,
+            version: ref.version,
+            namespace: ref.namespace,
+            plural: ref.plural,
+            body,
+            dryRun: o.dryRun ? "All" : undefined,
+            fieldManager: "xnode",
+          })) as KubeCustomObject,
+      ),
+    patchCustomObject: (ref, ops, o = {}) =>
+      call(
+        { verb: "patch", resource: ref.plural, namespace: ref.namespace, name: ref.name },
+        async () =>
+          (await custom.patchNamespacedCustomObject(
+            { ...ref, body: ops, dryRun: o.dryRun ? "All" : undefined, fieldManager: "xnode" },
+            setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+          )) as KubeCustomObject,
       ),
     getConfigMap: (namespace, name) =>
       orUndefined(

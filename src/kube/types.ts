@@ -8,6 +8,7 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   resourceVersion?: string;
   generation?: number;
+  ownerReferences?: { kind: string; name: string; apiVersion?: string }[];
 }
 
 export interface KubeNode {
@@ -24,7 +25,13 @@ export interface KubeContainer {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: KubeEnvVar[];
+}
+
+export interface KubeEnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } };
 }
 
 export interface KubePod {
@@ -46,13 +53,33 @@ export interface KubePod {
 
 export interface KubeDaemonSet {
   metadata: ObjectMeta;
-  spec?: { template?: { spec?: { containers: KubeContainer[] } } };
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> };
+    updateStrategy?: { type?: string };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers: KubeContainer[]; initContainers?: KubeContainer[] } };
+  };
   status?: {
     desiredNumberScheduled?: number;
     numberReady?: number;
     updatedNumberScheduled?: number;
     observedGeneration?: number;
   };
+}
+
+/** A namespaced custom object (e.g. RKE2's HelmChartConfig, helm.cattle.io/v1 helmchartconfigs). */
+export interface CustomObjectRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+export interface KubeCustomObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
 }
 
 export interface KubeConfigMap {
