@@ -13,7 +13,7 @@ import { postSlashCommand } from "./slack/signed-request.js";
 const XNODE = [process.execPath, "--import", "tsx", "src/main.ts"];
 
 test("xnode all: starts, answers /xnode help, logs JSON without secrets, exits 0 on SIGTERM", async () => {
-  const emulator = await startSlackEmulator();
+  const emulator = await startSlackEmulator({ channels: { C0OPS0001: {} } });
   const child = spawn(XNODE[0]!, [...XNODE.slice(1), "all"], {
     env: {
       PATH: process.env.PATH,

@@ -25,7 +25,7 @@ interface Env extends XnodeOnLab {
 
 async function setup(twoPersonRule: boolean, scenario = "seed-virtualbox-nat"): Promise<Env> {
   const env = await startXnodeOnLab(scenario, {
-    emulator: { usergroups: { S0NETOPS1: [GROUP_MEMBER] } },
+    emulator: { usergroups: { S0NETOPS1: [GROUP_MEMBER] }, channels: { [CHANNEL]: {} } },
     file: { approvals: { approvers: { users: [APPROVER, SECOND_APPROVER, REQUESTER], usergroups: ["S0NETOPS1"] }, twoPersonRule, expiryMinutes: 15 } },
   });
   return { ...env, sink: await startResponseUrlSink() };
@@ -211,7 +211,10 @@ describe("double click and the route fix (seed lab)", () => {
   });
 
   test("the route remediation makes a fresh seed lab healthy", async () => {
-    const fresh = await startXnodeOnLab("seed-virtualbox-nat", { file: { approvals: { approvers: { users: [APPROVER] } } } });
+    const fresh = await startXnodeOnLab("seed-virtualbox-nat", {
+      emulator: { channels: { [CHANNEL]: {} } },
+      file: { approvals: { approvers: { users: [APPROVER] } } },
+    });
     try {
       const { root, replies } = await checkAndWait(fresh.emulator, fresh.xnode.botUrl, { cluster: "lab", user: REQUESTER, channel: CHANNEL, causes: 1 });
       await click(fresh.xnode.botUrl, fixButton(replies, "add-routes"), APPROVER);

@@ -38,7 +38,10 @@ describe("/xnode check on the seed lab", () => {
   let xnode: XnodeUnderTest;
 
   before(async () => {
-    env = await startXnodeOnLab("seed-virtualbox-nat", { file: { approvals: { approvers: { users: ["U0APPROVE1"] } } } });
+    env = await startXnodeOnLab("seed-virtualbox-nat", {
+      emulator: { channels: { [CHANNEL]: {} } },
+      file: { approvals: { approvers: { users: ["U0APPROVE1"] } } },
+    });
     ({ emulator, xnode } = env);
   });
   after(async () => env?.stop());
@@ -92,7 +95,9 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
   let xnode: XnodeUnderTest;
 
   before(async () => {
-    env = await startXnodeOnLab("healthy-three-nodes");
+    env = await startXnodeOnLab("healthy-three-nodes", {
+      emulator: { channels: { [CHANNEL]: {}, C0OTHER01: {}, C0DIGEST1: {}, C0NOTIN01: { member: false } } },
+    });
     ({ emulator, xnode } = env);
   });
   after(async () => env?.stop());
@@ -138,7 +143,6 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     emulator.reset();
     const sink = await startResponseUrlSink();
     try {
-      emulator.failNext("chat.postMessage", { error: "not_in_channel" });
       const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, {
         command: "/xnode",
         text: "check lab",
@@ -152,6 +156,7 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
       assert.match(text, /"response_type":"ephemeral"/);
       assert.match(text, /not a member of this channel/);
       assert.match(text, /\/invite @xnode/);
+      assert.equal(emulator.callsOf("chat.postMessage")[0]?.error, "not_in_channel", "the workspace itself refused: the bot is not a member");
       // the claim was released: a check from a channel the bot is in runs (it does not "join" a check that never runs)
       const startsBefore = await countStartJobs(xnode);
       await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0IVAN001", channel_id: CHANNEL });
@@ -260,7 +265,7 @@ async function countStartJobs(xnode: XnodeUnderTest): Promise<number> {
 
 describe("/xnode check of a cluster xnode cannot reach", () => {
   test("the root message says what happened and what to try; the cluster is free again", async () => {
-    const emulator = await startSlackEmulator();
+    const emulator = await startSlackEmulator({ channels: { [CHANNEL]: {} } });
     const xnode = await startXnode({ emulator, clusters: [{ name: "broken", kubeconfig: "/nonexistent/broken.kubeconfig" }] });
     try {
       await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check broken", user_id: "U0HEIDI01", channel_id: CHANNEL });

@@ -117,6 +117,9 @@ export function messageText(m: { text: string; blocks?: unknown[] }): string {
   return `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
 }
 
+/** The channels the digest suites post in: the bot is a member of each. */
+const DIGEST_CHANNELS = ["C0BAD", "C0DEV", "C0DROP", "C0DUP", "C0ELSE", "C0GONE", "C0HERE", "C0HUNG", "C0KEEP", "C0OPS", "C0REFUSE", "C0TICK"];
+
 /**
  * Registers the hooks most digest suites share: one emulator for the suite,
  * a fresh harness (and an emptied emulator) per test. Read `ctx` inside tests.
@@ -124,7 +127,7 @@ export function messageText(m: { text: string; blocks?: unknown[] }): string {
 export function useDigestHarness(): { readonly h: DigestHarness; readonly emulator: SlackEmulator } {
   const ctx = {} as { h: DigestHarness; emulator: SlackEmulator };
   before(async () => {
-    ctx.emulator = await startSlackEmulator();
+    ctx.emulator = await startSlackEmulator({ channels: Object.fromEntries(DIGEST_CHANNELS.map((id) => [id, {}])) });
   });
   after(async () => {
     await ctx.emulator?.close();

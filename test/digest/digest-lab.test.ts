@@ -20,7 +20,7 @@ describe("digests of a lab cluster", () => {
 
   before(async () => {
     lab = await startLab("healthy-three-nodes");
-    emulator = await startSlackEmulator();
+    emulator = await startSlackEmulator({ channels: { C0LABCHG: {}, C0LABBAD: {} } });
     h = await openDigestHarness();
     h.startWorker({ kubeFor: kubeClients({ lab: lab.kubeconfigPath }), slack: emulatorSlack(emulator) });
     hostAgent = await podOn(lab.kubeconfigPath, "xnode-system", "app.kubernetes.io/name=xnode-host-agent", "worker-1");

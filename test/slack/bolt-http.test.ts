@@ -20,7 +20,7 @@ describe("Bolt over HTTP against the emulator", () => {
 
   before(async () => {
     // First: Bolt calls auth.test from its constructor when given a token.
-    emulator = await startSlackEmulator();
+    emulator = await startSlackEmulator({ channels: { [CHANNEL]: {} } });
     sink = await startResponseUrlSink();
     app = new App({
       token: "xoxb-bolt-test",

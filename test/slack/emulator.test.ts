@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
-import { UPLOAD_STEP, startSlackEmulator, type SlackEmulator } from "./emulator.js";
+import { MANIFEST_SCOPES, UPLOAD_STEP, startSlackEmulator, type SlackEmulator, type SlackEmulatorOptions } from "./emulator.js";
 
 const CHANNEL = "C0CHECKS1";
 const fastRetries = { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 50 };
@@ -17,12 +17,27 @@ function clientWith(token: string | undefined): WebClient {
 
 /** The platform error code a WebClient call was refused with. */
 async function refusal(call: Promise<unknown>): Promise<string> {
+  return (await refusalData(call)).error ?? "";
+}
+
+/** The whole body of a refusal (error code and Slack's extra fields). */
+async function refusalData(call: Promise<unknown>): Promise<{ error?: string; [field: string]: unknown }> {
   const error = await call.then(
     () => assert.fail("expected the call to be refused"),
     (e: { code?: string; data?: { error?: string } }) => e,
   );
-  assert.equal(error.code, ErrorCode.PlatformError);
-  return error.data?.error ?? "";
+  assert.equal(error.code, ErrorCode.PlatformError, JSON.stringify(error));
+  return error.data ?? {};
+}
+
+/** A second emulator with other options, closed after `use`. */
+async function withEmulator(opts: SlackEmulatorOptions, use: (other: SlackEmulator, client: WebClient) => Promise<void>): Promise<void> {
+  const other = await startSlackEmulator(opts);
+  try {
+    await use(other, new WebClient("xoxb-other", { slackApiUrl: other.url, retryConfig: fastRetries, logLevel: LogLevel.ERROR }));
+  } finally {
+    await other.close();
+  }
 }
 
 const section = (text: string, block_id?: string) => ({ type: "section", text: { type: "mrkdwn", text }, ...(block_id ? { block_id } : {}) });
@@ -32,6 +47,7 @@ before(async () => {
   emulator = await startSlackEmulator({
     users: { U0ALICE01: { name: "alice", isAdmin: true } },
     usergroups: { S0ONCALL1: ["U0ALICE01", "U0BOB0001"] },
+    channels: { [CHANNEL]: {} },
   });
   client = clientWith("xoxb-test-token");
 });
@@ -241,5 +257,147 @@ describe("waitFor", () => {
       emulator.waitFor((e) => e.callsOf("chat.update").length > 0, 50),
       (e: Error) => /chat\.postMessage .*the only message/.test(e.message) && /C0CHECKS1 \d+\.\d+ "the only message"/.test(e.message),
     );
+  });
+});
+
+describe("channels as a workspace has them", () => {
+  it("refuses unknown, archived and not-joined channels the way Slack does, and posts once the bot is invited", async () => {
+    emulator.setChannel("C0NOTIN01", { member: false });
+    emulator.setChannel("C0OLD0001", { archived: true });
+    emulator.setChannel("C0SECRET1", { private: true, member: false });
+    assert.equal(await refusal(client.chat.postMessage({ channel: "C0NOSUCH1", text: "x" })), "channel_not_found");
+    assert.equal(await refusal(client.chat.postMessage({ channel: "C0NOTIN01", text: "x" })), "not_in_channel");
+    assert.equal(await refusal(client.chat.postMessage({ channel: "C0OLD0001", text: "x" })), "is_archived");
+    assert.equal(
+      await refusal(client.chat.postMessage({ channel: "C0SECRET1", text: "x" })),
+      "channel_not_found",
+      "a private channel is invisible to non-members",
+    );
+    assert.equal(
+      await refusal(client.files.uploadV2({ channel_id: "C0NOTIN01", filename: "a.txt", content: "abc" })),
+      "not_in_channel",
+      "sharing a file is posting",
+    );
+    assert.deepEqual(emulator.messages("C0NOTIN01"), []);
+    emulator.setChannel("C0NOTIN01", { member: true }); // /invite @xnode
+    await client.chat.postMessage({ channel: "C0NOTIN01", text: "now a member" });
+    assert.equal(emulator.messages("C0NOTIN01")[0]?.text, "now a member");
+  });
+
+  it("with chat:write.public the bot posts in public channels it has not joined, never in private ones", async () => {
+    await withEmulator(
+      { scopes: [...MANIFEST_SCOPES, "chat:write.public"], channels: { C0PUBLIC1: { member: false }, C0SECRET1: { private: true, member: false } } },
+      async (other, c) => {
+        await c.chat.postMessage({ channel: "C0PUBLIC1", text: "public" });
+        assert.equal(await refusal(c.chat.postMessage({ channel: "C0SECRET1", text: "x" })), "channel_not_found");
+        assert.equal(other.messages("C0PUBLIC1").length, 1);
+      },
+    );
+  });
+
+  it("answers missing_scope naming the scope needed and the ones the token has", async () => {
+    await withEmulator({ scopes: ["chat:write", "commands"], channels: { [CHANNEL]: {} } }, async (_other, c) => {
+      const { error, needed, provided } = await refusalData(c.usergroups.users.list({ usergroup: "S0ONCALL1" }));
+      assert.deepEqual({ error, needed, provided }, { error: "missing_scope", needed: "usergroups:read", provided: "chat:write,commands" });
+      assert.equal((await refusalData(c.files.uploadV2({ channel_id: CHANNEL, filename: "a.txt", content: "abc" }))).needed, "files:write");
+    });
+  });
+
+  it("answers plan_upgrade_required for user groups on a free workspace", async () => {
+    await withEmulator({ plan: "free", usergroups: { S0ONCALL1: ["U0ALICE01"] } }, async (_other, c) => {
+      assert.equal(await refusal(c.usergroups.users.list({ usergroup: "S0ONCALL1" })), "plan_upgrade_required");
+    });
+  });
+});
+
+describe("the total text of a message's blocks", () => {
+  const sections = (count: number, size: number) => Array.from({ length: count }, (_, i) => section(String(i % 10).repeat(size)));
+
+  it("refuses more than 12,000 characters of block text with msg_blocks_too_long, though every block is within its own limit", async () => {
+    assert.equal(await refusal(client.chat.postMessage({ channel: CHANNEL, text: "t", blocks: sections(5, 2500) })), "msg_blocks_too_long");
+    const { ts } = await client.chat.postMessage({ channel: CHANNEL, text: "t", blocks: sections(4, 3000) });
+    assert.equal(
+      await refusal(client.chat.update({ channel: CHANNEL, ts: ts!, text: "t", blocks: [...sections(4, 3000), section("one more")] })),
+      "msg_blocks_too_long",
+    );
+    assert.equal(emulator.messages(CHANNEL).length, 1);
+  });
+
+  it("counts button, context and header text too", async () => {
+    const blocks = [
+      { type: "header", text: { type: "plain_text", text: "h".repeat(150) } },
+      { type: "context", elements: Array.from({ length: 10 }, () => ({ type: "mrkdwn", text: "c".repeat(1000) })) },
+      ...sections(1, 1800),
+      { type: "actions", elements: Array.from({ length: 2 }, (_, i) => ({ ...button(`b${i}`), text: { type: "plain_text", text: "b".repeat(40) } })) },
+    ];
+    assert.equal(await refusal(client.chat.postMessage({ channel: CHANNEL, text: "t", blocks })), "msg_blocks_too_long");
+  });
+});
+
+describe("rate limits", () => {
+  const rejecting = () =>
+    new WebClient("xoxb-test-token", { slackApiUrl: emulator.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+
+  it("chat.postMessage: a burst of 3 per channel, then about one a second, answered 429 with Retry-After", async () => {
+    emulator.setChannel("C0OTHER01");
+    const impatient = rejecting();
+    for (const n of [1, 2, 3]) await impatient.chat.postMessage({ channel: CHANNEL, text: `burst ${n}` });
+    const limited = await impatient.chat.postMessage({ channel: CHANNEL, text: "too soon" }).then(
+      () => assert.fail("the fourth message at once is over the limit"),
+      (e: { code?: string; retryAfter?: number }) => e,
+    );
+    assert.equal(limited.code, ErrorCode.RateLimitedError);
+    assert.equal(limited.retryAfter, 1);
+    await impatient.chat.postMessage({ channel: "C0OTHER01", text: "another channel has its own allowance" });
+    const res = await fetch(`${emulator.url}chat.postMessage`, {
+      method: "POST",
+      headers: { authorization: "Bearer xoxb-t", "content-type": "application/json" },
+      body: JSON.stringify({ channel: CHANNEL, text: "raw" }),
+    });
+    assert.deepEqual([res.status, res.headers.get("retry-after"), await res.json()], [429, "1", { ok: false, error: "ratelimited" }]);
+    await new Promise((r) => setTimeout(r, 1050));
+    await impatient.chat.postMessage({ channel: CHANNEL, text: "a second later" });
+    assert.deepEqual(
+      emulator.messages(CHANNEL).map((m) => m.text),
+      ["burst 1", "burst 2", "burst 3", "a second later"],
+    );
+  });
+
+  it("a WebClient that waits out Retry-After gets every message through, in order", async () => {
+    const started = Date.now();
+    for (let n = 1; n <= 6; n++) await client.chat.postMessage({ channel: CHANNEL, text: `m${n}` });
+    assert.deepEqual(
+      emulator.messages(CHANNEL).map((m) => m.text),
+      ["m1", "m2", "m3", "m4", "m5", "m6"],
+    );
+    assert.ok(emulator.callsOf("chat.postMessage").filter((c) => c.status === 429).length >= 3, "the messages past the burst were limited first");
+    assert.ok(Date.now() - started >= 2500, `six messages took ${Date.now() - started} ms`);
+  });
+
+  it("methods are limited per minute by tier (usergroups.users.list is Tier 2)", async () => {
+    await withEmulator({ usergroups: { S0ONCALL1: ["U0ALICE01"] }, rateLimits: { perMinute: { 2: 2 } } }, async (other) => {
+      const impatient = new WebClient("xoxb-t", {
+        slackApiUrl: other.url,
+        rejectRateLimitedCalls: true,
+        retryConfig: { retries: 0 },
+        logLevel: LogLevel.ERROR,
+      });
+      await impatient.usergroups.users.list({ usergroup: "S0ONCALL1" });
+      await impatient.usergroups.users.list({ usergroup: "S0ONCALL1" });
+      const limited = await impatient.usergroups.users.list({ usergroup: "S0ONCALL1" }).then(
+        () => assert.fail("the third call in a minute is over a limit of 2"),
+        (e: { code?: string; retryAfter?: number }) => e,
+      );
+      assert.equal(limited.code, ErrorCode.RateLimitedError);
+      assert.ok(limited.retryAfter! >= 59 && limited.retryAfter! <= 60, `Retry-After ${limited.retryAfter}`);
+      await impatient.auth.test(); // another method, another allowance
+    });
+  });
+
+  it("can be turned off", async () => {
+    await withEmulator({ channels: { [CHANNEL]: {} }, rateLimits: false }, async (other, c) => {
+      await Promise.all(Array.from({ length: 10 }, (_, n) => c.chat.postMessage({ channel: CHANNEL, text: `m${n}` })));
+      assert.equal(other.callsOf("chat.postMessage").filter((call) => call.status === 429).length, 0);
+    });
   });
 });

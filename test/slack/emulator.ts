@@ -1,24 +1,36 @@
 // A local stand-in for Slack's Web API, for tests that run the real WebClient
 // and Bolt against it: `clientOptions: { slackApiUrl: emulator.url }`.
-// It keeps channel state (messages, threads, files), validates messages the
-// way Slack does, records every call and can be told to fail the next ones.
+// It keeps channel state (members, messages, threads, files), validates
+// messages and enforces membership, scopes and rate limits the way a
+// workspace does, records every call and can be told to fail the next ones.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Directory } from "./emulator/api-call.js";
 import { chatMethods } from "./emulator/chat-methods.js";
 import { directoryMethods } from "./emulator/directory-methods.js";
 import { FaultPlan, type Fault } from "./emulator/faults.js";
+import { RateLimiter, type RateLimitOptions } from "./emulator/rate-limits.js";
 import { fileMethods } from "./emulator/file-methods.js";
 import { createRequestHandler, type RecordedCall } from "./emulator/http-handler.js";
-import { Workspace, type EmulatedFile, type EmulatedMessage } from "./emulator/workspace.js";
+import { Workspace, type EmulatedChannel, type EmulatedFile, type EmulatedMessage } from "./emulator/workspace.js";
 import { brief, pollUntil } from "./poll-until.js";
 
 export type { Fault } from "./emulator/faults.js";
+export type { RateLimitOptions } from "./emulator/rate-limits.js";
 export { UPLOAD_STEP, type RecordedCall } from "./emulator/http-handler.js";
 export type { EmulatedFile, EmulatedMessage } from "./emulator/workspace.js";
 
 export const EMULATED_TEAM_ID = "T0EMU0001";
 export const EMULATED_BOT_USER_ID = "U0EMUBOT1";
+/** The bot scopes of deploy/slack-app-manifest.yaml. */
+export const MANIFEST_SCOPES = ["chat:write", "commands", "files:write", "usergroups:read"];
+
+/** A channel in the workspace; by default public, not archived, the bot a member. */
+export interface ChannelOptions {
+  member?: boolean;
+  private?: boolean;
+  archived?: boolean;
+}
 
 export interface SlackEmulatorOptions {
   teamId?: string;
@@ -27,6 +39,14 @@ export interface SlackEmulatorOptions {
   users?: Record<string, { name: string; isAdmin?: boolean }>;
   /** usergroups.users.list answers for these group ids. */
   usergroups?: Record<string, string[]>;
+  /** The workspace's channels: posting anywhere else is channel_not_found, as in Slack. */
+  channels?: Record<string, ChannelOptions>;
+  /** The bot token's scopes (default MANIFEST_SCOPES); add "chat:write.public" to post in public channels without joining. */
+  scopes?: string[];
+  /** "free": user groups answer plan_upgrade_required (default "paid"). */
+  plan?: "free" | "paid";
+  /** Slack's rate limits, on by default; false turns them off. */
+  rateLimits?: RateLimitOptions | false;
 }
 
 export class SlackEmulator {
@@ -39,7 +59,19 @@ export class SlackEmulator {
     private readonly server: Server,
     private readonly workspace: Workspace,
     private readonly faults: FaultPlan,
+    private readonly limiter: RateLimiter | undefined,
   ) {}
+
+  /** Adds or changes a channel (e.g. the bot is invited: `{ member: true }`). */
+  setChannel(id: string, opts: ChannelOptions = {}): void {
+    this.workspace.channels.set(id, channelState(id, opts));
+  }
+
+  /** A channel as the workspace has it now, if it has it. */
+  channel(id: string): EmulatedChannel | undefined {
+    const found = this.workspace.channels.get(id);
+    return found && { ...found };
+  }
 
   callsOf(method: string): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
@@ -74,11 +106,12 @@ export class SlackEmulator {
     );
   }
 
-  /** Forgets calls, messages, files and queued faults; users, groups and ids to come stay. */
+  /** Forgets calls, messages, files, queued faults and rate-limit counts; channels, users, groups and ids to come stay. */
   reset(): void {
     this.calls.length = 0;
     this.workspace.clear();
     this.faults.clear();
+    this.limiter?.clear();
   }
 
   async close(): Promise<void> {
@@ -103,8 +136,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     botId: "B0EMUBOT1",
     users: opts.users ?? {},
     usergroups: opts.usergroups ?? {},
+    scopes: opts.scopes ?? MANIFEST_SCOPES,
+    plan: opts.plan ?? "paid",
   };
   const workspace = new Workspace();
+  for (const [id, channel] of Object.entries(opts.channels ?? {})) workspace.channels.set(id, channelState(id, channel));
+  const limiter = opts.rateLimits === false ? undefined : new RateLimiter(opts.rateLimits);
   const faults = new FaultPlan();
   const calls: RecordedCall[] = [];
   let origin = "";
@@ -113,6 +150,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       methods: { ...chatMethods, ...directoryMethods, ...fileMethods },
       context: { workspace, directory, uploadUrl: (fileId) => `${origin}/upload/${fileId}` },
       faults,
+      ...(limiter ? { limiter } : {}),
       record: (call) => calls.push(call),
     }),
   );
@@ -121,5 +159,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     server.listen(0, "127.0.0.1", () => resolve());
   });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return new SlackEmulator(`${origin}/api/`, calls, directory, server, workspace, faults);
+  return new SlackEmulator(`${origin}/api/`, calls, directory, server, workspace, faults, limiter);
+}
+
+function channelState(id: string, opts: ChannelOptions): EmulatedChannel {
+  return { id, isPrivate: opts.private ?? false, isArchived: opts.archived ?? false, botIsMember: opts.member ?? true };
 }

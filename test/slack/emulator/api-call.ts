@@ -11,6 +11,10 @@ export interface Directory {
   botId: string;
   users: Record<string, { name: string; isAdmin?: boolean }>;
   usergroups: Record<string, string[]>;
+  /** the bot token's scopes: a method that needs another answers missing_scope */
+  scopes: readonly string[];
+  /** user groups are a paid feature: on "free", usergroups.* answer plan_upgrade_required */
+  plan: "free" | "paid";
 }
 
 export interface ApiContext {
@@ -41,6 +45,11 @@ export function requiredString(args: Args, name: string, errorCode: string): str
   const value = args[name];
   if (typeof value !== "string" || value === "") fail(errorCode);
   return value;
+}
+
+/** Slack's answer to a token without the scope a method needs. */
+export function requireScope(directory: Directory, scope: string): void {
+  if (!directory.scopes.includes(scope)) fail("missing_scope", { needed: scope, provided: directory.scopes.join(",") });
 }
 
 export function optionalString(args: Args, name: string): string | undefined {

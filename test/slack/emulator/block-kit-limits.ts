@@ -1,7 +1,8 @@
 // Slack's limits on a message, checked the way Slack checks them, so a
 // renderer that overflows fails in tests with the error production would give
-// (no_text, msg_too_long, invalid_blocks with json-pointer details).
-// Only structure and limits are checked; unknown block types pass untouched.
+// (no_text, msg_too_long, invalid_blocks with json-pointer details,
+// msg_blocks_too_long). Only structure and limits are checked; unknown block
+// types pass untouched.
 import { fail } from "./api-call.js";
 
 const MAX_TEXT = 40_000;
@@ -16,6 +17,11 @@ const MAX_BUTTON_TEXT = 75;
 const MAX_BUTTON_VALUE = 2000;
 const MAX_URL = 3000;
 const MAX_ID = 255;
+// Not documented: Slack refuses a message whose blocks together hold more than
+// about 12-13k characters of text, whatever the per-block limits allow
+// (slackapi/bolt-js#2509 measured 13,297 for markdown blocks, less with others).
+// The emulator refuses past 12,000 so a renderer never lives near the edge.
+export const MAX_BLOCKS_TEXT = 12_000;
 
 type Obj = Record<string, unknown>;
 
@@ -32,7 +38,16 @@ export function checkMessageContent(text: unknown, blocks: unknown, attachments:
   if (Array.isArray(blocks)) {
     const errors = blockProblems(blocks);
     if (errors.length > 0) fail("invalid_blocks", { errors });
+    if (blocksTextLength(blocks) > MAX_BLOCKS_TEXT) fail("msg_blocks_too_long");
   }
+}
+
+/** Every character of text in the blocks: text objects' `text` wherever they sit (sections, fields, context, buttons, confirms). */
+export function blocksTextLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + blocksTextLength(v), 0);
+  if (!isObj(value)) return 0;
+  const own = (value.type === "plain_text" || value.type === "mrkdwn") && typeof value.text === "string" ? value.text.length : 0;
+  return own + Object.values(value).reduce((sum: number, v) => sum + (typeof v === "object" ? blocksTextLength(v) : 0), 0);
 }
 
 function blockProblems(blocks: unknown[]): string[] {

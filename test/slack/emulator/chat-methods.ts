@@ -1,7 +1,9 @@
 // chat.* methods: messages live in the workspace, replies point at their
-// thread's root, updates change the stored message in place.
-import { fail, optionalString, requiredString, type ApiContext, type Args, type MethodHandler } from "./api-call.js";
+// thread's root, updates change the stored message in place. Posting needs
+// the channel's permission (channel-access.ts).
+import { fail, optionalString, requiredString, requireScope, type ApiContext, type Args, type MethodHandler } from "./api-call.js";
 import { checkMessageContent } from "./block-kit-limits.js";
+import { knownChannel, requirePostable } from "./channel-access.js";
 import type { EmulatedMessage } from "./workspace.js";
 
 /**
@@ -49,6 +51,7 @@ const publicView = ({ channel: _channel, ...message }: EmulatedMessage) => messa
 
 const postMessage: MethodHandler = (args, ctx) => {
   const channel = requiredString(args, "channel", "channel_not_found");
+  requirePostable(ctx, channel);
   const message = storeMessage(ctx, channel, messageContent(args), optionalString(args, "thread_ts"));
   return { channel, ts: message.ts, message: publicView(message) };
 };
@@ -56,6 +59,8 @@ const postMessage: MethodHandler = (args, ctx) => {
 // Slack keeps whatever the update leaves out; an empty blocks array clears blocks.
 const update: MethodHandler = (args, ctx) => {
   const channel = requiredString(args, "channel", "channel_not_found");
+  requireScope(ctx.directory, "chat:write");
+  if (knownChannel(ctx, channel).isArchived) fail("is_archived");
   const ts = requiredString(args, "ts", "message_not_found");
   const message = ctx.workspace.find(channel, ts) ?? fail("message_not_found");
   const text = args.text ?? message.text;
@@ -72,6 +77,7 @@ const update: MethodHandler = (args, ctx) => {
 
 const getPermalink: MethodHandler = (args, ctx) => {
   const channel = requiredString(args, "channel", "channel_not_found");
+  knownChannel(ctx, channel);
   const ts = requiredString(args, "message_ts", "message_not_found");
   if (!ctx.workspace.find(channel, ts)) fail("message_not_found");
   return { channel, permalink: `https://emulated.slack/archives/${channel}/p${ts.replace(".", "")}` };

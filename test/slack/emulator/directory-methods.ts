@@ -1,6 +1,6 @@
 // Who is who: the bot itself (auth.test), users and user groups from the
-// emulator's options.
-import { fail, requiredString, type MethodHandler } from "./api-call.js";
+// emulator's options. User groups need usergroups:read and a paid plan.
+import { fail, requiredString, requireScope, type MethodHandler } from "./api-call.js";
 
 const authTest: MethodHandler = (_args, { directory }) => ({
   url: "https://emulated.slack/",
@@ -32,6 +32,8 @@ const usersInfo: MethodHandler = (args, { directory }) => {
 };
 
 const usergroupsUsersList: MethodHandler = (args, { directory }) => {
+  requireScope(directory, "usergroups:read");
+  if (directory.plan === "free") fail("plan_upgrade_required");
   const id = requiredString(args, "usergroup", "no_such_subteam");
   return { users: directory.usergroups[id] ?? fail("no_such_subteam") };
 };

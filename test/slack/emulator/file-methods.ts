@@ -1,10 +1,13 @@
 // The three steps behind WebClient's files.uploadV2: ask for an upload URL,
 // POST the bytes there (receiveUpload), then complete, which shares the file
 // into the channel or thread the way Slack does, as a message carrying it.
-import { fail, optionalString, requiredString, type ApiContext, type MethodHandler } from "./api-call.js";
+// Uploading needs files:write; sharing needs the channel's permission.
+import { fail, optionalString, requiredString, requireScope, type ApiContext, type MethodHandler } from "./api-call.js";
+import { requirePostable } from "./channel-access.js";
 import { storeMessage, threadRoot } from "./chat-methods.js";
 
 const getUploadURLExternal: MethodHandler = (args, ctx) => {
+  requireScope(ctx.directory, "files:write");
   const filename = requiredString(args, "filename", "invalid_arguments");
   const length = Number(args.length);
   if (!Number.isInteger(length) || length < 0) fail("invalid_arguments");
@@ -26,7 +29,10 @@ const completeUploadExternal: MethodHandler = (args, ctx) => {
   const channel = optionalString(args, "channel_id");
   const threadTs = optionalString(args, "thread_ts");
   const initialComment = optionalString(args, "initial_comment");
-  if (channel && threadTs) threadRoot(ctx, channel, threadTs); // refuse before anything is recorded
+  requireScope(ctx.directory, "files:write");
+  // refuse before anything is recorded
+  if (channel) requirePostable(ctx, channel);
+  if (channel && threadTs) threadRoot(ctx, channel, threadTs);
   const files = args.files.map((entry: unknown) => {
     const { id, title } = (entry ?? {}) as { id?: unknown; title?: unknown };
     const pending = typeof id === "string" ? ctx.workspace.pendingUploads.get(id) : undefined;

@@ -1,10 +1,12 @@
 // The emulator's HTTP surface: POST /api/<method> (Web API calls, Bearer token
 // required) and POST /upload/<file id> (file bytes from files.uploadV2). Every
-// request is recorded with its outcome; queued faults are served first.
+// request is recorded with its outcome; queued faults are served first, then
+// rate limits (HTTP 429 with Retry-After), then the method.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SlackApiError, fail, type ApiContext, type Args, type MethodHandler } from "./api-call.js";
 import { writeFault, writeJson, type FaultPlan } from "./faults.js";
 import { receiveUpload } from "./file-methods.js";
+import type { RateLimiter } from "./rate-limits.js";
 import { decodeApiArgs, readBody, uploadedBytes } from "./request-body.js";
 
 /** The name upload POSTs are recorded (and can be failed) under; not a real Web API method. */
@@ -25,6 +27,8 @@ export interface HandlerDeps {
   methods: Record<string, MethodHandler>;
   context: ApiContext;
   faults: FaultPlan;
+  /** absent: no rate limits */
+  limiter?: RateLimiter;
   record(call: RecordedCall): void;
 }
 
@@ -59,6 +63,8 @@ function apiCall(deps: HandlerDeps, method: string, arrived: Arrival, req: Incom
     if (!arrived.token.startsWith("xoxb-")) fail("invalid_auth");
     const fault = deps.faults.take(method);
     if (fault) return deps.record({ method, args, ...arrived, ...writeFault(res, fault) });
+    const retryAfter = deps.limiter?.admit(method, args, arrived.time);
+    if (retryAfter !== undefined) return deps.record({ method, args, ...arrived, ...writeFault(res, { status: 429, retryAfter }) });
     const handler = deps.methods[method] ?? fail("unknown_method");
     writeJson(res, 200, { ok: true, ...handler(args, deps.context) });
     deps.record({ method, args, ...arrived, status: 200 });

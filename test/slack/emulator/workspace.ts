@@ -1,5 +1,6 @@
-// The emulated workspace's state: channel messages (thread replies included)
-// and uploaded files. Ids come from counters, so runs are reproducible.
+// The emulated workspace's state: its channels (who is in them), channel
+// messages (thread replies included) and uploaded files. Ids come from
+// counters, so runs are reproducible.
 export interface EmulatedMessage {
   type: "message";
   channel: string;
@@ -14,6 +15,15 @@ export interface EmulatedMessage {
   user: string;
   bot_id: string;
   edited?: { user: string; ts: string };
+}
+
+/** A channel as Slack sees it from the bot's side. */
+export interface EmulatedChannel {
+  id: string;
+  /** a private channel: only members see it (chat:write.public does not reach it) */
+  isPrivate: boolean;
+  isArchived: boolean;
+  botIsMember: boolean;
 }
 
 /** A file between files.getUploadURLExternal and files.completeUploadExternal. */
@@ -36,6 +46,8 @@ export interface EmulatedFile {
 const FIRST_TS_SECONDS = 1_700_000_000;
 
 export class Workspace {
+  /** Kept by clear(), like users and groups: channels are the workspace, not test traffic. */
+  readonly channels = new Map<string, EmulatedChannel>();
   readonly messages: EmulatedMessage[] = [];
   readonly pendingUploads = new Map<string, PendingUpload>();
   readonly files: EmulatedFile[] = [];
