@@ -26,7 +26,7 @@ export function flannelLabels(): Record<string, string> {
   return { app: "flannel", "k8s-app": "flannel", tier: "node" };
 }
 
-function nodeObject(node: ScenarioNode, topo: LabTopology): K8sObjectInit {
+export function nodeObject(node: ScenarioNode, internalIP: string): K8sObjectInit {
   const labels: Record<string, string> = {
     "kubernetes.io/hostname": node.name,
     "kubernetes.io/os": "linux",
@@ -40,11 +40,11 @@ function nodeObject(node: ScenarioNode, topo: LabTopology): K8sObjectInit {
   return {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name: node.name, labels, annotations: {} },
+    metadata: { name: node.name, labels, annotations: { ...node.annotations } },
     spec,
     status: {
       addresses: [
-        { type: "InternalIP", address: topo.nodes[node.name]!.internalIP },
+        { type: "InternalIP", address: internalIP },
         { type: "Hostname", address: node.name },
       ],
       conditions: [
@@ -94,7 +94,7 @@ export function flannelDaemonSet(s: Scenario): K8sObjectInit {
   };
 }
 
-function netConf(s: Scenario): string {
+export function netConf(s: Scenario): string {
   const backend = s.flannel.backend === "vxlan" ? { Type: "vxlan", VNI: s.flannel.vni, Port: s.flannel.port } : { Type: "host-gw" };
   return JSON.stringify({ Network: s.flannel.network, Backend: backend }, null, 2);
 }
@@ -157,7 +157,7 @@ export function initialObjects(s: Scenario, topo: LabTopology): { objects: K8sOb
     status: { phase: "Active" },
   }));
   const execTargets: AgentPod[] = [];
-  objects.push(...s.nodes.map((n) => nodeObject(n, topo)));
+  objects.push(...s.nodes.map((n) => nodeObject(n, topo.nodes[n.name]!.internalIP)));
   objects.push({
     apiVersion: "v1",
     kind: "ConfigMap",

@@ -90,7 +90,8 @@ export class FlannelController {
   private async startNode(node: string, args: string[]): Promise<void> {
     const spec = this.scenario.nodes.find((n) => n.name === node)!;
     const prev = this.state.get(node);
-    const choice = chooseInterface(spec, args);
+    const annotations = (this.store.get("Node", undefined, node)?.metadata.annotations ?? {}) as Record<string, string>;
+    const choice = chooseInterface(spec, args, { publicIP: annotations[`${ANN}node-public-ip`] });
     if (!choice.ok) {
       // flanneld exits before touching the kernel; the old device stays.
       this.state.set(node, { ...prev, error: choice.error, restarts: (prev?.restarts ?? 0) + 1 });

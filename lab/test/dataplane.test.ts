@@ -11,6 +11,7 @@ import { applyFault } from "../src/dataplane/faults.js";
 import { chooseInterface, NO_MATCHING_IFACE_ERROR, programPeers, setupFlannelNode, type FlannelPeer } from "../src/dataplane/flannel.js";
 import { buildTopology, destroyTopology, listLabPrefixes, type LabTopology } from "../src/dataplane/topology.js";
 import { loadScenario, parseScenario, type Scenario, type ScenarioNode } from "../src/scenario.js";
+import { curlOk, pingOk, podMatrix } from "./net-probes.js";
 
 const scenarioFile = (name: string) => fileURLToPath(new URL(`../scenarios/${name}.yaml`, import.meta.url));
 const newPrefix = () => `xl-dp${randomBytes(3).toString("hex")}`;
@@ -98,25 +99,6 @@ async function flannelUp(s: Scenario, topo: LabTopology, args: string[], previou
   );
   await Promise.all(s.nodes.map((node) => programPeers(topo, s, node.name, choices[node.name]!.iface, peers)));
   return { topo, choices, peers };
-}
-
-async function pingOk(fromNetns: string, ip: string): Promise<boolean> {
-  return (await run(inNetns(fromNetns, ["ping", "-n", "-q", "-c1", "-W1", ip]), { allowFail: true })).code === 0;
-}
-
-async function curlOk(fromNetns: string, url: string): Promise<boolean> {
-  const r = await run(inNetns(fromNetns, ["curl", "-sS", "--noproxy", "*", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", url]), {
-    allowFail: true,
-  });
-  return r.code === 0 && r.stdout === "200";
-}
-
-/** Every ordered pair of nodes with a pod agent: does the first's pod reach the second's pod? */
-async function podMatrix(topo: LabTopology): Promise<Map<string, boolean>> {
-  const names = Object.keys(topo.nodes).filter((n) => topo.nodes[n]!.podNetns);
-  const pairs = names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as const));
-  const results = await Promise.all(pairs.map(([a, b]) => pingOk(topo.nodes[a]!.podNetns, topo.nodes[b]!.podIP)));
-  return new Map(pairs.map(([a, b], i) => [`${a}->${b}`, results[i]!]));
 }
 
 async function netnsOfPrefix(prefix: string): Promise<string[]> {

@@ -113,6 +113,104 @@ describe("scenario validation", () => {
     assert.ok(bad.includes('faults.1: unknown field(s) "node"'), bad.join("\n"));
   });
 
+  test("version 2 installation fields: defaults keep version 1, each installation fills its own names and flags", () => {
+    const v1 = parseScenario(base()).flannel;
+    assert.deepEqual(
+      [v1.distribution, v1.updateStrategy, v1.env, v1.netConfKeyCase, v1.persistentMac, v1.readyBeforeProgrammed, v1.managedBy, v1.revertAfterSeconds, v1.args],
+      ["manifest", "RollingUpdate", {}, "upstream", true, false, "none", 0, ["--ip-masq", "--kube-subnet-mgr"]],
+    );
+    const withFlannel = (f: Record<string, unknown>) => parseScenario({ ...base(), flannel: { network: "10.244.0.0/16", ...f } }).flannel;
+    const canal = withFlannel({ distribution: "rke2-canal" });
+    assert.deepEqual([canal.namespace, canal.daemonSet, canal.revertAfterSeconds], ["kube-system", "rke2-canal", 2]);
+    assert.ok(canal.args.includes("--iptables-forward-rules=false"), canal.args.join(" "));
+    const spray = withFlannel({ distribution: "kubespray" });
+    assert.deepEqual([spray.namespace, spray.daemonSet], ["kube-system", "kube-flannel"]);
+    assert.deepEqual(withFlannel({ distribution: "k3s" }).args, []);
+    const helm = withFlannel({ distribution: "helm", namespace: "net", managedBy: "argocd", revertAfterSeconds: 5 });
+    assert.deepEqual([helm.namespace, helm.daemonSet, helm.managedBy, helm.revertAfterSeconds], ["net", "kube-flannel-ds", "argocd", 5]);
+  });
+
+  test("version 2 installation fields: impossible combinations and bad values name their field", () => {
+    const problems = (f: Record<string, unknown>) => problemsOf({ ...base(), flannel: { network: "10.244.0.0/16", ...f } });
+    assert.deepEqual(problems({ distribution: "k3s", daemonSet: "x", env: { FLANNELD_IFACE: "eth1" } }), [
+      "flannel.daemonSet: k3s runs flannel inside k3s: there is no flannel DaemonSet",
+      "flannel.env: k3s has no flannel container; give k3s flags in args",
+    ]);
+    assert.deepEqual(problems({ distribution: "rke2-canal", namespace: "kube-flannel", managedBy: "helm" }), [
+      "flannel.namespace: rke2-canal always installs flannel in kube-system",
+      "flannel.managedBy: rke2-canal is managed by RKE2's helm controller itself",
+    ]);
+    assert.deepEqual(problems({ revertAfterSeconds: 3 }), ["flannel.revertAfterSeconds: only a manager reverts a DaemonSet: set managedBy to helm or argocd"]);
+    assert.deepEqual(problems({ distribution: "k3s", args: ["--flannel-backend=host-gw"] }), [
+      'flannel.args: --flannel-backend=host-gw disagrees with backend "vxlan"',
+    ]);
+    const bad = problems({
+      distribution: "flatcar",
+      updateStrategy: "Recreate",
+      netConfKeyCase: "UPPER",
+      managedBy: "flux",
+      env: { "bad name": "x" },
+      persistentMac: "no",
+    });
+    for (const field of [
+      "flannel.distribution",
+      "flannel.updateStrategy",
+      "flannel.netConfKeyCase",
+      "flannel.managedBy",
+      "flannel.env",
+      "flannel.persistentMac",
+    ]) {
+      assert.ok(
+        bad.some((p) => p.startsWith(`${field}`)),
+        `${field}\n${bad.join("\n")}`,
+      );
+    }
+  });
+
+  test("version 2 node fields and faults: annotations, extraAddresses, cni0-address, vtep-mac-change", () => {
+    const s = base();
+    Object.assign(s.nodes[0]!, { annotations: { "flannel.alpha.coreos.com/public-ip-overwrite": "203.0.113.50" } });
+    Object.assign(s.nodes[0]!.interfaces[0]!, { extraAddresses: ["192.168.1.100/24"] });
+    const ok = parseScenario({
+      ...s,
+      faults: [
+        { kind: "cni0-address", node: "a", address: "10.244.9.1/24" },
+        { kind: "vtep-mac-change", node: "a" },
+      ],
+    });
+    assert.deepEqual(ok.nodes[0]!.annotations, { "flannel.alpha.coreos.com/public-ip-overwrite": "203.0.113.50" });
+    assert.deepEqual(parseScenario(base()).nodes[0]!.annotations, {});
+    const bad = structuredClone(s);
+    Object.assign(bad.nodes[0]!, { annotations: { "not a key!": "x" } });
+    Object.assign(bad.nodes[0]!.interfaces[0]!, { extraAddresses: ["192.168.1.300"] });
+    const shapes = problemsOf(bad);
+    assert.ok(
+      shapes.some((p) => p.startsWith("nodes.0.annotations")),
+      shapes.join("\n"),
+    );
+    assert.ok(
+      shapes.some((p) => p.startsWith("nodes.0.interfaces.0.extraAddresses.0: must be an IPv4 CIDR")),
+      shapes.join("\n"),
+    );
+    const dupe = structuredClone(s);
+    Object.assign(dupe.nodes[0]!.interfaces[0]!, { extraAddresses: ["192.168.1.2/24"] });
+    assert.deepEqual(problemsOf(dupe), ["nodes.0.interfaces.0.extraAddresses: address 192.168.1.2 is given twice"]);
+    assert.deepEqual(
+      problemsOf({
+        ...base(),
+        flannel: { network: "10.244.0.0/16", backend: "host-gw" },
+        faults: [
+          { kind: "cni0-address", node: "a", address: "10.244.0.7/24" },
+          { kind: "vtep-mac-change", node: "a" },
+        ],
+      }),
+      [
+        "faults.0.address: 10.244.0.7/24 lies in the node's own podCIDR 10.244.0.0/24: pick one from an old podCIDR",
+        "faults.1.kind: vtep-mac-change needs the vxlan backend (flannel.1)",
+      ],
+    );
+  });
+
   test("a file that is not YAML says so", async () => {
     await assert.rejects(loadScenario("/nonexistent/scenario.yaml"), /cannot read YAML/);
   });

@@ -6,7 +6,7 @@
 // underlay-drop load native nftables tables that no iptables-save shows.
 import type { Scenario, ScenarioFault } from "../scenario.js";
 import { bridgeBatch, inNetns, ipBatch, run } from "./exec.js";
-import { FLANNEL_FORWARD_JUMP, flannelIptablesBackend, type FlannelPeer } from "./flannel.js";
+import { FLANNEL_FORWARD_JUMP, flannelIptablesBackend, randomMac, type FlannelPeer } from "./flannel.js";
 import { addressOf, hostAddress, parseCidr } from "./ipv4.js";
 import { deleteRule, iptables } from "./iptables.js";
 import { linkName } from "./names.js";
@@ -55,6 +55,18 @@ export async function applyFault(topo: LabTopology, s: Scenario, fault: Scenario
       return;
     case "delete-route":
       await ipBatch(netns, [["route", "delete", fault.to]]);
+      return;
+    case "cni0-address":
+      // The CNI bridge plugin only ever adds cni0's address; one left from an old podCIDR stays, and with it
+      // the connected route to the current podCIDR is gone (the pods' gateway address too).
+      await ipBatch(netns, [
+        ["address", "flush", "dev", linkName.podBridge],
+        ["address", "add", fault.address, "dev", linkName.podBridge],
+      ]);
+      return;
+    case "vtep-mac-change":
+      // A new MAC on flannel.<vni> only; the annotation and the peers' entries still name the old one.
+      await ipBatch(netns, [["link", "set", linkName.vxlan(s.flannel.vni), "address", randomMac()]]);
       return;
     case "stale-fdb": {
       const peer = peers.find((p) => p.node === fault.peer);
@@ -146,7 +158,7 @@ function unusedAddressNear(s: Scenario, peerNode: string, publicIP: string): str
   const iface = s.nodes.find((n) => n.name === peerNode)?.interfaces.find((f) => addressOf(f.address) === publicIP);
   const cidr = iface?.address ?? `${publicIP}/24`;
   const used = new Set([
-    ...s.nodes.flatMap((n) => n.interfaces.map((f) => addressOf(f.address))),
+    ...s.nodes.flatMap((n) => n.interfaces.flatMap((f) => [f.address, ...(f.extraAddresses ?? [])].map(addressOf))),
     ...s.networks.flatMap((n) => (n.gateway ? [n.gateway] : [])),
   ]);
   for (let n = parseCidr(cidr).size - 2; n >= 1; n--) {

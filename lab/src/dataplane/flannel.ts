@@ -54,7 +54,7 @@ async function readLinks(netns: string): Promise<LinkInfo[]> {
 }
 
 /** Locally administered, unicast: what the kernel picks for a new device. */
-function randomMac(): string {
+export function randomMac(): string {
   const b = randomBytes(6);
   b[0] = (b[0]! & 0xfe) | 0x02;
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");

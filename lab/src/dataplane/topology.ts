@@ -179,6 +179,7 @@ async function createNamespaces(s: Scenario, topo: LabTopology, podsByNode: Map<
             peerNs,
           ],
           ["address", "add", f.address, "dev", f.name],
+          ...(f.extraAddresses ?? []).map((a) => ["address", "add", a, "dev", f.name]),
           ["link", "set", f.name, "up"],
         );
       });
