@@ -12,7 +12,7 @@ export interface ApprovalPolicy {
   allowedKinds(cluster: string): readonly RemediationPlan["kind"][] | undefined;
 }
 
-export type RefusalCode = "unknown" | "not-approver" | "self-approval" | "expired" | "kind-not-allowed" | "decided";
+export type RefusalCode = "unknown" | "wrong-place" | "not-approver" | "self-approval" | "expired" | "kind-not-allowed" | "decided";
 
 export interface Refusal {
   code: RefusalCode;
@@ -23,15 +23,27 @@ export function hasApprovers(policy: ApprovalPolicy): boolean {
   return policy.users.length > 0 || policy.usergroups.length > 0;
 }
 
-/** Checks everything that needs no Redis race: identity, rule, clock, kind, and a decision already made. */
-export function evaluateApproval(
-  rec: ApprovalRecord | undefined,
-  clicker: { user: string; isApprover: boolean },
-  policy: ApprovalPolicy,
-  now: Date,
-): Refusal | undefined {
+/** Where a button was pressed: the channel and the thread of the message holding it. */
+export interface ClickPlace {
+  channel?: string;
+  threadTs?: string;
+}
+
+export interface Clicker {
+  user: string;
+  isApprover: boolean;
+  /** set for clicks in Slack: an approval only counts in the thread it was posted to */
+  place?: ClickPlace;
+}
+
+/** Checks everything that needs no Redis race: place, identity, rule, clock, kind, and a decision already made. */
+export function evaluateApproval(rec: ApprovalRecord | undefined, clicker: Clicker, policy: ApprovalPolicy, now: Date): Refusal | undefined {
   if (!rec)
     return { code: "unknown", message: "This approval is unknown: it was never issued here, or it is older than a week. Press Re-run for a fresh plan." };
+  // A button value copied into another message, channel or thread is not the button an approver saw.
+  if (clicker.place && (clicker.place.channel !== rec.channel || clicker.place.threadTs !== rec.threadTs)) {
+    return { code: "wrong-place", message: "This approval belongs to another xnode thread; press the button in the thread that reported the problem." };
+  }
   if (!clicker.isApprover) {
     return { code: "not-approver", message: `You are not an approver for ${rec.cluster}. Ask someone listed under approvals.approvers in xnode's config.` };
   }

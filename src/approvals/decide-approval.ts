@@ -4,7 +4,7 @@
 // the caller owns the lock and must run the fix (runApprovedFix releases it).
 import type { AuditLog } from "../store/audit-log.js";
 import type { ApprovalRecord, ApprovalStore } from "../store/approval-store.js";
-import { evaluateApproval, type ApprovalPolicy, type RefusalCode } from "./approval-policy.js";
+import { evaluateApproval, type ApprovalPolicy, type Clicker, type RefusalCode } from "./approval-policy.js";
 
 export interface DecideApprovalDeps {
   approvals: ApprovalStore;
@@ -17,7 +17,7 @@ export interface DecideApprovalDeps {
 
 export type ApprovalDecision = { ok: true; rec: ApprovalRecord } | { ok: false; code: RefusalCode | "busy" | "refused"; message: string; rec?: ApprovalRecord };
 
-export async function decideApproval(deps: DecideApprovalDeps, approvalId: string, clicker: { user: string; isApprover: boolean }): Promise<ApprovalDecision> {
+export async function decideApproval(deps: DecideApprovalDeps, approvalId: string, clicker: Clicker): Promise<ApprovalDecision> {
   const rec = await deps.approvals.get(approvalId);
   const audit = (r: ApprovalRecord, event: "refused" | "approved", result: string) =>
     deps.audit.record({

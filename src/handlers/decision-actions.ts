@@ -4,7 +4,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { Queue } from "bullmq";
 import { z } from "zod";
-import type { ApprovalPolicy } from "../approvals/approval-policy.js";
+import type { ApprovalPolicy, ClickPlace } from "../approvals/approval-policy.js";
 import { decideApproval } from "../approvals/decide-approval.js";
 import { FIX_JOB } from "../jobs/fix-payloads.js";
 import type { Logger } from "../logger.js";
@@ -37,6 +37,13 @@ async function isApprover(deps: DecisionDeps, user: string): Promise<boolean> {
   return false;
 }
 
+/** The channel and thread of the clicked message (its own ts when it is a thread's root). */
+function clickPlace(body: ButtonArgs["body"]): ClickPlace {
+  const container = z.object({ message_ts: z.string().optional(), thread_ts: z.string().optional() }).safeParse(body.container);
+  const threadTs = container.success ? (container.data.thread_ts ?? container.data.message_ts) : undefined;
+  return { ...(body.channel?.id ? { channel: body.channel.id } : {}), ...(threadTs ? { threadTs } : {}) };
+}
+
 // The clicked message as Slack sends it back: our blocks, with Slack's additions kept.
 const clickedMessageSchema = z.object({
   ts: z.string(),
@@ -62,7 +69,7 @@ export function approveActionListener(deps: DecisionDeps) {
     const requestId = newRequestId();
     const user = body.user.id;
     const log = deps.logger.child({ requestId, user, approvalId: action.value });
-    const decision = await decideApproval({ ...deps, now }, action.value ?? "", { user, isApprover: await isApprover(deps, user) });
+    const decision = await decideApproval({ ...deps, now }, action.value ?? "", { user, isApprover: await isApprover(deps, user), place: clickPlace(body) });
     if (!decision.ok) {
       log.info({ code: decision.code, message: decision.message }, "approval refused");
       await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: ${decision.message}` });
@@ -81,7 +88,11 @@ export function rejectActionListener(deps: DecisionDeps) {
     await ack();
     const user = body.user.id;
     const ids = (action.value ?? "").split(",").filter(Boolean);
-    const recs = (await Promise.all(ids.map((id) => deps.approvals.get(id)))).filter((r) => r !== undefined);
+    const place = clickPlace(body);
+    // Only approvals posted to this thread: a value copied elsewhere rejects nothing.
+    const recs = (await Promise.all(ids.map((id) => deps.approvals.get(id)))).filter(
+      (r) => r !== undefined && r.channel === place.channel && r.threadTs === place.threadTs,
+    );
     if (recs.length === 0) {
       await respond({ response_type: "ephemeral", replace_original: false, text: ":no_entry: Nothing to reject: these fixes are unknown here." });
       return;

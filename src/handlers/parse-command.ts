@@ -20,7 +20,16 @@ const nodeName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
 
+// Zero-width and direction marks: JavaScript's \s counts some of them as spaces, and a name
+// carrying one only looks like a cluster's. Refused outright, with where it is.
+const INVISIBLE = /\p{Cf}/u;
+
 export function parseCommand(text: string, knownClusters: readonly string[]): ParsedCommand {
+  const invisible = INVISIBLE.exec(text);
+  if (invisible) {
+    const code = `U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    return { ok: false, problem: `the command contains an invisible character (${code}) at position ${invisible.index + 1}; type it again without it` };
+  }
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [verb, ...args] = words;
   const needsClusterNamed = (name: string): { ok: true } | { ok: false; problem: string } => {

@@ -5,12 +5,14 @@ import { slackMode, type Config } from "../config.js";
 import { policyFromConfig } from "../approvals/approval-policy.js";
 import { approveActionListener, rejectActionListener } from "../handlers/decision-actions.js";
 import { rerunActionListener } from "../handlers/rerun-action.js";
+import { unknownActionListener } from "../handlers/unknown-action.js";
 import { ROLLBACK_ACTION } from "../slack/render/render-fix.js";
 import { xnodeCommandListener } from "../handlers/xnode-command.js";
 import type { RequestCheckDeps } from "../handlers/request-check.js";
 import { errorMessage, XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { renderRootMessage } from "../slack/render/render-root-message.js";
+import { signedHttpReceiver } from "./signed-http-receiver.js";
 import { slackLogger } from "./slack-logger.js";
 import { openSharedServices } from "./shared-services.js";
 
@@ -51,7 +53,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
         })
       : new bolt.App({
           token: mode.botToken,
-          signingSecret: mode.signingSecret,
+          receiver: signedHttpReceiver({ signingSecret: mode.signingSecret, logger: slackLogger(log.child({ component: "bolt-http" })) }),
           clientOptions,
           logger: slackLogger(log.child({ component: "bolt" })),
           deferInitialization: true,
@@ -78,7 +80,6 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
       requestCheckDeps,
     }),
   );
-  app.action("xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps }));
   const decisionDeps = {
     approvals: services.approvals,
     audit: services.audit,
@@ -88,9 +89,15 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     logger: log,
     fixLockSeconds: config.file.checks.rolloutTimeoutSeconds + 300,
   };
-  app.action(/^xnode_approve_\d+$/, approveActionListener(decisionDeps));
-  app.action(ROLLBACK_ACTION, approveActionListener(decisionDeps));
-  app.action("xnode_reject", rejectActionListener(decisionDeps));
+  const buttons: [string | RegExp, ReturnType<typeof approveActionListener>][] = [
+    ["xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps })],
+    [/^xnode_approve_\d+$/, approveActionListener(decisionDeps)],
+    [ROLLBACK_ACTION, approveActionListener(decisionDeps)],
+    ["xnode_reject", rejectActionListener(decisionDeps)],
+  ];
+  for (const [actionId, listener] of buttons) app.action(actionId, listener);
+  const isKnown = (id: string) => buttons.some(([p]) => (typeof p === "string" ? p === id : p.test(id)));
+  app.action(/[\s\S]*/, unknownActionListener({ isKnown, logger: log }));
   app.error(async (err) => {
     log.error({ err }, "unhandled error in a Slack listener");
   });

@@ -55,3 +55,10 @@ test("no approvers configured means no one can approve", () => {
   assert.equal(hasApprovers(policy({ users: [], usergroups: [] })), false);
   assert.equal(hasApprovers(policy({ users: [], usergroups: ["S0GROUP01"] })), true);
 });
+
+test("an approval counts only in the channel and thread it was posted to", () => {
+  assert.equal(evaluateApproval(rec(), { ...approver, place: { channel: "C", threadTs: "1" } }, policy(), now), undefined);
+  assert.equal(evaluateApproval(rec(), { ...approver, place: { channel: "C2", threadTs: "1" } }, policy(), now)?.code, "wrong-place");
+  assert.equal(evaluateApproval(rec(), { ...approver, place: { channel: "C", threadTs: "2" } }, policy(), now)?.code, "wrong-place");
+  assert.equal(evaluateApproval(rec(), { ...approver, place: {} }, policy(), now)?.code, "wrong-place");
+});

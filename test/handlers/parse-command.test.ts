@@ -54,3 +54,15 @@ describe("parseCommand: trace", () => {
     }
   });
 });
+
+test("an invisible character is refused with its code point, not read as a space", () => {
+  for (const [text, code] of [
+    ["check lab\u200b", "U+200B"],
+    ["trace lab\ufeff n1 n2", "U+FEFF"],
+    ["\u202echeck lab", "U+202E"],
+  ] as const) {
+    const parsed = parseCommand(text, ["lab"]);
+    assert.equal(parsed.ok, false, JSON.stringify(text));
+    assert.match(parsed.ok ? "" : parsed.problem, new RegExp(code.replace("+", "\\+")));
+  }
+});

@@ -12,8 +12,11 @@ export function signSlackRequest(signingSecret: string, body: string, timestamp 
 }
 
 export interface SendOptions {
-  /** bad-signature: signed with another secret; stale-timestamp: correctly signed, 6 minutes old (Bolt allows 5). */
-  tamper?: "bad-signature" | "stale-timestamp";
+  /**
+   * bad-signature: signed with another secret; stale-timestamp / future-timestamp: correctly signed,
+   * 6 minutes old or ahead (Slack allows 5 either way); no-signature: the headers left out.
+   */
+  tamper?: "bad-signature" | "stale-timestamp" | "future-timestamp" | "no-signature";
 }
 
 export interface BotResponse {
@@ -26,10 +29,11 @@ export interface BotResponse {
 export async function postSignedForm(url: string, signingSecret: string, body: string, opts: SendOptions = {}): Promise<BotResponse> {
   const now = Math.floor(Date.now() / 1000);
   const secret = opts.tamper === "bad-signature" ? `${signingSecret}-not` : signingSecret;
-  const timestamp = opts.tamper === "stale-timestamp" ? now - 6 * 60 : now;
+  const timestamp = opts.tamper === "stale-timestamp" ? now - 6 * 60 : opts.tamper === "future-timestamp" ? now + 6 * 60 : now;
+  const signature = opts.tamper === "no-signature" ? {} : signSlackRequest(secret, body, timestamp);
   const res = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...signSlackRequest(secret, body, timestamp) },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...signature },
     body,
   });
   const contentType = res.headers.get("content-type");
