@@ -55,7 +55,7 @@ export async function requestCheck(deps: RequestCheckDeps, req: CheckRequest): P
         await deps.store.subscribe(req.cluster, checkId, { user: req.user, channel: root.channel, ts: root.ts });
         await deps.queue.add(
           JOB.start,
-          { checkId, cluster: req.cluster, requestId: req.requestId },
+          { checkId, cluster: req.cluster, requestId: req.requestId, thread: { channel: root.channel, rootTs: root.ts, requestedBy: req.user } },
           { jobId: `start-${checkId}`, attempts: CHECK_ATTEMPTS, backoff: { type: "exponential", delay: 1000 } },
         );
       } catch (err) {

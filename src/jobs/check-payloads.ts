@@ -17,7 +17,14 @@ export const JOB = {
   trace: "check-trace",
 } as const;
 
-const base = z.object({ checkId: z.string().min(1), cluster: z.string().min(1), requestId: z.string().min(1) });
+const base = z.object({
+  checkId: z.string().min(1),
+  cluster: z.string().min(1),
+  requestId: z.string().min(1),
+  // Where the check answers, carried by every step: if Redis loses the check's
+  // record (restarted without its data), the step can still say so in the thread.
+  thread: z.object({ channel: z.string().min(1), rootTs: z.string().min(1), requestedBy: z.string().min(1) }).optional(),
+});
 
 export const startPayload = base;
 export const inspectPayload = base.extend({ node: nodeSnapshotSchema });

@@ -97,7 +97,36 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
   const now = deps.now ?? (() => new Date());
   const fail = (base: CheckBase, err: unknown) => failCheck(deps, base, err, now);
 
+  /**
+   * Redis restarted without its data: the check's record, progress and later steps are gone, and
+   * nothing else would ever answer. Say so in the thread (the failed message has [Re-run]) and stop.
+   */
+  async function ensureKnown(base: CheckBase): Promise<void> {
+    if (await deps.store.getCheck(base.checkId)) return;
+    deps.logger.warn({ checkId: base.checkId, requestId: base.requestId, cluster: base.cluster }, "check is no longer in Redis");
+    if (base.thread) {
+      const { channel, rootTs, requestedBy } = base.thread;
+      const lost = {
+        id: base.checkId,
+        cluster: base.cluster,
+        requestId: base.requestId,
+        requestedBy,
+        channel,
+        rootTs,
+        status: "failed",
+        startedAt: now().toISOString(),
+      } as const;
+      await deps.notifier.failed(
+        lost,
+        { message: "xnode lost this check's state (Redis restarted without its data)", hint: `Press Re-run, or run /xnode check ${base.cluster} again.` },
+        [],
+      );
+    }
+    throw new UnrecoverableError(`check ${base.checkId} is no longer in Redis`);
+  }
+
   async function advance(base: CheckBase): Promise<void> {
+    await ensureKnown(base);
     const progress = await deps.store.advance(base.checkId);
     const last = progress.done >= progress.total;
     if (!last && !(await deps.store.throttle(base.checkId, deps.progressIntervalMs ?? 1000))) return;
@@ -145,7 +174,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       for (const p of planAgentProbes(data.snapshot, hosts)) perNode.set(p.node, [...(perNode.get(p.node) ?? []), p]);
       await deps.store.updateCheck(data.checkId, { phase: "reach" });
       await deps.store.startPhase(data.checkId, "reach", perNode.size);
-      const base = { checkId: data.checkId, cluster: data.cluster, requestId: data.requestId };
+      const base = { checkId: data.checkId, cluster: data.cluster, requestId: data.requestId, ...(data.thread ? { thread: data.thread } : {}) };
       await deps.flows.add({
         name: JOB.diagnose,
         queueName: CHECK_QUEUE,

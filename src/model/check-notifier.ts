@@ -21,6 +21,8 @@ export interface TraceRequest {
   to: string;
   channel: string;
   user: string;
+  /** one per request: a trace job run again answers once */
+  requestId: string;
 }
 
 export interface CheckNotifier {

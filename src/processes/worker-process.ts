@@ -2,6 +2,7 @@
 import { FlowProducer, Worker } from "bullmq";
 import { findCluster, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
+import { CHECK_STALLED_OPTIONS, FIX_STALLED_OPTIONS } from "../jobs/stalled-jobs.js";
 import { policyFromConfig } from "../approvals/approval-policy.js";
 import { issueApprovals } from "../approvals/issue-approvals.js";
 import { checkFailureHandler, createCheckProcessor, type CheckWorkerDeps } from "../jobs/check-processors.js";
@@ -13,6 +14,7 @@ import { createFixProcessor } from "../jobs/fix-processor.js";
 import { createKubeClient, type KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
 import { slackCheckNotifier } from "../slack/slack-check-notifier.js";
+import { PostLedger } from "../store/post-ledger.js";
 import { createRedis } from "../store/redis-connection.js";
 import type { RunningProcess } from "./bot-process.js";
 import { openSharedServices } from "./shared-services.js";
@@ -35,10 +37,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Workers block on their connection: give them their own.
   const workerConnection = createRedis(config.env.REDIS_URL);
   const flows = new FlowProducer({ connection: services.redis, prefix: services.prefix });
+  const posted = new PostLedger(services.redis, `${services.prefix}:`);
   const checkDeps: CheckWorkerDeps = {
     kubeFor,
     store: services.store,
-    notifier: slackCheckNotifier(services.slack, log),
+    notifier: slackCheckNotifier(services.slack, log, posted),
     issueApprovals: (kube, check, report, snapshot) =>
       issueApprovals({ approvals: services.approvals, policy, now: () => new Date() }, kube, check, report, snapshot),
     flows,
@@ -52,6 +55,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     connection: workerConnection,
     prefix: services.prefix,
     concurrency: checks.concurrency,
+    ...CHECK_STALLED_OPTIONS,
   });
   const fixProcessor = createFixProcessor({
     kubeFor,
@@ -59,6 +63,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     audit: services.audit,
     checks: services.store,
     slack: services.slack,
+    posted,
     logger: log,
     execTimeoutMs: checks.execTimeoutSeconds * 1000,
     pingTimeoutSeconds: checks.pingTimeoutSeconds,
@@ -66,13 +71,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     expiryMinutes: config.file.approvals.expiryMinutes,
   });
   const fixConnection = createRedis(config.env.REDIS_URL);
-  // BullMQ renews a job's lock while it runs; a long lock keeps a fix that waits minutes for a
-  // rollout from being taken for stalled (and run twice) when the event loop is busy.
   const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), {
     connection: fixConnection,
     prefix: services.prefix,
     concurrency: 4,
-    lockDuration: 60_000,
+    ...FIX_STALLED_OPTIONS,
   });
   fixWorker.on("error", (err) => log.error({ err }, "fix worker error"));
   worker.on("failed", (job, err) => {

@@ -7,6 +7,7 @@ import { renderReportMessages } from "./render/render-report.js";
 import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";
 import { renderTrace, renderTraceFailed } from "./render/render-trace.js";
 import type { SlackPort } from "./slack-port.js";
+import { postsOnce, type PostLedger } from "./posts-once.js";
 
 const PHASES: readonly CheckPhase[] = ["snapshot", "inspect", "reach", "diagnose"];
 
@@ -14,7 +15,9 @@ function asPhase(phase: string): CheckPhase {
   return (PHASES as readonly string[]).includes(phase) ? (phase as CheckPhase) : "inspect";
 }
 
-export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotifier {
+/** With a ledger, a report or trace step run again edits its messages instead of posting them twice. */
+export function slackCheckNotifier(slack: SlackPort, logger: Logger, ledger?: PostLedger): CheckNotifier {
+  const once = (step: string) => (ledger ? postsOnce(slack, ledger, step) : slack);
   const isRoot = (check: CheckRecord, sub: Subscriber) => sub.channel === check.channel && sub.ts === check.rootTs;
 
   async function eachJoiner(check: CheckRecord, subscribers: Subscriber[], render: (link: string | undefined) => ReturnType<typeof renderRootMessage>) {
@@ -44,9 +47,10 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
       if (check.rootTs) {
         await slack.update(check.channel, check.rootTs, renderRootMessage({ state: "done", ...subject, report }));
         const messages = renderReportMessages(report, { actionsFor: (group) => groupActions(group, check.cluster, approvals) });
-        for (const m of messages) await slack.post(check.channel, m, check.rootTs);
+        const thread = once(`check:${check.id}:report`);
+        for (const m of messages) await thread.post(check.channel, m, check.rootTs);
         if (messages.needsAttachment) {
-          await slack
+          await thread
             .uploadText(
               check.channel,
               check.rootTs,
@@ -61,7 +65,7 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger): CheckNotif
     },
 
     async traced(req, result) {
-      await slack.post(
+      await once(`trace:${req.requestId}`).post(
         req.channel,
         "trace" in result ? renderTrace(req.cluster, req.user, result.trace) : renderTraceFailed(req.cluster, req.from, req.to, result.error),
       );

@@ -4,8 +4,15 @@
 import type { FixReporter } from "../remediation/run-approved-fix.js";
 import { renderBeforeAfter, renderDiff, renderFixStarted, renderProgress, renderRefused } from "./render/render-fix.js";
 import type { SlackMessage, SlackPort } from "./slack-port.js";
+import { postsOnce, type PostLedger } from "./posts-once.js";
 
-export function slackFixReporter(slack: SlackPort, thread: { cluster: string; channel: string; threadTs: string }): FixReporter {
+/** `once`: the fix job's id and a ledger, so a job run again edits its messages instead of posting them twice. */
+export function slackFixReporter(
+  port: SlackPort,
+  thread: { cluster: string; channel: string; threadTs: string },
+  once?: { ledger: PostLedger; jobId: string },
+): FixReporter {
+  const slack = once ? postsOnce(port, once.ledger, `fix:${once.jobId}`) : port;
   const post = (m: SlackMessage) => slack.post(thread.channel, m, thread.threadTs);
   let progress: { channel: string; ts: string } | undefined;
   return {

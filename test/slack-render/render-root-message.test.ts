@@ -49,6 +49,11 @@ describe("renderRootMessage", () => {
     assert.match(text, /:warning: Checking \*cluster-a\* for <@U123> failed: cannot reach the Kubernetes API of cluster-a: connect ECONNREFUSED/);
     assert.match(text, /\*What to try:\* Is the API server up\?/);
     assert.doesNotMatch(render({ ...who, state: "failed", error: { message: "boom" } }), /What to try/);
+    const buttons = renderRootMessage({ ...who, state: "failed", error: { message: "boom" } }).blocks.flatMap((b) => (b.type === "actions" ? b.elements : []));
+    assert.deepEqual(
+      buttons.map((b) => [b.action_id, b.value]),
+      [["xnode_rerun", "cluster-a"]],
+    );
   });
 
   it("joined mentions the second asker", () => {

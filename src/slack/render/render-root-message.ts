@@ -1,7 +1,7 @@
 // The channel message a check hangs its thread from. It is updated in place
 // as the check moves on, so every state renders the whole message.
 import type { CheckReport, ProgressEvent } from "../../model/index.js";
-import { context, section, toMessage, type SlackMessage } from "./blocks.js";
+import { actions, button, context, section, toMessage, type SlackMessage } from "./blocks.js";
 import { bold, code, escape, mention, plural } from "./mrkdwn.js";
 import { formatDuration } from "./time-text.js";
 import { problemsOf } from "../../model/index.js";
@@ -77,7 +77,11 @@ export function renderRootMessage(s: RootMessageState): SlackMessage {
     case "failed": {
       const lines = [`:warning: Checking ${bold(s.cluster)} for ${mention(s.requestedBy)} failed: ${escape(s.error.message)}`];
       if (s.error.hint) lines.push(`*What to try:* ${escape(s.error.hint)}`);
-      return toMessage(escape(`xnode: checking ${s.cluster} failed: ${s.error.message}`), [section(lines.join("\n"))]);
+      // Whatever failed, trying again is one click away.
+      return toMessage(escape(`xnode: checking ${s.cluster} failed: ${s.error.message}`), [
+        section(lines.join("\n")),
+        actions("xnode_failed_actions", [button({ actionId: "xnode_rerun", text: "Re-run", value: s.cluster })]),
+      ]);
     }
     case "joined":
       return toMessage(escape(`xnode: joined the running check of ${s.cluster}`), [
