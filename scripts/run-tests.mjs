@@ -23,6 +23,7 @@ const UNIT = [
   "test/handlers/parse-command.test.ts",
   "test/kube/semaphore.test.ts",
   "test/probes/",
+  "test/remediation/addr-and-node-patch.test.ts",
   "test/remediation/compare-reports.test.ts",
   "test/remediation/iptables-tools.test.ts",
   "test/remediation/nft-actions.test.ts",

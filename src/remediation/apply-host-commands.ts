@@ -8,11 +8,16 @@ import type { KubeClient } from "../kube/kube-client.js";
 import { actionsByNode } from "./fingerprint.js";
 import { iptablesTool, routeSpec, type HostAction, type RouteJson } from "./host-actions.js";
 import { applyNft, type NftRecord } from "./nft-exec.js";
-import { listChain, nodeShell, readRoutes, readSysctl, type NodeShell } from "./node-exec.js";
+import { listChain, nodeShell, readAddresses, readRoutes, readSysctl, type NodeShell } from "./node-exec.js";
 
 /** What a command found and left, enough to put the node back. */
 export type CommandRecord =
-  { kind: "route"; before: RouteJson[]; after: RouteJson[] } | { kind: "iptables"; deletedAt?: number } | { kind: "sysctl"; previous: string } | NftRecord;
+  | { kind: "route"; before: RouteJson[]; after: RouteJson[] }
+  | { kind: "iptables"; deletedAt?: number }
+  | { kind: "sysctl"; previous: string }
+  /** the device's addresses before the command */
+  | { kind: "addr"; before: string[] }
+  | NftRecord;
 
 export interface AppliedCommand {
   node: string;
@@ -91,6 +96,18 @@ async function applyOne(shell: NodeShell, argv: string[], action: HostAction): P
         record: { kind: "sysctl", previous },
         verified: `${action.key} = ${now}`,
         ...(ok ? {} : { failure: unverified(shell.node, argv, `${action.key} reads ${now}`) }),
+      };
+    }
+    case "addr": {
+      const before = await readAddresses(shell, action.dev);
+      await shell.run(argv);
+      const after = await readAddresses(shell, action.dev);
+      const ok = after.includes(action.address) === (action.verb === "add");
+      const shown = `${action.dev}: ${after.join(", ") || "no IPv4 address"}`;
+      return {
+        record: { kind: "addr", before },
+        verified: shown,
+        ...(ok ? {} : { failure: unverified(shell.node, argv, shown) }),
       };
     }
     case "nft":

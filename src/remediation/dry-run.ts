@@ -47,6 +47,8 @@ function preflight(action: HostAction): { argv: string[]; what: string }[] {
       return [{ argv: ["iptables", "-t", action.table, "-S", action.chain], what: `chain ${action.chain} of table ${action.table}` }];
     case "sysctl":
       return [{ argv: ["cat", sysctlPath(action.key)], what: `sysctl ${action.key}` }];
+    case "addr":
+      return [{ argv: ["ip", "link", "show", "dev", action.dev], what: `device ${action.dev}` }];
     case "nft":
       return [{ argv: nftListChainArgv(action), what: `nftables chain ${action.family} ${action.table} ${action.chain}` }];
   }

@@ -10,7 +10,7 @@ import type { KubeClient } from "../kube/kube-client.js";
 import { sha256Hex } from "./canonical.js";
 import { parseHostAction, type HostAction } from "./host-actions.js";
 import { nftChainHash } from "./nft-exec.js";
-import { iptablesHash, nodeShell, readSysctl, routeTableHash } from "./node-exec.js";
+import { iptablesHash, nodeShell, readAddresses, readSysctl, routeTableHash } from "./node-exec.js";
 
 export const liveFingerprintSchema = z.object({
   /** resourceVersion undefined: the DaemonSet was not found */
@@ -21,6 +21,8 @@ export const liveFingerprintSchema = z.object({
   iptables: z.record(z.string(), z.string()).optional(),
   /** node → hash of the nftables chains the plan edits there */
   nftables: z.record(z.string(), z.string()).optional(),
+  /** node → hash of the addresses of the devices the plan edits there */
+  addresses: z.record(z.string(), z.string()).optional(),
   /** node → sysctl key → value */
   sysctls: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
@@ -70,6 +72,11 @@ export async function takeFingerprint(
         const hashes = await Promise.all(chains.map(([, c]) => nftChainHash(shell, c)));
         (fp.nftables ??= {})[node] = sha256Hex(hashes.join("\n"));
       }
+      const devices = [...new Set(actions.flatMap((a) => (a.kind === "addr" ? [a.dev] : [])))].sort();
+      if (devices.length > 0) {
+        const listed = await Promise.all(devices.map(async (dev) => `${dev}: ${(await readAddresses(shell, dev)).join(" ")}`));
+        (fp.addresses ??= {})[node] = sha256Hex(listed.join("\n"));
+      }
       for (const a of actions) if (a.kind === "sysctl") ((fp.sysctls ??= {})[node] ??= {})[a.key] = await readSysctl(shell, a.key);
     }),
   );
@@ -93,6 +100,9 @@ export function describeDrift(before: LiveFingerprint, now: LiveFingerprint): st
   }
   for (const [node, hash] of Object.entries(before.nftables ?? {})) {
     if (now.nftables?.[node] !== hash) changes.push(`nftables rules on ${node} changed since the plan was made`);
+  }
+  for (const [node, hash] of Object.entries(before.addresses ?? {})) {
+    if (now.addresses?.[node] !== hash) changes.push(`addresses on ${node} changed since the plan was made`);
   }
   for (const [node, values] of Object.entries(before.sysctls ?? {})) {
     for (const [key, value] of Object.entries(values)) {

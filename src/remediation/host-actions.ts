@@ -23,6 +23,7 @@ export type HostAction =
   | { kind: "route"; verb: "replace" | "del"; dst: string; via?: string; dev?: string; onlink: boolean; metric?: number }
   | ({ kind: "iptables"; table: string; op: "-I" | "-A" | "-D"; chain: string; position?: number; spec: string[] } & IptablesVia)
   | { kind: "sysctl"; key: string; value: string }
+  | { kind: "addr"; verb: "add" | "del"; address: string; dev: string }
   | NftAction;
 
 const ROUTE_TYPES = new Set(["unicast", "blackhole", "unreachable", "prohibit", "throw"]);
@@ -33,7 +34,7 @@ function unsupported(argv: readonly string[], why: string): XnodeError {
   return new XnodeError(
     "FIX_ABORTED",
     `xnode cannot run \`${argv.join(" ")}\` as part of a fix: ${why}`,
-    "Only `ip route replace|del`, `iptables -I|-A|-D` (also as iptables-legacy or iptables-nft), `nft insert|delete rule` (open-vxlan-port's accept) and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
+    "Only `ip route replace|del`, `ip addr add|del <address/prefix> dev <device>`, `iptables -I|-A|-D` (also as iptables-legacy or iptables-nft), `nft insert|delete rule` (open-vxlan-port's accept) and `sysctl -w key=value` can be applied, verified and rolled back; run anything else by hand.",
   );
 }
 
@@ -96,8 +97,19 @@ function parseSysctl(argv: readonly string[]): HostAction {
   return { kind: "sysctl", key: m[1]!, value: m[2]! };
 }
 
+/** `ip addr add|del 10.244.1.1/24 dev cni0`, nothing more (no label, scope or broadcast to undo). */
+function parseAddr(argv: readonly string[]): HostAction {
+  const [, , verb, address, devKey, dev] = argv;
+  if (verb !== "add" && verb !== "del") throw unsupported(argv, `ip addr ${verb ?? ""} is not a supported verb`);
+  if (argv.length !== 6 || !address || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(address) || devKey !== "dev" || !dev || dev.startsWith("-")) {
+    throw unsupported(argv, "expected `ip addr add|del <IPv4 address>/<prefix> dev <device>`");
+  }
+  return { kind: "addr", verb, address, dev };
+}
+
 export function parseHostAction(argv: readonly string[]): HostAction {
   if (argv[0] === "ip" && argv[1] === "route") return parseRoute(argv);
+  if (argv[0] === "ip" && argv[1] === "addr") return parseAddr(argv);
   if ((IPTABLES_TOOLS as readonly string[]).includes(argv[0] ?? "")) return parseIptables(argv);
   if (argv[0] === "sysctl") return parseSysctl(argv);
   if (argv[0] === "nft") return parseNftAction(argv);

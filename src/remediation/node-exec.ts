@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { hostAgentTarget } from "../check/inspect-host.js";
 import type { ClusterSnapshot, NodeSnapshot } from "../model/index.js";
+import { addressesProbe } from "../probes/addresses.js";
 import { errorMessage, firstIssue, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { ExecResult } from "../kube/types.js";
@@ -88,6 +89,13 @@ export async function iptablesHash(shell: NodeShell, table: string, via: Iptable
 /** `iptables -S CHAIN` lines (of the ruleset `via` names): line 0 is -P/-N, rule k is line k. */
 export async function listChain(shell: NodeShell, table: string, chain: string, via: IptablesVia = {}): Promise<string[]> {
   return (await shell.run([...iptablesTool(via), "-t", table, "-S", chain])).split("\n").filter((l) => l.trim() !== "");
+}
+
+/** The IPv4 addresses of one device as `ip addr` writes them ("10.244.1.1/24"), read with the addresses probe's parser. */
+export async function readAddresses(shell: NodeShell, dev: string): Promise<string[]> {
+  const argv = ["ip", "-j", "addr", "show", "dev", dev];
+  const interfaces = addressesProbe.parse(await shell.run(argv), undefined);
+  return interfaces.flatMap((i) => i.addresses.map((a) => `${a.address}/${a.prefixLength}`)).sort();
 }
 
 export async function readSysctl(shell: NodeShell, key: string): Promise<string> {

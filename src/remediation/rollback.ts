@@ -30,6 +30,10 @@ function undoCommand(c: AppliedCommand): string[][] {
     return r.deletedAt === undefined ? [] : [[...iptablesHead(action.table, "-I", action.chain, action), String(r.deletedAt), ...action.spec]];
   }
   if (action.kind === "sysctl" && r.kind === "sysctl" && r.previous !== action.value) return [["sysctl", "-w", `${action.key}=${r.previous}`]];
+  // only what the command changed: an address it added that was not there, one it removed that was
+  if (action.kind === "addr" && r.kind === "addr" && r.before.includes(action.address) === (action.verb === "del")) {
+    return [["ip", "addr", action.verb === "add" ? "del" : "add", action.address, "dev", action.dev]];
+  }
   if (action.kind === "nft" && r.kind === "nft") {
     // an added rule goes by the handle it got; a deleted one comes back where it stood
     if (action.op !== "delete") return r.handle === undefined ? [] : [[...nftHead("delete", action), "handle", String(r.handle)]];
@@ -45,10 +49,13 @@ function undoCommand(c: AppliedCommand): string[][] {
 }
 
 function hostRisks(commands: { argv: string[] }[]): string[] {
-  const tools = new Set(commands.map((c) => c.argv[0]));
+  const tools = new Set(commands.map((c) => (c.argv[0] === "ip" ? `ip ${c.argv[1]}` : c.argv[0])));
   return [
     "Not persistent, like the fix it undoes.",
-    ...(tools.has("ip") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
+    ...(tools.has("ip addr")
+      ? ["Puts the device's addresses back as they were: a cni0 with a stale address again leaves the node's pods unreachable and new pods failing."]
+      : []),
+    ...(tools.has("ip route") ? ["Puts the routes back exactly as they were: traffic for those pod CIDRs takes its previous path again, broken or not."] : []),
     ...(IPTABLES_TOOLS.some((t) => tools.has(t))
       ? ["Removes the rules the fix added (or puts back the ones it removed): the traffic they decided about is handled as before the fix."]
       : []),
