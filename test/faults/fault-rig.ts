@@ -30,6 +30,8 @@ export interface FaultRig {
   startWorker(): Promise<XnodeProcess>;
   /** `/xnode check lab` by USER in CHANNEL; resolves with the check's root message */
   requestCheck(): Promise<EmulatedMessage>;
+  /** Whatever `ask` does (a slash command, a click) starts a check: resolves with its root message. */
+  newCheck(ask: () => Promise<{ status: number }>): Promise<EmulatedMessage>;
   /** Waits until the root message says the check failed, or a worker logged that it finished (its report posted). */
   settled(root: EmulatedMessage, timeoutMs: number): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }>;
   /** Makes every exec into the host agent on `node` hang (until the exec times out) or stops that. */
@@ -90,6 +92,15 @@ export async function startFaultRig(opts: RigOptions): Promise<FaultRig> {
     const workers = await Promise.all(Array.from({ length: opts.workers ?? 2 }, startWorker));
 
     const checkIds = new Map<string, string>(); // root ts → check id, from the bot's "check queued" line
+    const newCheck = async (ask: () => Promise<{ status: number }>) => {
+      const seen = new Set(emulator.messages(CHANNEL).map((m) => m.ts));
+      const res = await ask();
+      if (res.status !== 200) throw new Error(`the bot answered ${res.status}`);
+      const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(USER)), 10_000);
+      const queued = await bot.waitForLog((l) => l.msg === "check queued" && ![...checkIds.values()].includes(String(l.checkId)));
+      checkIds.set(root.ts, String(queued.checkId));
+      return root;
+    };
     const hostAgent = (node: string) => podOn(lab.kubeconfigPath, "xnode-system", HOST_AGENT, node);
     return {
       lab,
@@ -99,15 +110,9 @@ export async function startFaultRig(opts: RigOptions): Promise<FaultRig> {
       workers,
       env,
       startWorker,
-      async requestCheck() {
-        const seen = new Set(emulator.messages(CHANNEL).map((m) => m.ts));
-        const res = await postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: USER, channel_id: CHANNEL });
-        if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
-        const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(USER)), 10_000);
-        const queued = await bot.waitForLog((l) => l.msg === "check queued" && ![...checkIds.values()].includes(String(l.checkId)));
-        checkIds.set(root.ts, String(queued.checkId));
-        return root;
-      },
+      requestCheck: () =>
+        newCheck(() => postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: USER, channel_id: CHANNEL })),
+      newCheck,
       async settled(root, timeoutMs) {
         const checkId = checkIds.get(root.ts);
         // The root turns "done" before the report's replies go out; the worker logs "check finished" after the last.

@@ -42,6 +42,8 @@ export class RedisProcess {
     /** extra arguments after the port (`--replicaof …`, or a sentinel's config file first) */
     private readonly args: string[] = [],
     private readonly binary = "redis-server",
+    /** keep the data across kills in an append-only file here (fsync on every write), as a persistent Redis would */
+    private readonly dataDir?: string,
   ) {}
 
   get url(): string {
@@ -59,7 +61,7 @@ export class RedisProcess {
     const argv =
       this.binary === "redis-sentinel"
         ? [first!, "--port", String(this.port), ...rest]
-        : ["--port", String(this.port), ...this.args, "--save", "", "--appendonly", "no"];
+        : ["--port", String(this.port), ...this.args, "--save", "", ...this.persistence()];
     const child = spawn(this.binary, [...argv, "--bind", "127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (c: Buffer) => (this.output += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (this.output += c.toString()));
@@ -67,7 +69,11 @@ export class RedisProcess {
     await waitForPing(this.port);
   }
 
-  /** SIGKILL, as a crash or an OOM kill: no shutdown, and (no persistence) all data gone. */
+  private persistence(): string[] {
+    return this.dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dataDir] : ["--appendonly", "no"];
+  }
+
+  /** SIGKILL, as a crash or an OOM kill: no shutdown; without a data directory all data is gone. */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
@@ -81,9 +87,9 @@ export class RedisProcess {
   }
 }
 
-/** A plain redis-server without persistence on a free port. */
-export async function startPrivateRedis(): Promise<RedisProcess> {
-  const redis = new RedisProcess(await freePort());
+/** A redis-server on a free port: without persistence, or with an append-only file in `dataDir`. */
+export async function startPrivateRedis(dataDir?: string): Promise<RedisProcess> {
+  const redis = new RedisProcess(await freePort(), [], "redis-server", dataDir);
   await redis.start();
   return redis;
 }
