@@ -15,7 +15,7 @@ import { startBot, type RunningProcess } from "./processes/bot-process.js";
 import { startWorker } from "./processes/worker-process.js";
 import { CheckStore } from "./store/check-store.js";
 import { recordCheck } from "./store/record-check.js";
-import { createRedis } from "./store/redis-connection.js";
+import { createRedis, redactRedisUrl, redisUnreachable } from "./store/redis-connection.js";
 
 export const USAGE = `usage:
   xnode check <cluster> [--config FILE] [--kubeconfig FILE] [--context NAME] [--json]
@@ -92,16 +92,11 @@ async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PR
     io.stderr(`xnode: recorded as ${id} (xnode report ${id}; /xnode clusters shows this verdict)\n`);
   } catch (err) {
     io.stderr(
-      `xnode: the check was not recorded: Redis at ${redactUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`,
+      `xnode: the check was not recorded: Redis at ${redactRedisUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`,
     );
   } finally {
     redis.disconnect();
   }
-}
-
-/** A Redis URL without its password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
 
 function printReport(io: CliIo, report: CheckReport, json: boolean): void {
@@ -116,7 +111,9 @@ async function reportCommand(args: string[], io: CliIo): Promise<number> {
   const redis = createRedis(env.REDIS_URL, { failFast: true });
   redis.on("error", () => undefined); // the failed command below says it
   try {
-    const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id);
+    const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id).catch((err: unknown) => {
+      throw redisUnreachable(env.REDIS_URL, err);
+    });
     if (!report)
       throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");
     printReport(io, report, values.json ?? false);

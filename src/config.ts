@@ -2,6 +2,7 @@
 // One zod schema each; every problem is listed at once so an operator fixes
 // a bad deployment in one round instead of one error per restart.
 import { readFileSync } from "node:fs";
+import { CronExpressionParser } from "cron-parser";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { errorMessage, XnodeError } from "./errors.js";
@@ -97,6 +98,10 @@ export const fileConfigSchema = z
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["clusters", i, "name"], message: `cluster "${n}" is defined twice` });
     });
+    cfg.digests.forEach((d, i) => {
+      const schedule = digestScheduleProblem(d);
+      if (schedule) ctx.addIssue({ code: "custom", path: ["digests", i, schedule.field], message: schedule.message });
+    });
     cfg.digests.forEach((d, i) =>
       d.clusters.forEach((c, j) => {
         if (!names.includes(c)) ctx.addIssue({ code: "custom", path: ["digests", i, "clusters", j], message: `unknown cluster "${c}"` });
@@ -104,6 +109,26 @@ export const fileConfigSchema = z
     );
   });
 export type FileConfig = z.infer<typeof fileConfigSchema>;
+
+/**
+ * A digest's time zone (IANA, as Intl knows them) and cron pattern (read by
+ * cron-parser, the parser BullMQ's job schedulers use), checked here so a bad
+ * one stops the start instead of surfacing once workers already consume jobs.
+ */
+function digestScheduleProblem(d: { cron: string; timezone: string; everySeconds?: number | undefined }): { field: string; message: string } | undefined {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: d.timezone });
+  } catch {
+    return { field: "timezone", message: `unknown time zone "${d.timezone}" (use an IANA name such as Europe/Berlin or UTC)` };
+  }
+  if (d.everySeconds !== undefined) return undefined;
+  try {
+    CronExpressionParser.parse(d.cron, { tz: d.timezone });
+    return undefined;
+  } catch (err) {
+    return { field: "cron", message: `not a cron pattern: "${d.cron}" (${errorMessage(err)}); e.g. "0 9 * * 1-5" for 09:00 on weekdays` };
+  }
+}
 
 export interface Config {
   env: Env;

@@ -114,3 +114,37 @@ describe("logger", () => {
     assert.doesNotMatch(lines[0]!, /xoxb-secret|shh|Bearer abc/);
   });
 });
+
+describe("digest schedules", () => {
+  const digest = (fields: Record<string, unknown>) =>
+    parseFileConfig({ clusters: [{ name: "a", kubeconfig: "/k" }], digests: [{ channel: "C1", clusters: ["a"], ...fields }] });
+
+  test("a bad cron pattern or time zone is refused by the schema, naming the setting, before anything runs", () => {
+    const cron = digest({ cron: "every morning" });
+    assert.equal(cron.config, undefined);
+    assert.match(cron.problems.join("\n"), /digests\.0\.cron: not a cron pattern: "every morning"/);
+    assert.match(digest({ cron: "61 9 * * *" }).problems.join("\n"), /digests\.0\.cron/, "minute 61");
+    const zone = digest({ cron: "0 9 * * 1-5", timezone: "Europe/Berlinn" });
+    assert.match(zone.problems.join("\n"), /digests\.0\.timezone: unknown time zone "Europe\/Berlinn"/);
+    assert.throws(
+      () =>
+        loadConfig(
+          { XNODE_CONFIG: "/x.yaml" },
+          files({ "/x.yaml": "clusters: [{ name: a, kubeconfig: /k }]\ndigests:\n  - { channel: C1, cron: nope, clusters: [a] }\n" }),
+        ),
+      (err: unknown) => isXnodeError(err) && err.code === "CONFIG_INVALID" && /digests\.0\.cron/.test(err.message),
+    );
+  });
+
+  test("valid ones pass: 5 and 6 fields, IANA zones, and everySeconds without a usable cron", () => {
+    for (const fields of [
+      { cron: "0 9 * * 1-5", timezone: "Europe/Berlin" },
+      { cron: "*/30 * * * * *", timezone: "America/New_York" },
+      { cron: "0 9 * * *" },
+      { cron: "unused", everySeconds: 60 },
+    ]) {
+      assert.deepEqual(digest(fields).problems, [], JSON.stringify(fields));
+    }
+    assert.match(digest({ cron: "unused", everySeconds: 60, timezone: "Mars/Olympus" }).problems.join("\n"), /timezone/, "the zone is checked anyway");
+  });
+});

@@ -12,7 +12,7 @@ export interface ApprovalPolicy {
   allowedKinds(cluster: string): readonly RemediationPlan["kind"][] | undefined;
 }
 
-export type RefusalCode = "unknown" | "wrong-place" | "not-approver" | "self-approval" | "expired" | "kind-not-allowed" | "decided";
+export type RefusalCode = "unknown" | "wrong-place" | "approver-unknown" | "not-approver" | "self-approval" | "expired" | "kind-not-allowed" | "decided";
 
 export interface Refusal {
   code: RefusalCode;
@@ -32,6 +32,8 @@ export interface ClickPlace {
 export interface Clicker {
   user: string;
   isApprover: boolean;
+  /** why membership could not be told (a user group lookup failed): said instead of "not an approver" */
+  lookupProblem?: string;
   /** set for clicks in Slack: an approval only counts in the thread it was posted to */
   place?: ClickPlace;
 }
@@ -43,6 +45,9 @@ export function evaluateApproval(rec: ApprovalRecord | undefined, clicker: Click
   // A button value copied into another message, channel or thread is not the button an approver saw.
   if (clicker.place && (clicker.place.channel !== rec.channel || clicker.place.threadTs !== rec.threadTs)) {
     return { code: "wrong-place", message: "This approval belongs to another xnode thread; press the button in the thread that reported the problem." };
+  }
+  if (!clicker.isApprover && clicker.lookupProblem) {
+    return { code: "approver-unknown", message: `Could not tell whether you are an approver for ${rec.cluster}: ${clicker.lookupProblem}.` };
   }
   if (!clicker.isApprover) {
     return { code: "not-approver", message: `You are not an approver for ${rec.cluster}. Ask someone listed under approvals.approvers in xnode's config.` };

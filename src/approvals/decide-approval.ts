@@ -51,3 +51,28 @@ export async function decideApproval(deps: DecideApprovalDeps, approvalId: strin
   await audit(rec, "approved", rec.purpose);
   return { ok: true, rec };
 }
+
+/**
+ * Takes an approval back when its fix cannot be queued (no half-commits): the
+ * approval is pending again and the cluster's fix lock released, audited.
+ * Returns whether both held; false means Redis failed too (the lock expires by itself).
+ */
+export async function undoApproval(deps: DecideApprovalDeps, rec: ApprovalRecord, user: string, why: string): Promise<boolean> {
+  try {
+    await deps.approvals.undoApproval(rec.id, user);
+    await deps.approvals.unlockCluster(rec.cluster, rec.id);
+    await deps.audit.record({
+      event: "aborted",
+      who: user,
+      cluster: rec.cluster,
+      at: deps.now().toISOString(),
+      planHash: rec.planHash,
+      kind: rec.plan.kind,
+      result: `approval undone: the fix could not be queued (${why})`,
+      approvalId: rec.id,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,9 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import type { Queue } from "bullmq";
 import { z } from "zod";
 import type { ApprovalPolicy, ClickPlace } from "../approvals/approval-policy.js";
-import { decideApproval } from "../approvals/decide-approval.js";
+import { decideApproval, undoApproval } from "../approvals/decide-approval.js";
+import { resolveApprover } from "../approvals/resolve-approver.js";
+import { errorMessage } from "../errors.js";
 import { FIX_JOB } from "../jobs/fix-payloads.js";
 import type { Logger } from "../logger.js";
 import { decisionText, withDecision } from "../slack/render/render-fix.js";
@@ -28,14 +30,7 @@ export interface DecisionDeps {
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
-async function isApprover(deps: DecisionDeps, user: string): Promise<boolean> {
-  if (deps.policy.users.includes(user)) return true;
-  for (const group of deps.policy.usergroups) {
-    const members = await deps.slack.usergroupMembers(group).catch(() => [] as string[]);
-    if (members.includes(user)) return true;
-  }
-  return false;
-}
+const approverStatus = (deps: DecisionDeps, user: string) => resolveApprover(deps.policy, user, (group) => deps.slack.usergroupMembers(group));
 
 /** The channel and thread of the clicked message (its own ts when it is a thread's root). */
 function clickPlace(body: ButtonArgs["body"]): ClickPlace {
@@ -69,14 +64,29 @@ export function approveActionListener(deps: DecisionDeps) {
     const requestId = newRequestId();
     const user = body.user.id;
     const log = deps.logger.child({ requestId, user, approvalId: action.value });
-    const decision = await decideApproval({ ...deps, now }, action.value ?? "", { user, isApprover: await isApprover(deps, user), place: clickPlace(body) });
+    const decision = await decideApproval({ ...deps, now }, action.value ?? "", { user, ...(await approverStatus(deps, user)), place: clickPlace(body) });
     if (!decision.ok) {
       log.info({ code: decision.code, message: decision.message }, "approval refused");
       await respond({ response_type: "ephemeral", replace_original: false, text: `:no_entry: ${decision.message}` });
       return;
     }
     const { rec } = decision;
-    await deps.fixQueue.add(FIX_JOB, { approvalId: rec.id, cluster: rec.cluster, requestId, approver: user }, { jobId: `fix-${rec.id}`, attempts: 1 });
+    try {
+      await deps.fixQueue.add(FIX_JOB, { approvalId: rec.id, cluster: rec.cluster, requestId, approver: user }, { jobId: `fix-${rec.id}`, attempts: 1 });
+    } catch (err) {
+      // No half-commit: an approval nothing will apply is taken back, and the cluster unlocked.
+      const undone = await undoApproval({ ...deps, now }, rec, user, errorMessage(err));
+      log.error({ err, undone }, "fix approved but not queued");
+      const state = undone
+        ? `Nothing was changed: your approval was undone and ${rec.cluster} is unlocked, so press the button again in a minute.`
+        : `Undoing it failed too: ${rec.cluster} stays locked for fixes for up to ${Math.ceil(deps.fixLockSeconds / 60)} min; then press Re-run for a fresh plan.`;
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: `:warning: The fix was approved but could not be queued (${errorMessage(err)}). ${state} If it keeps failing, xnode's Redis may be down.`,
+      });
+      return;
+    }
     log.info({ cluster: rec.cluster, kind: rec.plan.kind, purpose: rec.purpose }, "fix approved and queued");
     await markMessage(deps, body, decisionText("approved", user, rec.plan.kind));
   };
@@ -97,11 +107,15 @@ export function rejectActionListener(deps: DecisionDeps) {
       await respond({ response_type: "ephemeral", replace_original: false, text: ":no_entry: Nothing to reject: these fixes are unknown here." });
       return;
     }
-    if (!(await isApprover(deps, user))) {
+    const approver = await approverStatus(deps, user);
+    if (!approver.isApprover) {
+      const cluster = recs[0]!.cluster;
       await respond({
         response_type: "ephemeral",
         replace_original: false,
-        text: `:no_entry: You are not an approver for ${recs[0]!.cluster}; only approvers can reject a fix.`,
+        text: approver.lookupProblem
+          ? `:no_entry: Could not tell whether you are an approver for ${cluster}: ${approver.lookupProblem}.`
+          : `:no_entry: You are not an approver for ${cluster}; only approvers can reject a fix.`,
       });
       return;
     }

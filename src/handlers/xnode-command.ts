@@ -1,5 +1,7 @@
 // The `/xnode` slash command: parse, ack within Slack's 3 s, answer or enqueue.
-// No Kubernetes here: checks run on the workers.
+// Ack first: only answers that need no I/O go in the ack; whatever reads
+// Redis answers afterwards through respond() (the response URL), so a slow
+// Redis never costs Slack's timeout. No Kubernetes here: checks run on the workers.
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { Queue } from "bullmq";
 import { requestDigestNow } from "../digest/request-digest.js";
@@ -10,6 +12,7 @@ import { renderClusters } from "../slack/render/render-clusters.js";
 import { renderHelp } from "../slack/render/render-help.js";
 import { renderStatus } from "../slack/render/render-status.js";
 import { renderUsageError } from "../slack/render/render-usage-error.js";
+import type { SlackMessage } from "../slack/render/blocks.js";
 import { renderAudit } from "../slack/render/render-fix.js";
 import type { AuditLog } from "../store/audit-log.js";
 import type { CheckStore } from "../store/check-store.js";
@@ -34,9 +37,22 @@ function outcome(last: LastResult) {
   return { at: last.finishedAt, problems: last.findingIds.filter((id) => id !== "cluster-healthy").length };
 }
 
+const REDIS_HINT = "Try again in a minute; if it persists, the bot's Redis may be down.";
+
 export function xnodeCommandListener(deps: XnodeCommandDeps) {
   const now = deps.now ?? (() => new Date());
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    /** Acks now, then answers with what `read` produces, or says why it could not. */
+    const readThenRespond = async (what: string, read: () => Promise<SlackMessage>) => {
+      await ack();
+      try {
+        await respond({ response_type: "ephemeral", ...(await read()) });
+      } catch (err) {
+        log.error({ err }, `could not read ${what}`);
+        const { message, hint } = errorParts(err, REDIS_HINT);
+        await respond({ response_type: "ephemeral", text: `Could not read ${what}: ${message}. ${hint}` });
+      }
+    };
     const requestId = newRequestId();
     const log = deps.logger.child({ requestId, user: command.user_id, channel: command.channel_id });
     const parsed = parseCommand(command.text ?? "", deps.clusters);
@@ -50,49 +66,45 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
       case "help":
         await ack({ response_type: "ephemeral", ...renderHelp() });
         return;
-      case "clusters": {
-        const lasts = await Promise.all(deps.clusters.map((name) => deps.store.getLast(name)));
-        await ack({
-          response_type: "ephemeral",
-          ...renderClusters(
+      case "clusters":
+        await readThenRespond("the clusters' last results", async () => {
+          const lasts = await Promise.all(deps.clusters.map((name) => deps.store.getLast(name)));
+          return renderClusters(
             deps.clusters.map((name, i) => ({ name, ...(lasts[i] ? { last: outcome(lasts[i]!) } : {}) })),
             now(),
-          ),
+          );
         });
         return;
-      }
-      case "status": {
-        const [counts, running, lasts] = await Promise.all([
-          deps.queue.getJobCounts("waiting", "active", "delayed", "waiting-children"),
-          deps.store.runningChecks([...deps.clusters]),
-          Promise.all(deps.clusters.map((name) => deps.store.getLast(name))),
-        ]);
-        const runningInfo = await Promise.all(running.map(async (r) => ({ cluster: r.cluster, rec: await deps.store.getCheck(r.checkId) })));
-        await ack({
-          response_type: "ephemeral",
-          ...renderStatus(
+      case "status":
+        await readThenRespond("xnode's status", async () => {
+          const [counts, running, lasts] = await Promise.all([
+            deps.queue.getJobCounts("waiting", "active", "delayed", "waiting-children"),
+            deps.store.runningChecks([...deps.clusters]),
+            Promise.all(deps.clusters.map((name) => deps.store.getLast(name))),
+          ]);
+          const runningInfo = await Promise.all(running.map(async (r) => ({ cluster: r.cluster, rec: await deps.store.getCheck(r.checkId) })));
+          return renderStatus(
             {
               queue: { waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0), active: (counts.active ?? 0) + (counts["waiting-children"] ?? 0) },
               running: runningInfo.map((r) => ({ cluster: r.cluster, startedAt: r.rec?.startedAt ?? now().toISOString(), requestedBy: r.rec?.requestedBy })),
               last: deps.clusters.flatMap((cluster, i) => (lasts[i] ? [{ cluster, outcome: outcome(lasts[i]!) }] : [])),
             },
             now(),
-          ),
+          );
         });
         return;
-      }
       case "check":
         await ack();
         try {
           await requestCheck({ ...deps.requestCheckDeps, logger: log }, { cluster: c.cluster, user: command.user_id, channel: command.channel_id, requestId });
         } catch (err) {
           log.error({ err }, "could not start check");
-          const { message, hint } = errorParts(err, "Try again in a minute; if it persists, the bot's Redis may be down.");
+          const { message, hint } = errorParts(err, REDIS_HINT);
           await respond({ response_type: "ephemeral", text: `Could not start the check of ${c.cluster}: ${message}. ${hint}` });
         }
         return;
       case "audit":
-        await ack({ response_type: "ephemeral", ...renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()) });
+        await readThenRespond(`the audit trail of ${c.cluster}`, async () => renderAudit(c.cluster, await deps.audit.latest(c.cluster, 20), now()));
         return;
       case "trace":
         await ack({
@@ -109,7 +121,7 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
           });
         } catch (err) {
           log.error({ err }, "could not start trace");
-          const { message, hint } = errorParts(err, "Try again in a minute; if it persists, the bot's Redis may be down.");
+          const { message, hint } = errorParts(err, REDIS_HINT);
           await respond({ response_type: "ephemeral", text: `Could not start the trace: ${message}. ${hint}` });
         }
         return;

@@ -24,7 +24,7 @@ export interface RunningProcess {
 
 export async function startBot(config: Config, logger: Logger, opts: { port?: number; host?: string } = {}): Promise<RunningProcess> {
   const mode = slackMode(config.env);
-  const services = await openSharedServices(config, logger);
+  const services = await openSharedServices(config, logger, { failFast: true });
   const clusters = config.file.clusters.map((c) => c.name);
   const log = logger.child({ process: "bot" });
   const requestCheckDeps: RequestCheckDeps = {

@@ -11,7 +11,7 @@ import { AuditLog } from "../store/audit-log.js";
 import { CheckStore } from "../store/check-store.js";
 import { FIX_QUEUE } from "../jobs/fix-payloads.js";
 import { DIGEST_QUEUE } from "../digest/digest-payloads.js";
-import { createRedis } from "../store/redis-connection.js";
+import { createRedis, redisUnreachable } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { slackLogger } from "./slack-logger.js";
@@ -30,26 +30,36 @@ export interface SharedServices {
   close(): Promise<void>;
 }
 
-export async function openSharedServices(config: Config, logger: Logger): Promise<SharedServices> {
+/**
+ * `failFast`: the bot, whose every Redis command has a person waiting on it
+ * (commands fail within seconds while Redis is down, and work again when it
+ * returns); the worker's shared connection waits for Redis instead.
+ */
+export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean } = {}): Promise<SharedServices> {
   const { env } = config;
   if (!env.SLACK_BOT_TOKEN) throw new XnodeError("CONFIG_INVALID", "SLACK_BOT_TOKEN is not set", "Set the bot token (xoxb-…) in the environment.");
-  const redis = createRedis(env.REDIS_URL);
+  const redis = createRedis(env.REDIS_URL, { failFast: opts.failFast ?? false });
+  // reported by the commands that fail; without a listener ioredis prints every reconnect attempt
+  if (opts.failFast) redis.on("error", (err) => logger.debug({ err }, "redis connection error"));
   try {
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new XnodeError("CONFIG_INVALID", `cannot reach Redis at ${env.REDIS_URL}`, "Start Redis or fix REDIS_URL.", { cause: err });
+    throw redisUnreachable(env.REDIS_URL, err);
   }
   const prefix = env.XNODE_REDIS_PREFIX;
   const queue = new Queue(CHECK_QUEUE, { connection: redis, prefix });
   const fixQueue = new Queue(FIX_QUEUE, { connection: redis, prefix });
   const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
-  const web = new WebClient(env.SLACK_BOT_TOKEN, {
+  const webOptions = {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },
     // Retries and rate limits show up in our JSON logs, not on the console.
     logger: slackLogger(logger.child({ component: "slack-web-api" })),
-  });
+  };
+  const web = new WebClient(env.SLACK_BOT_TOKEN, webOptions);
+  // User group lookups have a clicker waiting: a rate limit is told at once, not waited out.
+  const lookups = new WebClient(env.SLACK_BOT_TOKEN, { ...webOptions, rejectRateLimitedCalls: true });
   return {
     redis,
     store: new CheckStore(redis, `${prefix}:`),
@@ -58,7 +68,7 @@ export async function openSharedServices(config: Config, logger: Logger): Promis
     queue,
     fixQueue,
     digestQueue,
-    slack: webApiSlack(web),
+    slack: webApiSlack(web, lookups),
     web,
     prefix,
     async close() {

@@ -3,7 +3,8 @@
 import type { CauseGroup, CheckNotifier, CheckProgress, CheckRecord, Finding, FindingApprovals, Subscriber } from "../model/index.js";
 import type { Logger } from "../logger.js";
 import type { FindingActions } from "./render/render-finding.js";
-import { renderReportMessages } from "./render/render-report.js";
+import { renderAttachmentFailed, renderReportMessages } from "./render/render-report.js";
+import { errorMessage } from "../errors.js";
 import { renderRootMessage, type CheckPhase } from "./render/render-root-message.js";
 import { renderTrace, renderTraceFailed } from "./render/render-trace.js";
 import type { SlackPort } from "./slack-port.js";
@@ -58,7 +59,11 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger, ledger?: Po
               `Full xnode report for ${check.cluster}`,
               JSON.stringify(report, null, 2),
             )
-            .catch((err: unknown) => logger.warn({ err, checkId: check.id }, "report upload failed"));
+            .catch(async (err: unknown) => {
+              // The thread says what is missing and where the rest is, instead of a silent gap.
+              logger.warn({ err, checkId: check.id }, "report upload failed");
+              await thread.post(check.channel, renderAttachmentFailed(check.cluster, check.id, errorMessage(err)), check.rootTs);
+            });
         }
       }
       await eachJoiner(check, subscribers, (threadLink) => renderRootMessage({ state: "done", ...subject, report, threadLink }));

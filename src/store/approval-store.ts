@@ -101,6 +101,17 @@ export class ApprovalStore {
     };
   }
 
+  /** Takes back an approval `by` made (the fix could not be queued): pending again, so the button works once more. */
+  async undoApproval(id: string, by: string): Promise<boolean> {
+    const undone = await this.redis.eval(
+      `if redis.call('HGET', KEYS[1], 'status') == 'approved' and redis.call('HGET', KEYS[1], 'decidedBy') == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+      1,
+      this.key("approval", id, "decision"),
+      by,
+    );
+    return undone === 1;
+  }
+
   /** One fix in flight per cluster. */
   async lockCluster(cluster: string, owner: string, ttlSeconds: number): Promise<boolean> {
     return (await this.redis.set(this.key("fixlock", cluster), owner, "EX", ttlSeconds, "NX")) === "OK";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ActionsBlock, SlackMessage } from "../../src/slack/render/blocks.js";
 import { renderReportMessages, type ReportRenderOptions } from "../../src/slack/render/render-report.js";
-import { bigReport, healthyReport, longEvidenceReport, podMatrix, seedReport } from "./report-fixtures.js";
+import { bigReport, healthyReport, longEvidenceReport, podMatrix, seedReport, sixtyNodeReport } from "./report-fixtures.js";
 import { allText, validateMessage } from "./validate-message.js";
 
 const withButtons: ReportRenderOptions = {
@@ -17,11 +17,29 @@ const actionsOf = (m: SlackMessage) => m.blocks.filter((b): b is ActionsBlock =>
 
 describe("renderReportMessages", () => {
   it("every message of every fixture stays within Slack's limits", () => {
-    for (const report of [seedReport, healthyReport, bigReport, longEvidenceReport]) {
+    for (const report of [seedReport, healthyReport, bigReport, longEvidenceReport, sixtyNodeReport]) {
       for (const [i, message] of renderReportMessages(report, withButtons).entries()) {
         assert.deepEqual(validateMessage(message), [], `${report.cluster} message ${i}`);
       }
     }
+  });
+
+  it("60 nodes with failures everywhere: every message within the text budget, each cause once with its buttons, the rest attached", () => {
+    const messages = renderReportMessages(sixtyNodeReport, withButtons);
+    assert.equal(messages.length, 5, "summary, matrix, three causes");
+    for (const [i, m] of messages.entries()) assert.deepEqual(validateMessage(m), [], `message ${i}`);
+    assert.equal(messages.needsAttachment, true);
+    const summary = allText(messages[0]!);
+    for (const id of ["route-missing", "udp-vxlan-blocked", "connectivity-unexplained"]) assert.match(summary, new RegExp(id), `the summary lists ${id}`);
+    assert.match(summary, /ip-10-0-5-69\.eu-west-1/, "all 60 node lines fit");
+    assert.match(allText(messages[1]!), /grouped by/, "failing pairs grouped by node, not 3,540 pairs");
+    assert.match(allText(messages[1]!), /more blocks not shown: Slack limits how much text one message holds/, "the matrix says what it left out");
+    assert.deepEqual(
+      messages.slice(2).map((m) => actionsOf(m).flatMap((a) => a.elements.map((e) => e.action_id))),
+      [["xnode_approve_0", "xnode_reject", "xnode_rerun"], ["xnode_approve_0", "xnode_reject", "xnode_rerun"], []],
+      "every cause with a fix keeps its buttons",
+    );
+    assert.match(allText(messages[2]!), /route-missing/);
   });
 
   it("seed: summary, matrix, then one message for the one cause, its consequences folded in", () => {

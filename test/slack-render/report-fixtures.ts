@@ -239,3 +239,109 @@ export const longEvidenceReport: CheckReport = {
     },
   ],
 };
+
+const SIXTY_NODES: Node[] = Array.from({ length: 60 }, (_, i) => ({
+  name: `ip-10-0-${Math.floor(i / 10)}-${10 + i}.eu-west-1.compute.internal`,
+  internalIP: `10.0.${Math.floor(i / 10)}.${10 + i}`,
+  podCIDR: `10.244.${i}.0/24`,
+  publicIP: `10.0.${Math.floor(i / 10)}.${10 + i}`,
+  probed: i % 15 !== 14,
+  ...(i % 15 === 14 ? { error: `exec into xnode-host-agent-${i}x9 in xnode-system timed out after 20 s (the kubelet on this node did not answer)` } : {}),
+}));
+const sixty = (i: number) => SIXTY_NODES[i]!.name;
+/** Nodes 0-19 lack routes to each other's pod CIDRs; nodes 40-49 drop VXLAN; nodes 55-58 fail for no reason xnode knows. */
+const routeless = (name: string) => SIXTY_NODES.findIndex((n) => n.name === name) < 20;
+const vxlanDropping = (name: string) => Math.floor(SIXTY_NODES.findIndex((n) => n.name === name) / 10) === 4;
+const unexplained = (name: string) => [55, 56, 57, 58].some((i) => sixty(i) === name);
+
+/** A 60-node cluster with failures everywhere: three causes, fixes with a command per node, hundreds of failing pairs. */
+export const sixtyNodeReport: CheckReport = {
+  cluster: "cluster-sixty",
+  startedAt: "2026-11-26T08:00:00.000Z",
+  durationMs: 95_000,
+  nodes: SIXTY_NODES,
+  matrix: podMatrix(SIXTY_NODES, (from, to) => (routeless(from) && routeless(to)) || vxlanDropping(to) || unexplained(from)),
+  findings: [
+    {
+      id: "route-missing",
+      severity: "critical",
+      nodes: SIXTY_NODES.slice(0, 20).map((n) => n.name),
+      evidence: SIXTY_NODES.slice(0, 20).flatMap((n, i) =>
+        SIXTY_NODES.slice(0, 20)
+          .filter((_, j) => j !== i)
+          .map((peer) => `${n.name}: no route for ${peer.podCIDR} (${peer.name}); ip route get ${peer.podCIDR!.replace("0/24", "2")} → via 10.0.0.1 dev eth0`),
+      ),
+      explanation: "Twenty nodes have no route for the other nodes' pod CIDRs through flannel.1, so their pods' packets leave by the default route.",
+      remediations: [
+        {
+          kind: "add-routes",
+          summary: "Add the missing pod CIDR routes through flannel.1 on 20 nodes",
+          commands: SIXTY_NODES.slice(0, 20).flatMap((n, i) =>
+            SIXTY_NODES.slice(0, 20)
+              .filter((_, j) => j !== i)
+              .map((peer) => ({
+                node: n.name,
+                argv: ["ip", "route", "replace", peer.podCIDR!, "via", peer.podCIDR!.replace("/24", ""), "dev", "flannel.1", "onlink"],
+              })),
+          ),
+          diff: SIXTY_NODES.slice(0, 20).map((n) => `${n.name}: + 19 routes via flannel.1`),
+          persistent: false,
+          risks: ["routes added by hand are lost when flannel restarts or the node reboots"],
+        },
+      ],
+    },
+    {
+      id: "udp-vxlan-blocked",
+      severity: "critical",
+      nodes: SIXTY_NODES.slice(40, 50).map((n) => n.name),
+      evidence: SIXTY_NODES.slice(40, 50).flatMap((n) => [
+        `${n.name} iptables-nft INPUT: -A INPUT -p udp -m udp --dport 8472 -j DROP (rule 3 of 41)`,
+        `${n.name}: VXLAN from 59 peers counted at eth0, none at flannel.1`,
+      ]),
+      explanation: "Ten nodes drop VXLAN (UDP 8472) in their INPUT chain, so nothing reaches their pods from other nodes.",
+      remediations: [
+        {
+          kind: "open-vxlan-port",
+          summary: "Accept UDP 8472 from the other nodes before the drop on 10 nodes",
+          commands: SIXTY_NODES.slice(40, 50).map((n) => ({
+            node: n.name,
+            argv: [
+              "iptables-nft",
+              "-I",
+              "INPUT",
+              "3",
+              "-p",
+              "udp",
+              "--dport",
+              "8472",
+              "-s",
+              "10.0.0.0/16",
+              "-m",
+              "comment",
+              "--comment",
+              "xnode: flannel vxlan",
+              "-j",
+              "ACCEPT",
+            ],
+          })),
+          diff: SIXTY_NODES.slice(40, 50).map((n) => `${n.name} INPUT: + -p udp --dport 8472 -s 10.0.0.0/16 -j ACCEPT (before rule 3)`),
+          persistent: false,
+          risks: ["a firewall manager (firewalld, ufw) may rewrite the chain"],
+        },
+      ],
+    },
+    {
+      id: "connectivity-unexplained",
+      severity: "critical",
+      nodes: [55, 56, 57, 58].map(sixty),
+      evidence: [
+        ...[55, 56, 57, 58].map((i) => `${sixty(i)} → ${sixty(0)}: pod-icmp 10.244.0.2 no reply (timeout)`),
+        "… 230 more failed probes",
+        "no packet capture ran for these pairs: where the packets die is not known",
+        ...[55, 56, 57, 58].map((i) => `${sixty(i)}: routes, neighbour and FDB entries for every peer match the Node annotations`),
+      ],
+      explanation: "Probes from four nodes fail and none of xnode's rules explains why.",
+      remediations: [],
+    },
+  ],
+};

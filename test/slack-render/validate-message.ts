@@ -16,6 +16,8 @@ const LIMIT = {
   confirmTitle: 100,
   confirmText: 300,
   confirmButton: 30,
+  // msg_blocks_too_long: not documented; slackapi/bolt-js#2509 measured ~13k, the emulator refuses past 12,000
+  blocksText: 12_000,
 };
 
 /** `<@U…>` mentions and `<!date^…|…>` are the only markup we emit; any other < > or bare & is unescaped data. */
@@ -95,7 +97,18 @@ export function validateMessage(message: SlackMessage): string[] {
     }
     problems.push(...blockProblems(block, where, actionIds));
   });
+  const total = textObjectsLength(message.blocks);
+  if (total > LIMIT.blocksText) problems.push(`${total} characters of block text > ${LIMIT.blocksText}`);
   return problems;
+}
+
+/** Characters in every text object (plain_text or mrkdwn) anywhere in `value`, as Slack totals a message. */
+function textObjectsLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textObjectsLength(v), 0);
+  if (typeof value !== "object" || value === null) return 0;
+  const o = value as Record<string, unknown>;
+  const own = (o.type === "plain_text" || o.type === "mrkdwn") && typeof o.text === "string" ? o.text.length : 0;
+  return own + Object.values(o).reduce((n: number, v) => n + textObjectsLength(v), 0);
 }
 
 /** All the text a reader sees in a message, for content assertions. */

@@ -14,9 +14,12 @@ import {
   MAX_FIELD_TEXT,
   MAX_FIELDS,
   MAX_HEADER_TEXT,
+  MAX_MESSAGE_BLOCK_TEXT,
   MAX_SECTION_TEXT,
+  fitLines,
   truncate,
 } from "./limits.js";
+import { fence, FENCE_OVERHEAD } from "./mrkdwn.js";
 
 // Slack's own Block Kit types, narrowed to what these constructors build: every
 // Block here is a KnownBlock, so a message goes to the Web API without a cast.
@@ -147,17 +150,104 @@ export function clipBlocks(blocks: readonly Block[]): { blocks: Block[]; clipped
   return { blocks: [...blocks.slice(0, keep), note, ...tail], clipped: true };
 }
 
-/** The final message: blocks clipped to the limit and given ids unique within it. */
-export function toMessage(text: string, blocks: readonly Block[]): SlackMessage {
-  const clipped = clipBlocks(blocks).blocks;
-  return {
-    text: truncate(text, MAX_FALLBACK_TEXT),
-    blocks: clipped.map((b, i) => ({ ...b, block_id: b.block_id ?? `b${i}` })),
-  };
+/** The text of a block as Slack counts it toward a message's total (every text object in it). */
+export function blockTextLength(block: Block): number {
+  const sum = (texts: readonly { text: string }[]) => texts.reduce((n, t) => n + t.text.length, 0);
+  switch (block.type) {
+    case "header":
+      return block.text.text.length;
+    case "section":
+      return (block.text?.text.length ?? 0) + sum(block.fields ?? []);
+    case "context":
+      return sum(block.elements);
+    case "actions":
+      return sum(block.elements.flatMap((b) => [b.text, ...(b.confirm ? [b.confirm.title, b.confirm.text, b.confirm.confirm, b.confirm.deny] : [])]));
+    case "divider":
+      return 0;
+  }
 }
 
-/** A message from parts, with whether anything was left out: by a part, or past the block limit. */
+// Headers name a message and actions carry its buttons: never cut for space.
+const isKept = (b: Block) => b.type === "header" || b.type === "actions";
+const cutNote = (what: string) => context(`… ${what} not shown: Slack limits how much text one message holds`);
+const CUT_NOTE_ROOM = cutNote("9999 more lines").elements[0]!.text.length;
+// Less room than this left for a section: leave it out rather than show a stub.
+const MIN_SECTION_ROOM = 200;
+
+/** A section's text cut by whole lines to `room`, a code block kept closed. */
+function cutSection(block: SectionBlock, room: number): SectionBlock | undefined {
+  const text = block.text?.text;
+  if (!text || room < MIN_SECTION_ROOM) return undefined;
+  const fenced = text.length >= FENCE_OVERHEAD && text === fence(text.slice(4, -4));
+  const body = fenced ? text.slice(4, -4) : text;
+  const fitted = fitLines(body.split("\n"), room - (fenced ? FENCE_OVERHEAD : 0), (n) => `… ${n} more lines`);
+  return section(fenced ? fence(fitted.text) : fitted.text);
+}
+
+/** A part's blocks within `room` characters of cuttable text: whole blocks while they fit, the next one cut by lines, then a note. */
+function shrinkPart(blocks: readonly Block[], room: number): Block[] {
+  let left = room - CUT_NOTE_ROOM;
+  const out: Block[] = [];
+  let dropped = 0;
+  for (const b of blocks) {
+    if (isKept(b)) {
+      out.push(b);
+      continue;
+    }
+    const len = blockTextLength(b);
+    if (dropped === 0 && len <= left) {
+      out.push(b);
+      left -= len;
+      continue;
+    }
+    const cut = dropped === 0 && b.type === "section" ? cutSection(b, left) : undefined;
+    if (cut) out.push(cut);
+    dropped += cut ? 0 : 1;
+    left = 0;
+  }
+  const at = out.findLastIndex((b) => b.type !== "actions") + 1;
+  out.splice(at, 0, cutNote(dropped > 0 ? `${dropped} more ${dropped === 1 ? "block" : "blocks"}` : "the rest"));
+  return out;
+}
+
+/**
+ * Room for each part when together they hold more text than a message may:
+ * small parts keep everything, the large ones share what is left equally
+ * (so the findings list under 60 node lines still shows).
+ */
+function shareRoom(sizes: readonly number[], room: number): number[] {
+  const order = sizes.map((size, i) => ({ size, i })).sort((a, b) => a.size - b.size);
+  const caps = new Array<number>(sizes.length).fill(0);
+  let left = room;
+  order.forEach(({ size, i }, k) => {
+    caps[i] = Math.min(size, Math.floor(left / (order.length - k)));
+    left -= caps[i]!;
+  });
+  return caps;
+}
+
+/** Parts within the message's text budget; a part that had to give up text is marked cut. */
+function fitBudget(parts: readonly RenderedPart[]): RenderedPart[] {
+  const cuttable = (p: RenderedPart) => p.blocks.filter((b) => !isKept(b)).reduce((n, b) => n + blockTextLength(b), 0);
+  const kept = parts.flatMap((p) => p.blocks.filter(isKept)).reduce((n, b) => n + blockTextLength(b), 0);
+  const sizes = parts.map(cuttable);
+  if (kept + sizes.reduce((a, b) => a + b, 0) <= MAX_MESSAGE_BLOCK_TEXT) return [...parts];
+  const caps = shareRoom(sizes, MAX_MESSAGE_BLOCK_TEXT - kept);
+  return parts.map((p, i) => (sizes[i]! <= caps[i]! ? p : { blocks: shrinkPart(p.blocks, caps[i]!), cut: true }));
+}
+
+/** The final message: blocks within the text budget, clipped to the block limit, given ids unique within it. */
+export function toMessage(text: string, blocks: readonly Block[]): SlackMessage {
+  return composeMessage(text, [{ blocks: [...blocks], cut: false }]).message;
+}
+
+/** A message from parts, with whether anything was left out: by a part, for the text budget, or past the block limit. */
 export function composeMessage(text: string, parts: readonly RenderedPart[]): { message: SlackMessage; cut: boolean } {
-  const blocks = parts.flatMap((p) => p.blocks);
-  return { message: toMessage(text, blocks), cut: blocks.length > MAX_BLOCKS || parts.some((p) => p.cut) };
+  const fitted = fitBudget(parts);
+  const blocks = fitted.flatMap((p) => p.blocks);
+  const clipped = clipBlocks(blocks);
+  return {
+    message: { text: truncate(text, MAX_FALLBACK_TEXT), blocks: clipped.blocks.map((b, i) => ({ ...b, block_id: b.block_id ?? `b${i}` })) },
+    cut: clipped.clipped || fitted.some((p) => p.cut),
+  };
 }

@@ -15,6 +15,12 @@ export const MAX_ACTION_ELEMENTS = 25;
 export const MAX_CONFIRM_TITLE = 100;
 export const MAX_CONFIRM_TEXT = 300;
 export const MAX_CONFIRM_BUTTON = 30;
+/**
+ * All the text of one message's blocks together. Slack refuses more than about
+ * 12-13k (msg_blocks_too_long; not documented, measured in slackapi/bolt-js#2509),
+ * whatever the per-block limits allow; ours stays a margin below.
+ */
+export const MAX_MESSAGE_BLOCK_TEXT = 11_000;
 /** Slack truncates the notification `text` past 40,000; ours is a one-liner, this only guards it. */
 export const MAX_FALLBACK_TEXT = 3000;
 

@@ -1,7 +1,7 @@
 // The thread under a finished check: a summary, the connectivity matrix, then
 // one message per finding (with its buttons), in the order they are posted.
 import { causeGroups, type CauseGroup, type CheckReport } from "../../model/index.js";
-import { composeMessage, fieldSections, header, packSections, section, type RenderedPart, type SlackMessage } from "./blocks.js";
+import { composeMessage, fieldSections, header, packSections, section, toMessage, type RenderedPart, type SlackMessage } from "./blocks.js";
 import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, plural } from "./mrkdwn.js";
 import { renderFinding, type FindingActions } from "./render-finding.js";
@@ -63,6 +63,16 @@ function renderSummary(report: CheckReport): { message: SlackMessage; cut: boole
   ];
   const fallback = `xnode check ${report.cluster}: ${problems.length === 0 ? "healthy" : plural(problems.length, "problem")}`;
   return composeMessage(escape(fallback), parts);
+}
+
+/** Said in the thread when the full report could not be attached: what failed and where the report still is. */
+export function renderAttachmentFailed(cluster: string, checkId: string, reason: string): SlackMessage {
+  return toMessage(escape(`xnode check ${cluster}: the full report could not be attached`), [
+    section(
+      `:warning: Some detail above was left out to fit Slack, and the full report could not be attached: ${escape(truncate(reason, 500))}.\n` +
+        `It is kept for 7 days: ${code(`xnode report ${checkId} --json`)}`,
+    ),
+  ]);
 }
 
 export function renderReportMessages(report: CheckReport, opts: ReportRenderOptions = {}): ReportMessages {
