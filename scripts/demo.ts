@@ -69,6 +69,7 @@ const terminalReporter: FixReporter = {
     console.log(
       `Verdict: ${r.comparison.verdict}. Pod pairs reachable ${pairs.before.ok}/${pairs.before.total} → ${pairs.after.ok}/${pairs.after.total}; resolved: ${resolved.join(", ") || "none"}.`,
     );
+    if (r.revertedBy) console.log(`Reverted: ${r.revertedBy}.`);
     if (r.rollbackApprovalId) console.log(`Rollback approval issued: ${r.rollbackApprovalId.slice(0, 8)}… (the thread's [Rollback] button)`);
   },
 };

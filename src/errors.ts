@@ -24,12 +24,11 @@ export type ErrorCode =
   | "CHECK_BUSY"
   | "CHECK_TIMEOUT"
   | "SLACK_NOT_IN_CHANNEL"
-  | "SLACK_SCOPE_MISSING"
-  | "SLACK_LOOKUP_FAILED"
-  | "REDIS_UNREACHABLE"
   | "FIX_ABORTED"
   | "FIX_FAILED"
-  | "ROLLOUT_TIMEOUT";
+  | "ROLLOUT_TIMEOUT"
+  | "CONVERGENCE_TIMEOUT"
+  | "FIX_REVERTED";
 
 export class XnodeError extends Error {
   readonly code: ErrorCode;

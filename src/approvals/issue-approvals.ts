@@ -26,7 +26,8 @@ export async function issueApprovals(
   if (!hasApprovers(deps.policy) || !check.rootTs) return out;
   const allowed = deps.policy.allowedKinds(check.cluster);
   for (const finding of report.findings) {
-    const plans = finding.remediations.filter((p) => !allowed || allowed.includes(p.kind));
+    // steps for a person (approvable: false) get no button
+    const plans = finding.remediations.filter((p) => p.approvable !== false && (!allowed || allowed.includes(p.kind)));
     if (plans.length === 0) continue;
     const approvals: NonNullable<FindingActions["approvals"]> = [];
     for (const plan of plans) {

@@ -55,11 +55,22 @@ function cause(group: CauseGroup, i: number): string[] {
   const trace = f.trace ?? group.consequences.find((c) => c.trace)?.trace;
   if (trace) out.push(...traceLines(trace));
   groupPlans(group).forEach((r, j) => {
-    out.push(`   fix ${String.fromCharCode(97 + j)}) ${r.kind}: ${r.summary}${r.persistent ? "" : " (not persistent)"}`);
+    const manual = r.approvable === false ? " (steps for you to carry out: xnode cannot apply this)" : "";
+    out.push(`   fix ${String.fromCharCode(97 + j)}) ${r.kind}: ${r.summary}${r.persistent ? "" : " (not persistent)"}${manual}`);
     for (const d of r.diff) out.push(`        ${d}`);
+    (r.steps ?? []).forEach((step, k) => out.push(`        step ${k + 1}: ${step}`));
     // The diff already names per-node commands for most plans; list them only when it does not.
     if (r.diff.length === 0) for (const c of r.commands ?? []) out.push(`        on ${c.node}: ${c.argv.join(" ")}`);
     for (const risk of r.risks) out.push(`        risk: ${risk}`);
+    if (r.revertedBy) {
+      out.push(`        temporary: ${r.revertedBy.manager} reverts it; to keep it, commit to ${r.revertedBy.commitTo}:`);
+      out.push(
+        ...r.revertedBy.values
+          .trimEnd()
+          .split("\n")
+          .map((l) => `          ${l}`),
+      );
+    }
   });
   return out;
 }

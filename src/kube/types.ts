@@ -8,6 +8,8 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   resourceVersion?: string;
   generation?: number;
+  /** set while a deleted object is terminating */
+  deletionTimestamp?: string;
   ownerReferences?: { kind: string; name: string; apiVersion?: string }[];
 }
 

@@ -77,6 +77,42 @@ export const remediationPlanSchema = z.object({
       ops: z.array(z.object({ op: z.string(), path: z.string(), value: z.unknown().optional() })),
     })
     .optional(),
+  /** a custom object to create, or JSON-patch when it exists (RKE2's HelmChartConfig rke2-canal) */
+  customObject: z
+    .object({
+      group: z.string(),
+      version: z.string(),
+      plural: z.string(),
+      namespace: z.string(),
+      name: z.string(),
+      /** the whole object, when it does not exist yet */
+      create: z.record(z.string(), z.unknown()).optional(),
+      /** JSON patch with `test` preconditions, when it exists */
+      ops: z.array(z.object({ op: z.string(), path: z.string(), value: z.unknown().optional() })).optional(),
+      /** the controller has acted on the object once this ConfigMap key holds this value */
+      reconciledWhen: z.object({ namespace: z.string(), name: z.string(), key: z.string(), value: z.string() }).optional(),
+    })
+    .optional(),
+  /** after the change: flannel's pods deleted one node at a time, each replacement Ready and programmed before the next (OnDelete, env read at start) */
+  restartPods: z.object({ namespace: z.string(), daemonSet: z.string(), nodes: z.array(z.string()) }).optional(),
+  /** node → the VTEP address flannel advertises once the fix took; the fix waits until every node converged on it */
+  expectedPublicIPs: z.record(z.string(), z.string()).optional(),
+  /** false: steps a person carries out on the nodes (k3s's own config); shown without an Approve button */
+  approvable: z.boolean().optional(),
+  /** the manual steps, in order */
+  steps: z.array(z.string()).optional(),
+  /** what undoes this change at its next sync or upgrade, and the change to commit there instead */
+  revertedBy: z
+    .object({
+      manager: z.string(),
+      /** what showed the manager, e.g. "label app.kubernetes.io/managed-by=Helm" */
+      evidence: z.string(),
+      /** where the lasting change goes, e.g. "the values of Helm release kube-flannel" */
+      commitTo: z.string(),
+      /** the exact YAML to commit */
+      values: z.string(),
+    })
+    .optional(),
   /** "args: [a, b] → [a, b, c]" style lines a person approves */
   diff: z.array(z.string()),
   persistent: z.boolean(),

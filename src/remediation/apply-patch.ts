@@ -1,23 +1,28 @@
-// Applies a DaemonSet JSON patch guarded by a `test` on resourceVersion, so a
-// change made by anyone since the plan was read makes the API refuse it
-// instead of xnode overwriting that change.
+// Applies a DaemonSet JSON patch whose `test` ops hold the fields the plan
+// read (flannel's container name, its args or env): a change made by anyone
+// since then makes the API refuse it instead of xnode overwriting that change.
+// Status writes move the resourceVersion all the time, so it is never the guard.
 import type { RemediationPlan } from "../model/index.js";
 import { XnodeError, isXnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
-import type { JsonPatchOp } from "../kube/types.js";
-import { containerAt, flagsOf, jsonPatchOps, patchedContainerIndex } from "./daemonset-args.js";
+import { containerAt, containerDiffLines, jsonPatchOps, patchedContainer, type ContainerField } from "./daemonset-args.js";
+
+export interface FieldChange {
+  field: ContainerField;
+  /** as stored before the patch (undefined: the container had no such field) */
+  before?: unknown;
+  after?: unknown;
+}
 
 export interface PatchApplied {
   namespace: string;
   name: string;
   containerIndex: number;
-  /** the container's `args` field before, as stored (undefined: it had none) */
-  previousArgs?: string[];
-  /** the container's `command` before, when the patch changed it (flags moved out of it) */
-  previousCommand?: string[];
-  /** flags as shown in diffs, before and after */
-  previousFlags: string[];
-  newFlags: string[];
+  /** each container field the patch changed, whole, before and after */
+  changes: FieldChange[];
+  /** the approved diff lines of the change, and those that undo it */
+  diff: string[];
+  undoDiff: string[];
   /** of the patched object, as the API returned it */
   resourceVersion: string;
   generation?: number;
@@ -25,31 +30,19 @@ export interface PatchApplied {
 
 export async function applyPatch(kube: KubeClient, patch: NonNullable<RemediationPlan["patch"]>): Promise<PatchApplied> {
   const { namespace, name } = patch;
-  const index = patchedContainerIndex(patch);
+  const { index, fields } = patchedContainer(patch);
   const current = await kube.getDaemonSet(namespace, name);
-  if (!current?.metadata.resourceVersion) {
+  if (!current) {
     throw new XnodeError("FIX_ABORTED", `DaemonSet ${namespace}/${name} does not exist any more`, "Re-run the check; nothing was changed.");
   }
-  let ops: JsonPatchOp[] = jsonPatchOps(patch);
-  // Without a precondition in the plan, the read above becomes one: the args
-  // recorded for rollback are then exactly the ones this patch replaced.
-  if (!ops.some((o) => o.op === "test" && o.path === "/metadata/resourceVersion")) {
-    ops = [{ op: "test", path: "/metadata/resourceVersion", value: current.metadata.resourceVersion }, ...ops];
-  }
-  const expected = ops.find((o) => o.op === "test" && o.path === "/metadata/resourceVersion");
   let result;
   try {
-    result = await kube.patchDaemonSet(namespace, name, ops);
+    result = await kube.patchDaemonSet(namespace, name, jsonPatchOps(patch));
   } catch (err) {
     if (isXnodeError(err) && err.code === "KUBE_CONFLICT") {
-      const was = expected && "value" in expected ? String(expected.value) : undefined;
-      const moved =
-        was !== undefined && was !== current.metadata.resourceVersion
-          ? `resourceVersion ${was} → ${current.metadata.resourceVersion}`
-          : "between xnode's read and its patch";
       throw new XnodeError(
         "KUBE_CONFLICT",
-        `DaemonSet ${namespace}/${name} changed after the plan was made (${moved}): the API refused the patch and nothing was changed`,
+        `flannel's container in DaemonSet ${namespace}/${name} changed after the plan was made (a precondition of the patch failed): the API refused the patch and nothing was changed`,
         "Re-run the check to see the DaemonSet as it is now and approve a fresh plan.",
         { cause: err },
       );
@@ -57,17 +50,26 @@ export async function applyPatch(kube: KubeClient, patch: NonNullable<Remediatio
     throw err;
   }
   const before = containerAt(current, index);
+  const after = containerAt(result, index);
+  const changes = fields.map((field) => ({
+    field,
+    ...(before?.[field] !== undefined ? { before: structuredClone(before[field]) } : {}),
+    ...(after?.[field] !== undefined ? { after: structuredClone(after[field]) } : {}),
+  }));
   return {
     namespace,
     name,
     containerIndex: index,
-    ...(before?.args ? { previousArgs: [...before.args] } : {}),
-    ...(before?.command && JSON.stringify(before.command) !== JSON.stringify(containerAt(result, index)?.command)
-      ? { previousCommand: [...before.command] }
-      : {}),
-    previousFlags: flagsOf(before),
-    newFlags: flagsOf(containerAt(result, index)),
+    changes,
+    diff: containerDiffLines(before, after),
+    undoDiff: containerDiffLines(after, before),
     resourceVersion: result.metadata.resourceVersion ?? "",
     ...(result.metadata.generation !== undefined ? { generation: result.metadata.generation } : {}),
   };
+}
+
+/** Whether the DaemonSet's container still holds what the patch wrote (false: something put other values back). */
+export function stillApplied(ds: Parameters<typeof containerAt>[0], applied: PatchApplied): boolean {
+  const c = containerAt(ds, applied.containerIndex);
+  return applied.changes.every((ch) => JSON.stringify(c?.[ch.field]) === JSON.stringify(ch.after));
 }

@@ -1,15 +1,19 @@
 // What the plan would change, computed against the live cluster without
-// changing it: the API server's own dry run of the patch, or, for host
-// commands, proof that every node's agent answers and has the tool. The
+// changing it: the API server's own dry run of each API change (and a pod to
+// restart on every node named), or, for host commands, proof that every
+// node's agent answers and has the tool. The
 // result must read exactly like the diff a person approved.
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import { XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
-import { argsDiffLine, containerAt, flagsOf, jsonPatchOps, patchedContainerIndex } from "./daemonset-args.js";
+import { restartDiffLine } from "../diagnosis/remediation/flannel-diff-lines.js";
+import { applyCustomObject } from "./apply-custom-object.js";
+import { containerAt, containerDiffLines, jsonPatchOps, patchedContainer } from "./daemonset-args.js";
 import { actionsByNode } from "./fingerprint.js";
 import { sysctlPath, type HostAction } from "./host-actions.js";
 import { nftListChainArgv } from "./nft-actions.js";
 import { nodeShell } from "./node-exec.js";
+import { podsByNode } from "./restart-pods.js";
 
 export interface DryRunResult {
   diff: string[];
@@ -18,11 +22,11 @@ export interface DryRunResult {
 }
 
 function noTarget(plan: RemediationPlan): XnodeError {
-  return new XnodeError("FIX_ABORTED", `plan "${plan.summary}" has neither a patch nor commands`, "Re-run the check for a fresh plan.");
+  return new XnodeError("FIX_ABORTED", `plan "${plan.summary}" has nothing xnode can apply`, "Re-run the check for a fresh plan.");
 }
 
-async function dryRunPatch(kube: KubeClient, patch: NonNullable<RemediationPlan["patch"]>): Promise<DryRunResult> {
-  const index = patchedContainerIndex(patch);
+async function dryRunPatch(kube: KubeClient, patch: NonNullable<RemediationPlan["patch"]>): Promise<string[]> {
+  const { index } = patchedContainer(patch);
   const current = await kube.getDaemonSet(patch.namespace, patch.name);
   if (!current) {
     throw new XnodeError(
@@ -32,7 +36,27 @@ async function dryRunPatch(kube: KubeClient, patch: NonNullable<RemediationPlan[
     );
   }
   const result = await kube.patchDaemonSet(patch.namespace, patch.name, jsonPatchOps(patch), { dryRun: true });
-  return { diff: [argsDiffLine(flagsOf(containerAt(current, index)), flagsOf(containerAt(result, index)))], note: "server-side dry run ok" };
+  return containerDiffLines(containerAt(current, index), containerAt(result, index));
+}
+
+/** The API changes of a flannel plan (DaemonSet patch, custom object), then its pod restarts, with the server's dry run for each change. */
+async function dryRunFlannel(kube: KubeClient, plan: RemediationPlan): Promise<DryRunResult> {
+  const diff: string[] = [];
+  const notes: string[] = [];
+  if (plan.patch) {
+    diff.push(...(await dryRunPatch(kube, plan.patch)));
+    notes.push("server-side dry run ok");
+  }
+  if (plan.customObject) {
+    diff.push(...(await applyCustomObject(kube, plan.customObject, { dryRun: true })).diff);
+    notes.push(`server-side dry run of the ${plan.customObject.create ? "create" : "patch"} ok`);
+  }
+  if (plan.restartPods) {
+    await podsByNode(kube, plan.restartPods);
+    diff.push(restartDiffLine(plan.restartPods.daemonSet, plan.restartPods.nodes));
+    notes.push(`a pod of ${plan.restartPods.daemonSet} found on each node`);
+  }
+  return { diff, note: notes.join("; ") };
 }
 
 /** Read-only questions whose "yes" the command needs: the device, the chain, the sysctl exist. */
@@ -86,7 +110,8 @@ export async function dryRunPlan(
   plan: RemediationPlan,
   opts: { execTimeoutMs?: number } = {},
 ): Promise<DryRunResult> {
-  if (plan.patch) return dryRunPatch(kube, plan.patch);
+  if (plan.approvable === false) throw noTarget(plan);
+  if (plan.patch || plan.customObject || plan.restartPods) return dryRunFlannel(kube, plan);
   if (plan.commands?.length) return dryRunCommands(kube, snapshot, plan, opts.execTimeoutMs);
   throw noTarget(plan);
 }

@@ -1,19 +1,17 @@
 // The one way a fix runs, for the worker and the terminal demo alike:
 // fresh snapshot → drift check → dry run that must match the approved diff →
-// apply → wait/verify → rollback plan. It never re-checks connectivity (the
+// apply → wait (rollout, pod restarts, flannel converged) or verify → rollback plan. It never re-checks connectivity (the
 // caller runs runCheck) and knows nothing of Slack or Redis.
 import { collectSnapshot } from "../check/collect-snapshot.js";
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import { errorMessage, isXnodeError, XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { applyHostCommands } from "./apply-host-commands.js";
-import { applyPatch } from "./apply-patch.js";
-import { containerAt, flagsOf } from "./daemonset-args.js";
+import { applyFlannelChange } from "./apply-flannel-change.js";
 import { assertSameDiff, dryRunPlan } from "./dry-run.js";
 import { describeDrift, takeFingerprint, type LiveFingerprint } from "./fingerprint.js";
 import { rollbackPlanFor } from "./rollback.js";
 import type { AppliedFix, FixOutcome, FixStep, FixTimings } from "./types.js";
-import { describeProgress, waitForRollout } from "./wait-for-rollout.js";
 
 export type { AppliedFix, FixOutcome, FixStep, FixTimings } from "./types.js";
 
@@ -58,6 +56,8 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
     }
   };
 
+  if (plan.approvable === false)
+    return { status: "aborted", reason: `"${plan.summary}" is steps for a person to carry out on the nodes; xnode does not apply it` };
   const prep = await prepare(kube, plan, opts);
   if (!prep.ok) return prep.outcome;
   await step({
@@ -98,47 +98,18 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
     };
   };
 
-  if (plan.patch) {
-    let patched;
-    try {
-      patched = await applyPatch(kube, plan.patch);
-    } catch (err) {
-      // the resourceVersion test failed: refused by the API, nothing changed
-      if (isXnodeError(err) && (err.code === "KUBE_CONFLICT" || err.code === "FIX_ABORTED")) {
-        return { status: err.code === "KUBE_CONFLICT" ? "refused-drift" : "aborted", reason: err.describe() };
-      }
-      return finish(err);
-    }
-    timings.applyMs = clock() - applyStarted;
-    await step({
-      kind: "patched",
-      namespace: patched.namespace,
-      name: patched.name,
-      resourceVersion: patched.resourceVersion,
-      text: `patched DaemonSet ${patched.namespace}/${patched.name} (resourceVersion ${patched.resourceVersion}); waiting for the rollout`,
+  if (plan.patch || plan.customObject || plan.restartPods) {
+    const change = await applyFlannelChange(kube, plan, prep.snapshot, {
+      timeoutMs: opts.rolloutTimeoutMs,
+      pollMs: opts.rolloutPollMs,
+      execTimeoutMs: opts.execTimeoutMs,
+      step,
     });
-    applied = { kind: "patch", plan: { kind: plan.kind, summary: plan.summary }, patch: patched, resourceVersion: patched.resourceVersion };
-    const current = applied;
-    let rolloutError: unknown;
-    try {
-      const ds = await waitForRollout(kube, patched.namespace, patched.name, {
-        timeoutMs: opts.rolloutTimeoutMs,
-        pollMs: opts.rolloutPollMs,
-        onProgress: async (p) => {
-          current.rollout = p;
-          await step({ kind: "rollout", ...p, text: `rollout of ${patched.namespace}/${patched.name}: ${describeProgress(p)}` });
-        },
-      });
-      current.resourceVersion = ds.metadata.resourceVersion ?? patched.resourceVersion;
-    } catch (err) {
-      rolloutError = err;
-      // status updates moved the resourceVersion during the wait; while the args are still ours the rollback may target the latest one
-      const ds = await kube.getDaemonSet(patched.namespace, patched.name).catch(() => undefined);
-      const ours = ds && JSON.stringify(flagsOf(containerAt(ds, patched.containerIndex))) === JSON.stringify(patched.newFlags);
-      if (ours && ds.metadata.resourceVersion) current.resourceVersion = ds.metadata.resourceVersion;
-    }
-    timings.rolloutMs = clock() - applyStarted - timings.applyMs;
-    return finish(rolloutError);
+    if ("refused" in change) return change.refused;
+    applied = change.applied;
+    timings.applyMs = clock() - applyStarted;
+    timings.rolloutMs = timings.applyMs;
+    return finish(change.failure);
   }
 
   const result = await applyHostCommands(kube, prep.snapshot, plan.commands ?? [], {

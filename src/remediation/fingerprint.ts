@@ -1,20 +1,24 @@
 // The part of the live cluster a plan depends on, recorded when the plan is
 // shown for approval and compared again right before it runs: if it moved,
 // the plan was made for a cluster that no longer exists and is refused.
-// Per kind: the DaemonSet's resourceVersion for a patch; for host commands the
-// state those commands touch on their nodes (whole route table for routes,
-// the edited iptables tables, the edited nftables chains, the written sysctls).
+// Per kind: the DaemonSet's metadata.generation for a patch or pod restarts
+// (its resourceVersion moves with every status write, generation only with
+// the spec); a custom object's valuesContent; for host commands the state
+// those commands touch on their nodes (whole route table for routes, the
+// edited iptables tables, the edited nftables chains, the written sysctls).
 import { z } from "zod";
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
+import { describeObject, refOf } from "./apply-custom-object.js";
 import { sha256Hex } from "./canonical.js";
 import { parseHostAction, type HostAction } from "./host-actions.js";
 import { nftChainHash } from "./nft-exec.js";
 import { iptablesHash, nodeShell, readAddresses, readSysctl, routeTableHash } from "./node-exec.js";
 
 export const liveFingerprintSchema = z.object({
-  /** resourceVersion undefined: the DaemonSet was not found */
-  daemonSet: z.object({ namespace: z.string(), name: z.string(), resourceVersion: z.string().optional() }).optional(),
+  daemonSet: z.object({ namespace: z.string(), name: z.string(), found: z.boolean(), generation: z.number().optional() }).optional(),
+  /** "<plural> <namespace>/<name>"; valuesHash: of spec.valuesContent, absent when it has none */
+  customObject: z.object({ object: z.string(), found: z.boolean(), valuesHash: z.string().optional() }).optional(),
   /** node → hash of its main route table */
   routes: z.record(z.string(), z.string()).optional(),
   /** node → hash of the iptables tables the plan edits there */
@@ -42,14 +46,21 @@ export function actionsByNode(plan: Pick<RemediationPlan, "commands">): Map<stri
 export async function takeFingerprint(
   kube: KubeClient,
   snapshot: ClusterSnapshot,
-  plan: Pick<RemediationPlan, "patch" | "commands">,
+  plan: Pick<RemediationPlan, "patch" | "commands" | "customObject" | "restartPods">,
   opts: { execTimeoutMs?: number } = {},
 ): Promise<LiveFingerprint> {
   const fp: LiveFingerprint = {};
-  if (plan.patch) {
-    const { namespace, name } = plan.patch;
+  const target = plan.patch ?? (plan.restartPods && { namespace: plan.restartPods.namespace, name: plan.restartPods.daemonSet });
+  if (target) {
+    const { namespace, name } = target;
     const ds = await kube.getDaemonSet(namespace, name);
-    fp.daemonSet = { namespace, name, ...(ds?.metadata.resourceVersion ? { resourceVersion: ds.metadata.resourceVersion } : {}) };
+    fp.daemonSet = { namespace, name, found: ds !== undefined, ...(ds?.metadata.generation !== undefined ? { generation: ds.metadata.generation } : {}) };
+  }
+  if (plan.customObject) {
+    const ref = refOf(plan.customObject);
+    const o = await kube.getCustomObject(ref);
+    const values = o?.spec?.valuesContent;
+    fp.customObject = { object: describeObject(ref), found: o !== undefined, ...(typeof values === "string" ? { valuesHash: sha256Hex(values) } : {}) };
   }
   const byNode = actionsByNode(plan);
   await Promise.all(
@@ -87,10 +98,18 @@ export async function takeFingerprint(
 export function describeDrift(before: LiveFingerprint, now: LiveFingerprint): string | undefined {
   const changes: string[] = [];
   if (before.daemonSet) {
-    const { namespace, name, resourceVersion } = before.daemonSet;
-    const current = now.daemonSet?.namespace === namespace && now.daemonSet.name === name ? now.daemonSet.resourceVersion : undefined;
-    if (current === undefined) changes.push(`DaemonSet ${namespace}/${name} no longer exists`);
-    else if (current !== resourceVersion) changes.push(`DaemonSet ${namespace}/${name} changed: resourceVersion ${resourceVersion ?? "(none)"} → ${current}`);
+    const { namespace, name, found, generation } = before.daemonSet;
+    const current = now.daemonSet?.namespace === namespace && now.daemonSet.name === name ? now.daemonSet : undefined;
+    if (found && !current?.found) changes.push(`DaemonSet ${namespace}/${name} no longer exists`);
+    else if (current && current.generation !== generation) {
+      changes.push(`DaemonSet ${namespace}/${name} changed: generation ${generation ?? "(none)"} → ${current.generation ?? "(none)"}`);
+    }
+  }
+  if (before.customObject) {
+    const { object, found, valuesHash } = before.customObject;
+    const current = now.customObject?.object === object ? now.customObject : undefined;
+    if (!current || current.found !== found) changes.push(found ? `${object} no longer exists` : `${object} was created since the plan was made`);
+    else if (current.valuesHash !== valuesHash) changes.push(`${object}'s valuesContent changed since the plan was made`);
   }
   for (const [node, hash] of Object.entries(before.routes ?? {})) {
     if (now.routes?.[node] !== hash) changes.push(`routes on ${node} changed since the plan was made`);

@@ -3,10 +3,11 @@
 import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
 import { canonicalJson } from "./canonical.js";
-import { argsDiffLine } from "./daemonset-args.js";
+import { helmValuesDiffLines, restartDiffLine } from "../diagnosis/remediation/flannel-diff-lines.js";
+import { describeObject } from "./apply-custom-object.js";
 import { IPTABLES_TOOLS, iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
 import { nftAcceptWords, nftHead } from "./nft-actions.js";
-import type { AppliedFix } from "./types.js";
+import type { AppliedFix, FlannelChangeApplied } from "./types.js";
 
 function undoRoute(before: RouteJson[], after: RouteJson[]): string[][] {
   const keyOf = (r: RouteJson) => canonicalJson(r);
@@ -68,31 +69,59 @@ function hostRisks(commands: { argv: string[] }[]): string[] {
   ];
 }
 
+/** The DaemonSet fields and the custom object put back as they were, then the same pods restarted, converging on the old addresses. */
+function undoFlannelChange(applied: FlannelChangeApplied, summary: string): RemediationPlan {
+  const { patch: p, customObject: o, plan } = applied;
+  const container = p && `/spec/template/spec/containers/${p.containerIndex}`;
+  const patch = p && {
+    namespace: p.namespace,
+    name: p.name,
+    // each field is first tested to still hold what the fix wrote: a later change by anyone else is never overwritten
+    ops: [
+      ...p.changes.flatMap((c) => (c.after !== undefined ? [{ op: "test", path: `${container}/${c.field}`, value: c.after }] : [])),
+      ...p.changes.flatMap((c) =>
+        c.before !== undefined
+          ? [{ op: "add", path: `${container}/${c.field}`, value: c.before }]
+          : c.after !== undefined
+            ? [{ op: "remove", path: `${container}/${c.field}` }]
+            : [],
+      ),
+    ],
+  };
+  const what = o && describeObject(o.ref);
+  const customObject = o && {
+    ...o.ref,
+    ops: [
+      ...(o.after !== undefined ? [{ op: "test", path: "/spec/valuesContent", value: o.after }] : []),
+      { op: "add", path: "/spec/valuesContent", value: o.before ?? "" },
+    ],
+    ...(o.undoReconciledWhen ? { reconciledWhen: o.undoReconciledWhen } : {}),
+  };
+  const restartPods = plan.restartPods;
+  const where = [p && `DaemonSet ${p.namespace}/${p.name}`, what].filter((w) => w !== undefined).join(" and ");
+  return {
+    kind: applied.plan.kind,
+    summary: `${summary}: restore flannel's previous setting in ${where || "its pods"}`,
+    ...(patch ? { patch } : {}),
+    ...(customObject ? { customObject } : {}),
+    ...(restartPods ? { restartPods } : {}),
+    ...(Object.keys(applied.previousPublicIPs).length > 0 ? { expectedPublicIPs: applied.previousPublicIPs } : {}),
+    diff: [
+      ...(p?.undoDiff ?? []),
+      ...(o && what ? helmValuesDiffLines(what, false, o.after, o.before ?? "") : []),
+      ...(restartPods ? [restartDiffLine(restartPods.daemonSet, restartPods.nodes)] : []),
+    ],
+    persistent: true,
+    risks: [
+      "flannel restarts on every node with the previous setting: whatever the fix repaired breaks again, and cross-node pod traffic pauses briefly on each node.",
+      "The rollback is refused if the fields it restores changed after the fix wrote them (each is tested to still hold the fix's value); re-run the check then.",
+    ],
+  };
+}
+
 export function rollbackPlanFor(applied: AppliedFix): RemediationPlan {
   const summary = `Undo "${applied.plan.summary}"`;
-  if (applied.kind === "patch") {
-    const p = applied.patch;
-    const path = `/spec/template/spec/containers/${p.containerIndex}/args`;
-    return {
-      kind: applied.plan.kind,
-      summary: `${summary}: restore flannel's previous args in DaemonSet ${p.namespace}/${p.name}`,
-      patch: {
-        namespace: p.namespace,
-        name: p.name,
-        ops: [
-          { op: "test", path: "/metadata/resourceVersion", value: applied.resourceVersion },
-          ...(p.previousCommand ? [{ op: "replace", path: `/spec/template/spec/containers/${p.containerIndex}/command`, value: p.previousCommand }] : []),
-          p.previousArgs ? { op: "replace", path, value: p.previousArgs } : { op: "remove", path },
-        ],
-      },
-      diff: [argsDiffLine(p.newFlags, p.previousFlags)],
-      persistent: true,
-      risks: [
-        "The rollout restarts flannel on every node with the previous args: whatever the fix repaired breaks again, and cross-node pod traffic pauses briefly on each node.",
-        `The rollback is refused if the DaemonSet changed after resourceVersion ${applied.resourceVersion}; re-run the check then.`,
-      ],
-    };
-  }
+  if (applied.kind === "flannel") return undoFlannelChange(applied, summary);
   // undo in reverse order: the last change first, as a stack
   const commands = [...applied.commands].reverse().flatMap((c) => undoCommand(c).map((argv) => ({ node: c.node, argv })));
   return {

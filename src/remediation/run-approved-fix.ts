@@ -15,6 +15,7 @@ import type { CheckStore } from "../store/check-store.js";
 import { validStored } from "../store/parse-stored.js";
 import { recordCheck } from "../store/record-check.js";
 import { compareReports, type ReportComparison } from "./compare-reports.js";
+import { revertOf } from "./apply-flannel-change.js";
 import { executeFix, type FixStep } from "./execute-fix.js";
 import { liveFingerprintSchema } from "./fingerprint.js";
 import { planHash } from "./plan-hash.js";
@@ -40,6 +41,8 @@ export interface FixResult {
   rollbackApprovalId?: string;
   /** for changes that do not survive a reboot */
   persistentNote?: string;
+  /** the re-check found the change undone: "DaemonSet … no longer holds the change: reverted by argocd (…)" */
+  revertedBy?: string;
 }
 
 export interface ApprovedFixDeps {
@@ -113,6 +116,9 @@ export async function runApprovedFix(
     // The fix's thread is now the cluster's latest report thread.
     await recordCheck(deps.checks, afterCheckId, after, { finishedAt: now().toISOString(), thread: { channel: rec.channel, rootTs: rec.threadTs } });
     const comparison = compareReports(before ?? emptyReport(after), after, rec.findingId);
+    // a sync or controller may have put the old setting back by the time of the re-check
+    const applied = outcome.applied;
+    const revertedBy = rec.purpose === "fix" && applied?.kind === "flannel" ? await revertOf(deps.kube, applied).catch(() => undefined) : undefined;
     const rollbackApprovalId =
       rec.purpose === "fix" && outcome.rollback && outcome.rollbackFingerprint
         ? await issueRollback(deps, rec, approver, outcome.rollback, outcome.rollbackFingerprint, afterCheckId, now())
@@ -126,9 +132,10 @@ export async function runApprovedFix(
       ...(failure ? { failure } : {}),
       ...(rollbackApprovalId ? { rollbackApprovalId } : {}),
       ...(rec.plan.persistent ? {} : { persistentNote: "This change does not survive a reboot. " + rec.plan.risks.join(" ") }),
+      ...(revertedBy ? { revertedBy } : {}),
     };
     await reporter.finished(result);
-    await audit("verdict", failure ? `${comparison.verdict} (failed part-way)` : comparison.verdict);
+    await audit("verdict", `${comparison.verdict}${failure ? " (failed part-way)" : ""}${revertedBy ? `; ${revertedBy}` : ""}`);
     log.info({ verdict: comparison.verdict, purpose: rec.purpose, failure }, "fix finished");
     return { status: "applied", verdict: comparison.verdict, result };
   } catch (err) {

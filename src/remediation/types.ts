@@ -3,25 +3,32 @@
 // expects to find).
 import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
+import type { CustomObjectApplied } from "./apply-custom-object.js";
 import type { PatchApplied } from "./apply-patch.js";
 import type { LiveFingerprint } from "./fingerprint.js";
 import type { RolloutProgress } from "./wait-for-rollout.js";
 
-export type AppliedFix =
-  | {
-      kind: "patch";
-      plan: Pick<RemediationPlan, "kind" | "summary">;
-      patch: PatchApplied;
-      /** the DaemonSet's resourceVersion once rolled out (status updates move it past the patch's) */
-      resourceVersion: string;
-      rollout?: RolloutProgress;
-    }
-  | { kind: "host-commands"; plan: Pick<RemediationPlan, "kind" | "summary">; commands: AppliedCommand[] };
+/** A change of flannel through the API: its DaemonSet patched, a custom object written, its pods replaced, or several of these. */
+export interface FlannelChangeApplied {
+  kind: "flannel";
+  plan: Pick<RemediationPlan, "kind" | "summary" | "restartPods" | "revertedBy">;
+  patch?: PatchApplied;
+  customObject?: CustomObjectApplied;
+  rollout?: RolloutProgress;
+  /** nodes whose flannel pod was replaced */
+  restarted?: string[];
+  /** node → public-ip before the change: what a rollback converges back to */
+  previousPublicIPs: Record<string, string>;
+}
+
+export type AppliedFix = FlannelChangeApplied | { kind: "host-commands"; plan: Pick<RemediationPlan, "kind" | "summary">; commands: AppliedCommand[] };
 
 /** Progress as it happens; `text` is one line for the operator. */
 export type FixStep =
   | { kind: "diff"; lines: string[]; dryRun: string; text: string }
   | { kind: "patched"; namespace: string; name: string; resourceVersion: string; text: string }
+  /** a custom object written, pods restarted, the controller waited for, convergence: one line each */
+  | { kind: "progress"; text: string }
   | ({ kind: "rollout"; text: string } & RolloutProgress)
   | { kind: "command"; node: string; argv: string[]; verified: string; durationMs: number; text: string };
 
@@ -30,7 +37,7 @@ export interface FixTimings {
   prepareMs: number;
   /** the patch request, or all host commands with their verification */
   applyMs: number;
-  /** waiting for the DaemonSet rollout (patch plans) */
+  /** waiting for the DaemonSet rollout, pod restarts and flannel's convergence (flannel plans) */
   rolloutMs?: number;
   totalMs: number;
 }

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { CheckEvidence, Finding, RemediationPlan } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
-import { splitIfaceFlags, subnetRegex, withIfaceFlag } from "../../src/diagnosis/remediation/plan-flannel-iface.js";
+import { splitIfaceFlags, withIfaceFlag } from "../../src/diagnosis/remediation/iface-flags.js";
+import { subnetRegex } from "../../src/diagnosis/remediation/plan-flannel-iface.js";
 import * as fx from "./fixtures.js";
 import { host } from "./fixture-builder.js";
 
@@ -22,7 +23,9 @@ describe("patch-flannel-iface", () => {
       namespace: "kube-system",
       name: "kube-flannel-ds-amd64",
       ops: [
-        { op: "test", path: "/metadata/resourceVersion", value: "48213" },
+        // guarded by the fields it replaces, never by the resourceVersion that status writes move
+        { op: "test", path: "/spec/template/spec/containers/0/name", value: "kube-flannel" },
+        { op: "test", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq", "--kube-subnet-mgr"] },
         { op: "add", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] },
       ],
     });

@@ -58,27 +58,71 @@ describe("planHash", () => {
     assert.notEqual(planHash({ ...patchPlan, kind: "add-routes" }), planHash(patchPlan));
   });
 
+  test("follows the custom object written and the pods restarted", () => {
+    const restart = { ...patchPlan, restartPods: { namespace: "kube-system", daemonSet: "kube-flannel-ds-amd64", nodes: ["a", "b"] } };
+    assert.notEqual(planHash(restart), planHash(patchPlan));
+    assert.notEqual(planHash({ ...restart, restartPods: { ...restart.restartPods, nodes: ["b", "a"] } }), planHash(restart));
+    const hcc = (valuesContent: string): RemediationPlan => ({
+      ...patchPlan,
+      patch: undefined,
+      customObject: {
+        group: "helm.cattle.io",
+        version: "v1",
+        plural: "helmchartconfigs",
+        namespace: "kube-system",
+        name: "rke2-canal",
+        create: { spec: { valuesContent } },
+      },
+    });
+    assert.notEqual(planHash(hcc("flannel:\n  iface: eth1\n")), planHash(hcc("flannel:\n  iface: eth2\n")));
+    assert.equal(
+      planHash({ ...hcc("x"), expectedPublicIPs: { a: "1.2.3.4" }, steps: ["words"] }),
+      planHash(hcc("x")),
+      "what is awaited or said is not what runs",
+    );
+  });
+
   test("canonicalJson sorts keys at every depth and keeps array order", () => {
     assert.equal(canonicalJson({ b: [2, { d: 1, c: 2 }], a: undefined, A: null }), '{"A":null,"b":[2,{"c":2,"d":1}]}');
   });
 });
 
 describe("describeDrift", () => {
-  const ds = { namespace: "kube-system", name: "kube-flannel-ds-amd64", resourceVersion: "18" };
+  const ds = { namespace: "kube-system", name: "kube-flannel-ds-amd64", found: true, generation: 3 };
 
   test("nothing moved → undefined", () => {
     const fp = { daemonSet: ds, routes: { a: "h1" }, iptables: { a: "i1" }, sysctls: { a: { "net.ipv4.ip_forward": "0" } } };
     assert.equal(describeDrift(fp, structuredClone(fp)), undefined);
   });
 
-  test("names the DaemonSet and both resourceVersions", () => {
+  test("names the DaemonSet and both generations; status writes (no generation change) are no drift", () => {
     assert.equal(
-      describeDrift({ daemonSet: ds }, { daemonSet: { ...ds, resourceVersion: "25" } }),
-      "DaemonSet kube-system/kube-flannel-ds-amd64 changed: resourceVersion 18 → 25",
+      describeDrift({ daemonSet: ds }, { daemonSet: { ...ds, generation: 4 } }),
+      "DaemonSet kube-system/kube-flannel-ds-amd64 changed: generation 3 → 4",
     );
     assert.equal(
-      describeDrift({ daemonSet: ds }, { daemonSet: { namespace: ds.namespace, name: ds.name } }),
+      describeDrift({ daemonSet: ds }, { daemonSet: { namespace: ds.namespace, name: ds.name, found: false } }),
       "DaemonSet kube-system/kube-flannel-ds-amd64 no longer exists",
+    );
+  });
+
+  test("a custom object: created meanwhile, gone, or its valuesContent changed", () => {
+    const object = "HelmChartConfig kube-system/rke2-canal";
+    assert.equal(
+      describeDrift({ customObject: { object, found: false } }, { customObject: { object, found: true, valuesHash: "a" } }),
+      `${object} was created since the plan was made`,
+    );
+    assert.equal(
+      describeDrift({ customObject: { object, found: true, valuesHash: "a" } }, { customObject: { object, found: false } }),
+      `${object} no longer exists`,
+    );
+    assert.equal(
+      describeDrift({ customObject: { object, found: true, valuesHash: "a" } }, { customObject: { object, found: true, valuesHash: "b" } }),
+      `${object}'s valuesContent changed since the plan was made`,
+    );
+    assert.equal(
+      describeDrift({ customObject: { object, found: true, valuesHash: "a" } }, { customObject: { object, found: true, valuesHash: "a" } }),
+      undefined,
     );
   });
 

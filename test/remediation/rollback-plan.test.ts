@@ -13,50 +13,99 @@ function host(kind: AppliedFix["plan"]["kind"], commands: Omit<AppliedCommand, "
 }
 
 describe("rollbackPlanFor", () => {
-  test("patch: restores the previous args behind a test on the post-rollout resourceVersion", () => {
-    const plan = rollbackPlanFor({
-      kind: "patch",
-      plan: { kind: "patch-flannel-iface", summary: "use enp0s8" },
-      patch: {
+  const flannelChange = (patch: NonNullable<Extract<AppliedFix, { kind: "flannel" }>["patch"]>): AppliedFix => ({
+    kind: "flannel",
+    plan: { kind: "patch-flannel-iface", summary: "use enp0s8" },
+    patch,
+    previousPublicIPs: { "k8s-master1": "10.0.2.15", "k8s-node1": "10.0.2.15" },
+  });
+
+  test("patch: restores each changed field whole behind a test that it still holds the fix's value (no resourceVersion)", () => {
+    const plan = rollbackPlanFor(
+      flannelChange({
         namespace: "kube-system",
         name: "kube-flannel-ds-amd64",
         containerIndex: 0,
-        previousArgs: ["--ip-masq"],
-        previousFlags: ["--ip-masq"],
-        newFlags: ["--ip-masq", "--iface=enp0s8"],
+        changes: [{ field: "args", before: ["--ip-masq"], after: ["--ip-masq", "--iface=enp0s8"] }],
+        diff: ["args: [--ip-masq] → [--ip-masq, --iface=enp0s8]"],
+        undoDiff: ["args: [--ip-masq, --iface=enp0s8] → [--ip-masq]"],
         resourceVersion: "19",
-      },
-      resourceVersion: "28",
-    });
+        generation: 4,
+      }),
+    );
     assert.equal(plan.kind, "patch-flannel-iface");
     assert.deepEqual(plan.patch, {
       namespace: "kube-system",
       name: "kube-flannel-ds-amd64",
       ops: [
-        { op: "test", path: "/metadata/resourceVersion", value: "28" },
-        { op: "replace", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq"] },
+        { op: "test", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq", "--iface=enp0s8"] },
+        { op: "add", path: "/spec/template/spec/containers/0/args", value: ["--ip-masq"] },
       ],
     });
     assert.deepEqual(plan.diff, ["args: [--ip-masq, --iface=enp0s8] → [--ip-masq]"]);
+    assert.deepEqual(plan.expectedPublicIPs, { "k8s-master1": "10.0.2.15", "k8s-node1": "10.0.2.15" }, "converges back on the old addresses");
     assert.equal(plan.persistent, true);
-    assert.match(plan.risks.join(" "), /resourceVersion 28/);
+    assert.doesNotMatch(JSON.stringify(plan), /resourceVersion/);
   });
 
-  test("patch: a container that had no args field gets it removed again", () => {
-    const plan = rollbackPlanFor({
-      kind: "patch",
-      plan: { kind: "patch-flannel-iface", summary: "s" },
-      patch: {
+  test("patch: a container that had no args field gets it removed again; command and env come back whole", () => {
+    const env = [{ name: "FLANNELD_IFACE", valueFrom: { configMapKeyRef: { name: "cfg", key: "iface" } } }];
+    const plan = rollbackPlanFor(
+      flannelChange({
         namespace: "kube-flannel",
         name: "kube-flannel-ds",
         containerIndex: 1,
-        previousFlags: ["--ip-masq"],
-        newFlags: ["--ip-masq", "--iface=eth1"],
+        changes: [
+          { field: "args", after: ["--ip-masq", "--iface=eth1"] },
+          { field: "command", before: ["/opt/bin/flanneld", "--ip-masq"], after: ["/opt/bin/flanneld"] },
+          { field: "env", before: env, after: [{ name: "FLANNELD_IFACE", value: "eth1" }] },
+        ],
+        diff: [],
+        undoDiff: [],
         resourceVersion: "5",
+      }),
+    );
+    const c = "/spec/template/spec/containers/1";
+    assert.deepEqual(plan.patch!.ops, [
+      { op: "test", path: `${c}/args`, value: ["--ip-masq", "--iface=eth1"] },
+      { op: "test", path: `${c}/command`, value: ["/opt/bin/flanneld"] },
+      { op: "test", path: `${c}/env`, value: [{ name: "FLANNELD_IFACE", value: "eth1" }] },
+      { op: "remove", path: `${c}/args` },
+      { op: "add", path: `${c}/command`, value: ["/opt/bin/flanneld", "--ip-masq"] },
+      { op: "add", path: `${c}/env`, value: env },
+    ]);
+  });
+
+  test("HelmChartConfig and pod restarts: valuesContent put back (a created object emptied), the ConfigMap awaited at its old value, the same pods restarted", () => {
+    const ref = { group: "helm.cattle.io", version: "v1", plural: "helmchartconfigs", namespace: "kube-system", name: "rke2-canal" };
+    const restartPods = { namespace: "kube-system", daemonSet: "rke2-canal", nodes: ["n1", "n2"] };
+    const plan = rollbackPlanFor({
+      kind: "flannel",
+      plan: { kind: "patch-flannel-iface", summary: "use eth1", restartPods },
+      customObject: {
+        ref,
+        created: true,
+        after: 'flannel:\n  iface: "eth1"\n',
+        diff: [],
+        undoReconciledWhen: { namespace: "kube-system", name: "rke2-canal-config", key: "canal_iface", value: "" },
       },
-      resourceVersion: "7",
+      restarted: ["n1", "n2"],
+      previousPublicIPs: { n1: "10.0.2.15" },
     });
-    assert.deepEqual(plan.patch!.ops[1], { op: "remove", path: "/spec/template/spec/containers/1/args" });
+    assert.equal(plan.patch, undefined);
+    assert.deepEqual(plan.customObject, {
+      ...ref,
+      ops: [
+        { op: "test", path: "/spec/valuesContent", value: 'flannel:\n  iface: "eth1"\n' },
+        { op: "add", path: "/spec/valuesContent", value: "" },
+      ],
+      reconciledWhen: { namespace: "kube-system", name: "rke2-canal-config", key: "canal_iface", value: "" },
+    });
+    assert.deepEqual(plan.restartPods, restartPods);
+    assert.deepEqual(plan.diff, [
+      'HelmChartConfig kube-system/rke2-canal: flannel.iface: "eth1" → (unset)',
+      "then restart the pods of rke2-canal one node at a time (n1, n2), each Ready and programmed before the next",
+    ]);
   });
 
   test("routes: a replaced route is restored exactly; a new one is deleted; last change undone first", () => {

@@ -24,8 +24,8 @@ describe("patch-flannel-iface on seed-virtualbox-nat", () => {
   test("refused when the DaemonSet changes between fingerprint and fix; nothing is patched", async () => {
     const plan = planOf(await env.check(), "patch-flannel-iface");
     const fp = await env.fingerprint(plan);
-    const before = fp.daemonSet?.resourceVersion;
-    assert.ok(before);
+    const before = fp.daemonSet?.generation;
+    assert.ok(before !== undefined);
     const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { "xnode.test/drift": "1" } } } } });
     const r = await kubectl(env.kc, "-n", NS, "patch", "ds", DS, "--type=merge", "-p", patch);
     assert.equal(r.code, 0, r.stderr);
@@ -34,7 +34,7 @@ describe("patch-flannel-iface on seed-virtualbox-nat", () => {
 
     const { outcome } = await env.fix(plan, fp);
     assert.equal(outcome.status, "refused-drift");
-    assert.match("reason" in outcome ? outcome.reason : "", new RegExp(`^DaemonSet ${NS}/${DS} changed: resourceVersion ${before} → \\d+$`));
+    assert.match("reason" in outcome ? outcome.reason : "", new RegExp(`^DaemonSet ${NS}/${DS} changed: generation ${before} → ${before + 1}$`));
     const { dry, real } = daemonSetPatches((await requests(env.started)).slice(mark));
     assert.deepEqual([dry.length, real.length], [0, 0], "drift is caught before any PATCH, dry or real");
     assert.deepEqual(await dsArgs(env.kc, NS, DS), ORIGINAL_ARGS);

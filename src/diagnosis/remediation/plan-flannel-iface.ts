@@ -2,40 +2,16 @@
 // underlay pings proved able to reach every other node. By name when that
 // name is the proven one everywhere, else by a regex of the shared subnet
 // (flannel tries --iface-regex against interface addresses first, then names).
+// Where the setting goes depends on the installation (plan-iface-*.ts).
 import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
-import { hostOf } from "../cluster-view.js";
+import { hostOf, nodeNamed } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { formatIpv4, parseCidr, subnetOf } from "../ipv4.js";
 import type { ProvenInterface, UnderlayProof } from "../underlay-proof.js";
-
-const IFACE_FLAGS = ["iface", "iface-regex", "iface-can-reach"];
-
-/** The args split into interface-selection flags (`--iface=x`, `--iface x`, single-dash too) and the rest. */
-export function splitIfaceFlags(args: readonly string[]): { others: string[]; iface: string[] } {
-  const others: string[] = [];
-  const iface: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--?([a-z-]+)(=.*)?$/.exec(args[i]!);
-    if (!m || !IFACE_FLAGS.includes(m[1]!)) {
-      others.push(args[i]!);
-      continue;
-    }
-    // the space-separated form carries its value in the next arg
-    const next = args[i + 1];
-    if (m[2] === undefined && next !== undefined && !next.startsWith("-")) {
-      iface.push(`${args[i]} ${next}`);
-      i++;
-    } else {
-      iface.push(args[i]!);
-    }
-  }
-  return { others, iface };
-}
-
-/** Args without any interface-selection flag, plus `flag`. */
-export function withIfaceFlag(args: readonly string[], flag: string): string[] {
-  return [...splitIfaceFlags(args).others, flag];
-}
+import type { IfaceChoice } from "./iface-flags.js";
+import { planDaemonSetIface } from "./plan-iface-daemonset.js";
+import { planK3sIface } from "./plan-iface-k3s.js";
+import { planRke2Iface } from "./plan-iface-rke2.js";
 
 /** `^192\.168\.56\.` for 192.168.56.0/24; a partial octet becomes an alternation of its values. */
 export function subnetRegex(cidr: string): string | undefined {
@@ -55,20 +31,14 @@ export function subnetRegex(cidr: string): string | undefined {
   return `^${head}(${values.join("|")})\\.`;
 }
 
-export interface IfaceChoice {
-  flag: string;
-  /** what a node needs for the flag to find an interface, in operator words */
-  needs: string;
-  /** per node, the proven interface the flag selects there */
-  perNode: Map<string, ProvenInterface>;
-}
-
 function byName(proof: UnderlayProof): IfaceChoice | undefined {
   const lists = [...proof.proven.values()];
   const common = (lists[0] ?? []).map((p) => p.iface).filter((name) => lists.every((l) => l.some((p) => p.iface === name)));
   const name = common.sort()[0];
   if (name === undefined) return undefined;
   return {
+    flagName: "iface",
+    value: name,
     flag: `--iface=${name}`,
     needs: `an interface named ${name}`,
     perNode: new Map([...proof.proven].map(([node, l]) => [node, l.find((p) => p.iface === name)!])),
@@ -97,7 +67,8 @@ function bySubnet(ev: CheckEvidence, proof: UnderlayProof): IfaceChoice | undefi
       const match = picked && proven.find((p) => p.iface === picked.name);
       if (match) perNode.set(node, match);
     }
-    if (perNode.size === proof.proven.size) return { flag: `--iface-regex=${regex}`, needs: `an address matching ${regex}`, perNode };
+    if (perNode.size === proof.proven.size)
+      return { flagName: "iface-regex", value: regex, flag: `--iface-regex=${regex}`, needs: `an address matching ${regex}`, perNode };
   }
   return undefined;
 }
@@ -109,36 +80,29 @@ export interface IfacePlan {
   reason?: string;
 }
 
+/** node → the address flannel advertises once it uses the chosen interface (a public-ip-overwrite still wins). */
+function expectedPublicIPs(ev: CheckEvidence, choice: IfaceChoice): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [node, proven] of choice.perNode) {
+    const address = hostOf(ev, node)?.interfaces?.find((i) => i.name === proven.iface)?.addresses[0]?.address;
+    const ip = nodeNamed(ev, node)?.flannel.publicIPOverwrite ?? address;
+    if (ip) out[node] = ip;
+  }
+  return out;
+}
+
+/** The change that makes flannel use the chosen interface, through whatever owns flannel's configuration on this installation. */
 export function planFlannelIface(ev: CheckEvidence, proof: UnderlayProof): IfacePlan {
   if (proof.unproven.length > 0) {
     return { reason: `no interface of ${joinNames(proof.unproven)} was proven (by underlay pings) to reach every other node` };
   }
   const choice = byName(proof) ?? bySubnet(ev, proof);
   if (!choice) return { reason: "the interfaces proven to reach every node share neither a name nor a subnet that selects them on every node" };
-  const ds = ev.snapshot.flannel.daemonSet;
+  const flannel = ev.snapshot.flannel;
+  if (flannel.distribution === "k3s") return { choice, plan: planK3sIface(ev, choice) };
+  const ds = flannel.daemonSet;
   if (!ds) return { choice, reason: "the flannel DaemonSet was not found, so there are no args to patch" };
-  const args = withIfaceFlag(ds.args, choice.flag);
-  const container = `/spec/template/spec/containers/${ds.containerIndex}`;
-  const ops = [
-    ...(ds.resourceVersion ? [{ op: "test", path: "/metadata/resourceVersion", value: ds.resourceVersion }] : []),
-    // Flags in `command` (old manifests) move to args, or an --iface there would still win.
-    ...(ds.command ? [{ op: "replace", path: `${container}/command`, value: ds.command.slice(0, 1) }] : []),
-    // "add" also creates args when the container has none.
-    { op: "add", path: `${container}/args`, value: args },
-  ];
-  const plan: RemediationPlan = {
-    kind: "patch-flannel-iface",
-    summary: `Make flannel use the interface that reaches every node (${choice.flag}) in DaemonSet ${ds.namespace}/${ds.name}`,
-    patch: { namespace: ds.namespace, name: ds.name, ops },
-    diff: [`args: [${ds.args.join(", ")}] → [${args.join(", ")}]`],
-    persistent: true,
-    risks: [
-      `The args apply to every node: a node without ${choice.needs} crash-loops flannel ("Failed to find interface to use that matches the interfaces and/or regexes provided"), including nodes added later.`,
-      "The rollout restarts flannel node by node and recreates flannel.1 with the new VTEP address: cross-node pod traffic pauses briefly on each node.",
-      ...(ds.resourceVersion
-        ? [`The patch is refused if the DaemonSet changed after resourceVersion ${ds.resourceVersion} was read; re-run the check then.`]
-        : []),
-    ],
-  };
-  return { choice, plan };
+  const expected = expectedPublicIPs(ev, choice);
+  if (flannel.distribution === "rke2-canal") return { choice, plan: planRke2Iface(ev, ds, choice, expected) };
+  return { choice, plan: planDaemonSetIface(ev, ds, choice, expected) };
 }

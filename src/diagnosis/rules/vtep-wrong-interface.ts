@@ -5,7 +5,8 @@ import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../clu
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { overlayProvenWorking, underlayEntries, underlayReach } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
-import { planFlannelIface, splitIfaceFlags } from "../remediation/plan-flannel-iface.js";
+import { splitIfaceFlags } from "../remediation/iface-flags.js";
+import { planFlannelIface } from "../remediation/plan-flannel-iface.js";
 import { planUnderlayRoutes } from "../remediation/plan-routes.js";
 import { interfacesReachingAll, proveUnderlay, underlayPeers, type ProvenInterface } from "../underlay-proof.js";
 

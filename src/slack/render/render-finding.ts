@@ -50,7 +50,12 @@ function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
   const more = (what: string) => (omitted: number) => `… ${omitted} more ${what}`;
   const head = [`*Fix ${n}: ${escape(planLabel(plan))}* · ${code(plan.kind)}`, escape(truncate(plan.summary, MAX_LINE * 2))];
   if (!plan.persistent) head.push(`:warning: ${italic("Not persistent: lost when the node reboots.")}`);
+  if (plan.approvable === false) head.push(`:raised_hand: ${italic("Steps for you to carry out on the nodes: xnode cannot make this change through the API, so there is no Approve button.")}`);
+  if (plan.revertedBy) head.push(`:warning: ${italic(`Temporary: ${plan.revertedBy.manager} reverts this at its next sync or upgrade unless the values below are committed.`)}`);
   const parts: RenderedPart[] = [{ blocks: [section(head.join("\n"))], cut: false }];
+  if (plan.steps?.length) {
+    parts.push(titled("Steps", plan.steps.map((step, i) => `${i + 1}. ${escape(truncate(step, MAX_LINE))}`), more("steps")));
+  }
   if (plan.diff.length > 0) {
     const diff = fitLines(
       plan.diff.map((d) => codeText(truncate(d, MAX_LINE))),
@@ -62,6 +67,11 @@ function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
   const commands = (plan.commands ?? []).map((c) => `on ${bold(c.node)}: ${code(truncate(commandLine(c.argv), MAX_LINE))}`);
   if (commands.length > 0) parts.push(titled("Commands", commands, more("commands")));
   if (plan.risks.length > 0) parts.push(titled("Risks", bullets(plan.risks.map((r) => truncate(r, MAX_LINE))), more("risks")));
+  if (plan.revertedBy) {
+    const title = `To keep it, commit to ${escape(truncate(plan.revertedBy.commitTo, MAX_LINE))}:`;
+    const values = truncate(plan.revertedBy.values, MAX_SECTION_TEXT - FENCE_OVERHEAD - title.length - 4);
+    parts.push({ blocks: [section(`*${title}*\n${fence(values)}`)], cut: values.length < plan.revertedBy.values.length });
+  }
   return { blocks: parts.flatMap((p) => p.blocks), cut: parts.some((p) => p.cut) };
 }
 
@@ -70,7 +80,7 @@ function hasOverlongLine(finding: Finding): boolean {
   const lines = [
     ...finding.evidence,
     ...(finding.trace?.hops.map((h) => h.detail) ?? []),
-    ...finding.remediations.flatMap((r) => [...r.diff, ...r.risks, ...(r.commands ?? []).map((c) => commandLine(c.argv))]),
+    ...finding.remediations.flatMap((r) => [...r.diff, ...r.risks, ...(r.steps ?? []), ...(r.commands ?? []).map((c) => commandLine(c.argv))]),
   ];
   return lines.some((l) => l.length > MAX_LINE) || finding.remediations.some((r) => r.summary.length > MAX_LINE * 2);
 }
@@ -84,8 +94,11 @@ export function planLabel(plan: RemediationPlan): string {
   const nodes = [...new Set((plan.commands ?? []).map((c) => c.node))];
   const on = nodes.length === 1 ? ` on ${nodes[0]}` : nodes.length > 1 ? ` on ${nodes.length} nodes` : "";
   switch (plan.kind) {
-    case "patch-flannel-iface":
-      return flag ? `set ${flag}` : "patch flannel's interface";
+    case "patch-flannel-iface": {
+      const value = plan.diff.join(" ").match(/(flannel\.(?:iface|regexIface)): [^→]*→ "([^"]+)"/);
+      const how = flag ? `set ${flag}` : value ? `set ${value[1]}=${value[2]}` : "set flannel's interface";
+      return plan.approvable === false ? `steps: ${how}` : how;
+    }
     case "add-routes":
       return `add ${plural((plan.commands ?? []).length, "route")}${on}`;
     case "open-vxlan-port":

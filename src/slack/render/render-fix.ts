@@ -71,13 +71,16 @@ export function renderBeforeAfter(
   cmp: Comparison,
   before: CheckReport,
   after: CheckReport,
-  opts: { cluster: string; rollbackValue?: string; persistentNote?: string; purpose: "fix" | "rollback"; failure?: string },
+  opts: { cluster: string; rollbackValue?: string; persistentNote?: string; purpose: "fix" | "rollback"; failure?: string; revertedBy?: string },
 ): SlackMessage {
   const title = opts.purpose === "rollback" ? "Rollback result" : "Fix result";
   const blocks: Block[] = [
     header(`${title}: ${cmp.verdict}`),
     ...(opts.failure ? [section(`:warning: *The ${opts.purpose} failed part-way:* ${escape(opts.failure)}`)] : []),
     section(`${VERDICT_EMOJI[cmp.verdict]} ${bold(opts.cluster)} is ${bold(cmp.verdict)} after the change (re-checked).`),
+    ...(opts.revertedBy
+      ? [section(`:rewind: *Reverted:* ${escape(opts.revertedBy)}. Commit the values shown with the plan where that manager takes them from.`)]
+      : []),
     ...fieldSections([
       `*Pod pairs reachable before*\n${cmp.pairs.before.ok}/${cmp.pairs.before.total}`,
       `*after*\n${cmp.pairs.after.ok}/${cmp.pairs.after.total}`,
