@@ -57,7 +57,7 @@ async function up(scenarioFile: string, kubeconfig: string, name?: string): Prom
     if (!exited && child.pid) process.kill(child.pid, "SIGTERM");
     fail(`lab "${labName}" did not become ready: ${why}`);
   }
-  const nodes = scenario.nodes.map((n) => n.name).join(", ");
+  const nodes = scenario.synthetic ? `${scenario.synthetic.nodes} synthetic (node-0000 …)` : scenario.nodes.map((n) => n.name).join(", ");
   console.log(`lab ${labName} ready in ${rec.readyMs} ms: nodes ${nodes}; API ${rec.url}; kubeconfig ${resolve(kubeconfig)}`);
 }
 

@@ -10,10 +10,12 @@ import { renderKubeconfig } from "./apiserver/kubeconfig.js";
 import { startApiServer } from "./apiserver/server.js";
 import { ObjectStore } from "./apiserver/store.js";
 import { initialObjects } from "./cluster-objects.js";
+import { agentBinaryDir } from "./dataplane/agent-binary.js";
 import { applyFault } from "./dataplane/faults.js";
 import { buildTopology, destroyTopology, type LabTopology } from "./dataplane/topology.js";
 import { FlannelController } from "./flannel-controller.js";
 import type { Scenario } from "./scenario.js";
+import { startSyntheticCluster } from "./synthetic/start.js";
 
 /**
  * Every lab's namespaces start with this; `down --all` removes what matches.
@@ -46,7 +48,7 @@ export class Lab implements LabHandle {
     readonly adminToken: string,
     readonly kubeconfig: string,
     readonly caPem: string,
-    private readonly flannel: FlannelController,
+    private readonly flannel: Pick<FlannelController, "stop" | "idle">,
     private readonly stopServer: () => Promise<void>,
   ) {}
 
@@ -57,12 +59,19 @@ export class Lab implements LabHandle {
    */
   static async start(scenario: Scenario, opts: { name?: string } = {}): Promise<Lab> {
     const name = opts.name ?? scenario.name;
+    if (scenario.synthetic) {
+      // no namespaces and no flannel to run: the simulated data plane answers every exec
+      const syn = await startSyntheticCluster(scenario, name);
+      const topology: LabTopology = { prefix: "", nodes: {}, networks: {}, services: {} };
+      const idle = { stop: () => Promise.resolve(), idle: () => Promise.resolve() };
+      return new Lab(name, "", scenario, topology, syn.store, syn.url, syn.token, syn.adminToken, syn.kubeconfig, syn.caPem, idle, syn.stop);
+    }
     const prefix = `${LAB_PREFIX}${randomBytes(3).toString("hex")}`;
     const certDir = await mkdtemp(join(tmpdir(), "xnode-lab-certs-"));
     let flannel: FlannelController | undefined;
     let stopServer: (() => Promise<void>) | undefined;
     try {
-      const [topology, tls] = await Promise.all([buildTopology(scenario, prefix), makeCertificates(certDir)]);
+      const [topology, tls, agentDir] = await Promise.all([buildTopology(scenario, prefix), makeCertificates(certDir), agentBinaryDir()]);
       const store = new ObjectStore();
       const { objects, execTargets } = initialObjects(scenario, topology);
       for (const o of objects) store.create(o);
@@ -79,6 +88,8 @@ export class Lab implements LabHandle {
         token,
         adminToken,
         tls: { cert: tls.certPem, key: tls.keyPem },
+        customResources: scenario.flannel.distribution === "rke2-canal" ? ["HelmChart", "HelmChartConfig"] : [],
+        execPathDirs: [agentDir],
         resolveExec: (namespace, pod) => {
           const netns = execMap.get(`${namespace}/${pod}`) ?? flannelPodNetns(store, topology, namespace, pod);
           return netns ? { netns } : undefined;
@@ -105,7 +116,7 @@ export class Lab implements LabHandle {
   async stop(): Promise<void> {
     await this.flannel.stop().catch(() => undefined);
     await this.stopServer().catch(() => undefined);
-    await destroyTopology(this.prefix);
+    if (this.prefix) await destroyTopology(this.prefix);
   }
 }
 

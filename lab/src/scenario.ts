@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { addressOf, cidrContains } from "./dataplane/ipv4.js";
+import { syntheticNodeNames } from "./synthetic/names.js";
 
 const name = z.string().regex(/^[a-z0-9-]+$/, "must match [a-z0-9-]+");
 const ifName = z.string().regex(/^[A-Za-z0-9._-]{1,15}$/, "must be a Linux interface name (1-15 chars)");
@@ -168,6 +169,9 @@ const fault = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("vtep-mac-change"), node: name }).strict(),
 ]);
 
+// A synthetic cluster (scale): generated nodes answered from a simulated data plane, no namespaces.
+const synthetic = z.object({ nodes: z.number().int().min(1).max(10000), execLatencyMs: z.number().int().min(0).max(60000).default(0) }).strict();
+
 const service = z.object({ name, node: name, port: z.number().int().min(1).max(65535), nodePort: z.number().int().min(30000).max(32767) }).strict();
 
 // The ids and fix kinds are the product's (src/model); the lab only checks their form, and
@@ -197,8 +201,10 @@ export const scenarioSchema = z
   .object({
     name,
     description: z.string().optional(),
-    networks: z.array(network).min(1),
-    nodes: z.array(node).min(1),
+    // both omitted (empty) exactly when `synthetic` generates the nodes
+    networks: z.array(network).default([]),
+    nodes: z.array(node).default([]),
+    synthetic: synthetic.optional(),
     flannel,
     faults: z.array(fault).default([]),
     services: z.array(service).default([]),
@@ -213,7 +219,15 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     const networks = new Set(s.networks.map((n) => n.name));
-    const nodes = new Set(s.nodes.map((n) => n.name));
+    const nodes = new Set(s.synthetic ? syntheticNodeNames(s.synthetic.nodes) : s.nodes.map((n) => n.name));
+    if (s.synthetic) {
+      if (s.networks.length > 0 || s.nodes.length > 0)
+        ctx.addIssue({ code: "custom", path: ["synthetic"], message: "a synthetic cluster has no networks or nodes" });
+      if (s.services.length > 0) ctx.addIssue({ code: "custom", path: ["services"], message: "a synthetic cluster has no services" });
+    } else {
+      if (s.networks.length === 0) ctx.addIssue({ code: "custom", path: ["networks"], message: "at least one network (or a synthetic block)" });
+      if (s.nodes.length === 0) ctx.addIssue({ code: "custom", path: ["nodes"], message: "at least one node (or a synthetic block)" });
+    }
     const dup = (list: string[]) => list.find((v, i) => list.indexOf(v) !== i);
     const dupNet = dup(s.networks.map((n) => n.name));
     if (dupNet) ctx.addIssue({ code: "custom", path: ["networks"], message: `network "${dupNet}" is defined twice` });

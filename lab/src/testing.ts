@@ -14,6 +14,8 @@ import { loadScenario } from "./scenario.js";
 const execFileP = promisify(execFile);
 
 export { scenarioPath };
+/** Where the lab's build of the agents' binary (xnode-agent) is, built on first use. */
+export { agentBinaryDir } from "./dataplane/agent-binary.js";
 
 /** Labs need root and network namespaces: fail loudly, never skip. */
 export function requireLabPrerequisites(): void {

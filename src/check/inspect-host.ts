@@ -14,7 +14,7 @@ import { vxlanDevicesProbe } from "../probes/vxlan-devices.js";
 import type { HostEvidence, NodeSnapshot } from "../model/index.js";
 
 export async function runProbe<I, O>(kube: KubeClient, target: ExecTarget, probe: Probe<I, O>, input: I, timeoutMs: number): Promise<O> {
-  const result = await kube.exec(target, probe.argv(input), timeoutMs);
+  const result = await kube.exec(target, probe.argv(input), timeoutMs, probe.stdin?.(input));
   if (result.exitCode !== 0) {
     const why = result.stderr.trim().split("\n")[0] || `exit code ${result.exitCode}`;
     throw new XnodeError(

@@ -15,7 +15,7 @@ import type {
   ProgressEvent,
   ReachTarget,
 } from "../model/index.js";
-import { hostReachabilityProbe, podReachabilityProbe } from "../probes/reachability.js";
+import { hostReachabilityProbe, podReachabilityProbe, REACH_CONCURRENCY } from "../probes/reachability.js";
 import { collectSnapshot } from "./collect-snapshot.js";
 import { hostAgentTarget, inspectHost, runProbe } from "./inspect-host.js";
 import { traceFailingPairs } from "./observe-packets.js";
@@ -36,10 +36,11 @@ export async function probeTargets(
   opts: Pick<CheckOptions, "execTimeoutMs" | "pingTimeoutSeconds">,
 ): Promise<MatrixEntry[]> {
   const targets: ReachTarget[] = planned.map((p) => p.target);
-  // Targets run in parallel inside the agent; allow the slowest plus exec overhead.
+  // REACH_CONCURRENCY targets at a time inside the agent: allow every wave its timeout, plus exec overhead.
   const input = { timeoutSeconds: opts.pingTimeoutSeconds, targets };
   const probe = agent === "host" ? hostReachabilityProbe : podReachabilityProbe;
-  const results = await runProbe(kube, target, probe, input, opts.execTimeoutMs + opts.pingTimeoutSeconds * 2000);
+  const waves = Math.max(1, Math.ceil(targets.length / REACH_CONCURRENCY));
+  const results = await runProbe(kube, target, probe, input, opts.execTimeoutMs + waves * opts.pingTimeoutSeconds * 1000 + opts.pingTimeoutSeconds * 1000);
   return planned.map((p, i) => {
     const r = results[i]!;
     return { ...p.entry, ok: r.ok, ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), ...(r.error ? { error: r.error } : {}) };

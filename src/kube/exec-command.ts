@@ -1,6 +1,6 @@
 // Exec over the Kubernetes WebSocket protocol with a hard timeout, collecting
 // stdout, stderr and the exit code from the status channel.
-import { Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { errorMessage, XnodeError } from "../errors.js";
 import type { ExecTarget } from "../model/index.js";
@@ -29,7 +29,7 @@ function exitCodeOf(status: V1Status): number | undefined {
   return undefined;
 }
 
-export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult> {
+export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: string[], timeoutMs: number, stdin?: string): Promise<ExecResult> {
   const started = Date.now();
   const out = collector();
   const err = collector();
@@ -62,7 +62,18 @@ export async function execCommand(kc: KubeConfig, target: ExecTarget, argv: stri
         resolve({ stdout: out.text(), stderr: err.text(), exitCode, durationMs: Date.now() - started });
       };
       new Exec(kc)
-        .exec(target.namespace, target.pod, target.container ?? "", argv, out.stream, err.stream, null, false, onStatus)
+        // stdin ends with the v5 close frame, so the command sees EOF after the last target
+        .exec(
+          target.namespace,
+          target.pod,
+          target.container ?? "",
+          argv,
+          out.stream,
+          err.stream,
+          stdin === undefined ? null : Readable.from([stdin]),
+          false,
+          onStatus,
+        )
         .then((ws) => {
           socket = ws;
           ws.on("close", () => {

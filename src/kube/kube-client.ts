@@ -5,12 +5,15 @@ import { errorMessage, XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
 import { Semaphore } from "./semaphore.js";
+import type { FlannelLocation } from "../model/index.js";
 import type { CustomObjectRef, ExecResult, JsonPatchOp, KubeConfigMap, KubeCustomObject, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
 
 export type { ExecTarget };
 
 export interface KubeClient {
   readonly cluster: string;
+  /** XNODE_CONFIG's `flannel:` for this cluster: carried here so every check path (Slack, CLI, digest, re-check after a fix) looks in the same place */
+  readonly flannelLocation?: FlannelLocation;
   listNodes(): Promise<KubeNode[]>;
   listPods(namespace: string | undefined, opts?: { labelSelector?: string; fieldSelector?: string }): Promise<KubePod[]>;
   /** `namespace` undefined: every namespace (flannel's Helm chart installs into any). */
@@ -24,7 +27,8 @@ export interface KubeClient {
   patchCustomObject(ref: CustomObjectRef, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeCustomObject>;
   getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
   listServices(): Promise<KubeService[]>;
-  exec(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** `stdin`, when given, is written to the command and then closed (how probes pass many targets without the exec URL). */
+  exec(target: ExecTarget, argv: string[], timeoutMs: number, stdin?: string): Promise<ExecResult>;
 }
 
 export interface KubeClientOptions {
@@ -36,6 +40,7 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
   /** execs in flight at once: a big cluster's check must not open hundreds of streams on the API server */
   maxConcurrentExecs?: number;
+  flannel?: FlannelLocation;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -126,6 +131,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
   return {
     cluster,
+    ...(opts.flannel ? { flannelLocation: opts.flannel } : {}),
     listNodes: () => call({ verb: "list", resource: "nodes" }, async () => (await core.listNode()).items as KubeNode[]),
     listPods: (namespace, o = {}) =>
       call(
@@ -204,6 +210,6 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap),
       ),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
-    exec: (target, argv, timeoutMs) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs)),
+    exec: (target, argv, timeoutMs, stdin) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs, stdin)),
   };
 }

@@ -9,6 +9,8 @@ export interface Probe<Input, Output> {
   readonly name: string;
   readonly agent: AgentKind;
   argv(input: Input): string[];
+  /** what the command reads on stdin, if anything: data that must not travel in argv (the exec URL) */
+  stdin?(input: Input): string;
   /** pure; throws ProbeOutputError on output it cannot understand */
   parse(stdout: string, input: Input): Output;
 }

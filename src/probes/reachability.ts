@@ -1,48 +1,28 @@
-// ICMP and TCP reachability checks run from an agent (host or pod network).
-// The script is fixed text; every address, port and id reaches it only as a
-// positional parameter, so nothing from the cluster is ever parsed by a shell.
-// All targets run in parallel: one exec costs one timeout, not one per target.
+// ICMP and TCP reachability checks run from an agent (host or pod network)
+// by the agent's own binary: `xnode-agent reach` reads the targets on stdin,
+// one per line, probes them from one process with bounded concurrency and
+// writes one JSON line per result (deploy/agent-image/xnode-agent.c). Targets
+// never travel in argv (the exec URL) and no process is started per target, so
+// one exec costs about one timeout whether it carries ten targets or ten thousand.
 import { isIPv4 } from "node:net";
+import { z } from "zod";
 import { XnodeError } from "../errors.js";
 import type { ReachResult, ReachTarget } from "../model/index.js";
 import { ProbeOutputError, type AgentKind, type Probe } from "./probe.js";
 
 export interface ReachInput {
-  /** per target; whole seconds because busybox ping takes no fractions */
+  /** per target; whole seconds (the agent's bound, and the exec's timeout is derived from it) */
   timeoutSeconds: number;
   targets: ReachTarget[];
 }
 
 const name = "reachability";
-const marker = "XNODE-RESULT";
 
-// $1 = timeout, then 5 parameters per target: id kind address port|- iface|-
-// --noproxy: a pod's HTTP(S)_PROXY must not turn a pod-to-pod check into a proxy check.
-const script = `t=$1
-shift
-ping_once() {
-  if [ "$2" = - ]; then ping -n -c 1 -W "$t" "$1"; else ping -n -c 1 -W "$t" -I "$2" "$1"; fi
-}
-while [ "$#" -ge 5 ]; do
-  (
-    case $2 in
-      icmp)
-        out=$(ping_once "$3" "$5" 2>&1)
-        code=$?
-        rtt=$(printf '%s\\n' "$out" | sed -n 's/.*time=\\([0-9.]*\\) *ms.*/\\1/p' | head -n 1) ;;
-      tcp)
-        rtt=$(curl -s -o /dev/null --noproxy '*' -m "$t" -w '%{time_connect}' "http://$3:$4/")
-        code=$? ;;
-    esac
-    echo "${marker} $1 $code \${rtt:--}"
-  ) &
-  shift 5
-done
-wait
-`;
+/** Probes in flight at once inside one agent: enough for a 1000-node row in a few waves, well under its open-file limit. */
+export const REACH_CONCURRENCY = 256;
 
 const idPattern = /^[a-z0-9:._-]+$/;
-// Linux interface names: at most 15 characters, no "/" or spaces; no leading "-" so ping never sees an option
+// Linux interface names: at most 15 characters, no "/" or spaces; no leading "-"
 const ifacePattern = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 
 // The targets come from xnode's own planning, never from a person: a bad one is a bug.
@@ -52,62 +32,74 @@ function invalidInput(why: string, hint = PLANNING_BUG): XnodeError {
   return new XnodeError("PROBE_INPUT_INVALID", `reachability: ${why}`, hint);
 }
 
-function argv(input: ReachInput): string[] {
-  const { timeoutSeconds: t } = input;
+function checkTimeout(t: number): void {
   if (!Number.isInteger(t) || t < 1 || t > 60)
     throw invalidInput(`timeoutSeconds must be a whole number 1-60, got ${t}`, "Set pingTimeoutSeconds in the config to whole seconds.");
+}
+
+function argv(input: ReachInput): string[] {
+  checkTimeout(input.timeoutSeconds);
+  return ["xnode-agent", "reach", "--timeout", String(input.timeoutSeconds), "--concurrency", String(REACH_CONCURRENCY)];
+}
+
+/** One line per target: `<id> icmp <ip> [<iface>]` or `<id> tcp <ip> <port> [<iface>]`. */
+function stdin(input: ReachInput): string {
+  checkTimeout(input.timeoutSeconds);
   const ids = new Set<string>();
-  const args = input.targets.flatMap((target) => {
-    const { id, kind, address, port, iface } = target;
-    const bad = (why: string) => invalidInput(`target ${JSON.stringify(id)} ${why}`);
-    if (!idPattern.test(id)) throw bad("has an id outside [a-z0-9:._-]");
-    if (ids.has(id)) throw bad("is listed twice");
-    ids.add(id);
-    if (kind !== "icmp" && kind !== "tcp") throw bad(`has unknown kind ${JSON.stringify(kind)}`);
-    if (!isIPv4(address)) throw bad(`address ${JSON.stringify(address)} is not an IPv4 address`);
-    const portOk = typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535;
-    if (kind === "tcp" && !portOk) throw bad(`needs a TCP port 1-65535, got ${port}`);
-    if (iface !== undefined && !ifacePattern.test(iface)) throw bad(`interface ${JSON.stringify(iface)} is not an interface name`);
-    return [id, kind, address, kind === "tcp" ? String(port) : "-", iface ?? "-"];
-  });
-  return ["sh", "-c", script, "xnode-reach", String(t), ...args];
+  return input.targets
+    .map((target) => {
+      const { id, kind, address, port, iface } = target;
+      const bad = (why: string) => invalidInput(`target ${JSON.stringify(id)} ${why}`);
+      if (!idPattern.test(id)) throw bad("has an id outside [a-z0-9:._-]");
+      if (ids.has(id)) throw bad("is listed twice");
+      ids.add(id);
+      if (kind !== "icmp" && kind !== "tcp") throw bad(`has unknown kind ${JSON.stringify(kind)}`);
+      if (!isIPv4(address)) throw bad(`address ${JSON.stringify(address)} is not an IPv4 address`);
+      const portOk = typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535;
+      if (kind === "tcp" && !portOk) throw bad(`needs a TCP port 1-65535, got ${port}`);
+      if (iface !== undefined && !ifacePattern.test(iface)) throw bad(`interface ${JSON.stringify(iface)} is not an interface name`);
+      return [id, kind, address, ...(kind === "tcp" ? [String(port)] : []), ...(iface ? [iface] : [])].join(" ") + "\n";
+    })
+    .join("");
 }
 
-function failure(kind: ReachTarget["kind"], code: number): string {
-  if (code === 127) return `${kind === "icmp" ? "ping" : "curl"} is not installed in the agent`;
-  if (kind === "icmp") return code === 1 ? "no reply (timeout)" : code === 2 ? "error" : `ping exit ${code}`;
-  // curl's 7 is any failed connect: an RST, but also EHOSTUNREACH once the neighbour entry is FAILED
-  return code === 7 ? "connection refused or host unreachable" : code === 28 ? "timeout" : `curl exit ${code}`;
-}
+const resultLine = z.union([
+  z.object({ id: z.string(), ok: z.literal(true), rttMs: z.number().nonnegative() }).strict(),
+  z.object({ id: z.string(), ok: z.literal(false), error: z.string() }).strict(),
+]);
 
-/** ping prints milliseconds; curl's time_connect is in seconds */
-function rttMs(kind: ReachTarget["kind"], rtt: string, line: string): number | undefined {
-  if (rtt === "-") return undefined;
-  if (!/^\d+(\.\d+)?$/.test(rtt)) throw new ProbeOutputError(name, `round-trip time ${JSON.stringify(rtt)} is not a number`, line);
-  const value = Number(rtt);
-  return kind === "icmp" ? value : Math.round(value * 1e6) / 1e3;
+/** The agent's error words, as the report says them. */
+function failure(kind: ReachTarget["kind"], error: string): string {
+  if (error === "timeout") return kind === "icmp" ? "no reply (timeout)" : "timeout";
+  // a TCP RST, or EHOSTUNREACH once the neighbour entry is FAILED
+  if (error === "refused" || error === "unreachable") return kind === "icmp" ? "host unreachable" : "connection refused or host unreachable";
+  return error; // "socket: <reason>" (no ping permission, no such interface) or "bad-target": said as the agent said it
 }
 
 function parse(stdout: string, input: ReachInput): ReachResult[] {
   const byId = new Map(input.targets.map((t) => [t.id, t]));
   const results = new Map<string, ReachResult>();
   for (const line of stdout.split("\n").map((l) => l.trim())) {
-    if (!line.startsWith(`${marker} `)) continue;
-    const m = /^\S+ (\S+) (\d+) (\S+)$/.exec(line);
-    if (!m) throw new ProbeOutputError(name, "unreadable result line", line);
-    const [, id = "", codeText = "", rtt = ""] = m;
-    const target = byId.get(id);
-    if (!target) throw new ProbeOutputError(name, `result for unknown target ${JSON.stringify(id)}`, line);
-    const code = Number(codeText);
-    results.set(id, code === 0 ? { id, ok: true, rttMs: rttMs(target.kind, rtt, line) } : { id, ok: false, error: failure(target.kind, code) });
+    if (line === "") continue;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch {
+      throw new ProbeOutputError(name, "unreadable result line", line);
+    }
+    const r = resultLine.safeParse(data);
+    if (!r.success) throw new ProbeOutputError(name, "unreadable result line", line);
+    const target = byId.get(r.data.id);
+    if (!target) throw new ProbeOutputError(name, `result for unknown target ${JSON.stringify(r.data.id)}`, line);
+    results.set(r.data.id, r.data.ok ? r.data : { id: r.data.id, ok: false, error: failure(target.kind, r.data.error) });
   }
-  // not one line means the script never ran (no sh, an error page from a proxy, …): not a network verdict
-  if (input.targets.length > 0 && results.size === 0) throw new ProbeOutputError(name, `no ${marker} line`, stdout.trim());
+  // not one line means the agent never ran (an old agent image, an error page from a proxy, …): not a network verdict
+  if (input.targets.length > 0 && results.size === 0) throw new ProbeOutputError(name, "no result line", stdout.trim());
   return input.targets.map((t) => results.get(t.id) ?? { id: t.id, ok: false, error: "no result" });
 }
 
 function reachabilityProbe(agent: AgentKind): Probe<ReachInput, ReachResult[]> {
-  return { name, agent, argv, parse };
+  return { name, agent, argv, stdin, parse };
 }
 
 /** node → pod and node → NodePort checks from the host agent */

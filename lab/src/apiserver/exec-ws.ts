@@ -1,7 +1,8 @@
 // `kubectl exec` over WebSocket (channel.k8s.io v4/v5): the first byte of
 // every binary message is the channel (0 stdin, 1 stdout, 2 stderr, 3 status,
 // 4 resize, 255 close in v5). The command runs inside the pod's network
-// namespace with `ip netns exec`, argv as given, no shell.
+// namespace with `ip netns exec`, argv as given, no shell; or, for a pod of a
+// synthetic cluster, a simulator answers it (stdin collected first).
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants as fsConstants } from "node:fs";
 import type { IncomingMessage } from "node:http";
@@ -19,20 +20,31 @@ const STDERR = 2;
 const STATUS = 3;
 const CLOSE = 255;
 
-export interface ExecRequest {
-  netns: string;
+/** Answers a command of a synthetic pod (after whatever delay it models). */
+export type ExecSimulator = (command: string[], stdin: string) => Promise<{ stdout: string; stderr: string; exitCode: number }>;
+
+/** Where an exec runs: a network namespace, or a simulator. */
+export type ExecTarget = { netns: string } | { simulate: ExecSimulator };
+
+export type ExecRequest = ExecTarget & {
   command: string[];
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
   /** Accept the connection and never answer (timeout tests). */
   hang: boolean;
-}
+};
 
 /** The protocol to answer with, or undefined when the client offers none we speak. */
 export function pickProtocol(header: string | undefined): string | undefined {
   const offered = (header ?? "").split(",").map((p) => p.trim());
   return EXEC_PROTOCOLS.find((p) => offered.includes(p));
+}
+
+function sendExit(ws: WebSocket, code: number, command: string[], detail?: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(frame(STATUS, JSON.stringify(exitStatus(code, command, detail))));
+  ws.close(1000);
 }
 
 function exitStatus(code: number, command: string[], detail?: string) {
@@ -76,24 +88,54 @@ export class ExecSessions {
   });
   private readonly children = new Set<ChildProcess>();
 
-  constructor(private readonly log: (msg: string, fields?: object) => void) {}
+  /** `pathDirs` come first on the commands' PATH (where the lab put the agents' own binary). */
+  constructor(
+    private readonly log: (msg: string, fields?: object) => void,
+    pathDirs: readonly string[] = [],
+  ) {
+    this.path = [...pathDirs, process.env.PATH ?? ""].filter(Boolean).join(delimiter);
+  }
+
+  private readonly path: string;
 
   /** Completes the WebSocket handshake, then runs the command (or, for a hang, does nothing). */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, exec: ExecRequest): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (exec.hang) return; // keep the socket open, never write: the client must time out
-      this.run(ws, exec);
+      if ("simulate" in exec) this.simulate(ws, exec);
+      else this.run(ws, exec);
     });
   }
 
-  private run(ws: WebSocket, exec: ExecRequest): void {
-    const { command } = exec;
-    const finish = (code: number, detail?: string) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(frame(STATUS, JSON.stringify(exitStatus(code, command, detail))));
-      ws.close(1000);
+  /** stdin, when asked for, is read to its end (v5's close frame) before the simulator answers. */
+  private simulate(ws: WebSocket, exec: ExecRequest & { simulate: ExecSimulator }): void {
+    const chunks: Buffer[] = [];
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      exec.simulate(exec.command, Buffer.concat(chunks).toString("utf8")).then(
+        (r) => {
+          if (ws.readyState !== ws.OPEN) return;
+          if (exec.stdout && r.stdout) ws.send(frame(STDOUT, r.stdout));
+          if (exec.stderr && r.stderr) ws.send(frame(STDERR, r.stderr));
+          sendExit(ws, r.exitCode, exec.command);
+        },
+        (err: unknown) => sendExit(ws, 126, exec.command, `simulator failed: ${(err as Error).message}`),
+      );
     };
-    if (!findExecutable(command[0]!)) {
+    if (!exec.stdin) return start();
+    ws.on("message", (data: Buffer, isBinary) => {
+      if (!isBinary || data.length === 0) return;
+      if (data[0] === STDIN) chunks.push(data.subarray(1));
+      else if (data[0] === CLOSE && data[1] === STDIN) start();
+    });
+  }
+
+  private run(ws: WebSocket, exec: ExecRequest & { netns: string }): void {
+    const { command } = exec;
+    const finish = (code: number, detail?: string) => sendExit(ws, code, command, detail);
+    if (!findExecutable(command[0]!, this.path)) {
       const message = `exec: "${command[0]}": executable file not found in $PATH`;
       if (exec.stderr) ws.send(frame(STDERR, `${message}\n`));
       finish(127, message);
@@ -101,6 +143,7 @@ export class ExecSessions {
     }
     // detached: own process group, so closing the socket kills whatever the command started too.
     const child = spawn("ip", ["netns", "exec", exec.netns, ...command], {
+      env: { ...process.env, PATH: this.path },
       stdio: [exec.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });

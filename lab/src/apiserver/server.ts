@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { LabControl, type RequestRecord } from "./admin.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV3GroupVersion, openApiV3Root, SERVER_VERSION } from "./discovery.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
-import { ExecSessions, pickProtocol, EXEC_PROTOCOLS, type ExecRequest } from "./exec-ws.js";
+import { ExecSessions, pickProtocol, EXEC_PROTOCOLS, type ExecRequest, type ExecTarget } from "./exec-ws.js";
 import { kindForResource, type KindInfo } from "./kinds.js";
 import { handleRest } from "./rest.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
@@ -23,12 +23,14 @@ export interface ApiServerOptions {
   token: string;
   /** Bearer token for the /_lab endpoints. */
   adminToken: string;
-  /** Where exec into a pod runs; undefined = the pod has no running container. */
-  resolveExec: (namespace: string, pod: string, container?: string) => { netns: string } | undefined;
+  /** Where exec into a pod runs (a namespace or a simulator); undefined = the pod has no running container. */
+  resolveExec: (namespace: string, pod: string, container?: string) => ExecTarget | undefined;
   tls: { cert: string; key: string };
   /** User name the token authenticates as (request log, 403 messages). Default "xnode". */
   user?: string;
   log?: (msg: string, fields?: object) => void;
+  /** Directories searched first for exec'd commands (the lab's build of xnode-agent). */
+  execPathDirs?: readonly string[];
 }
 
 export interface ApiServer {
@@ -88,7 +90,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const user = opts.user ?? "xnode";
   const log = opts.log ?? (() => undefined);
   const lab = new LabControl();
-  const exec = new ExecSessions(log);
+  const exec = new ExecSessions(log, opts.execPathDirs);
   let port = 0;
 
   /** Authenticates, logs and authorizes; returns the request's attributes and its log record. */
@@ -167,7 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const target = opts.resolveExec(namespace, podName, container);
     if (!target) throw new ApiError(404, "NotFound", `container not found ("${container ?? containers[0] ?? podName}")`);
     return {
-      netns: target.netns,
+      ...target,
       command,
       stdin: flag("stdin"),
       stdout: flag("stdout"),
