@@ -18,6 +18,7 @@ const UNIT = [
   "test/deploy/manifests.test.ts",
   "test/deploy/slack-manifest.test.ts",
   "test/diagnosis/",
+  "test/discovery/",
   "test/digest/compose-digest.test.ts",
   "test/digest/render-digest.test.ts",
   "test/handlers/parse-command.test.ts",

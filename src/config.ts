@@ -6,6 +6,7 @@ import { CronExpressionParser } from "cron-parser";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { errorMessage, XnodeError } from "./errors.js";
+import { flannelLocationSchema } from "./model/index.js";
 
 // Empty strings count as unset: `FOO=` in a .env file means "not given".
 const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
@@ -44,6 +45,8 @@ export const clusterSchema = z
     inCluster: z.boolean().optional(),
     context: z.string().min(1).optional(),
     allowedRemediations: z.array(remediationKind).optional(),
+    // where flannel lives when neither its names nor its labels find it
+    flannel: flannelLocationSchema.optional(),
   })
   .strict()
   .refine((c) => !!c.kubeconfig !== !!c.inCluster, { message: "give exactly one of kubeconfig or inCluster: true" });

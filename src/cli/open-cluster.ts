@@ -35,6 +35,7 @@ export function openCluster(args: string[], env: NodeJS.ProcessEnv): OpenedClust
     kubeconfig: cluster.kubeconfig,
     inCluster: "inCluster" in cluster ? cluster.inCluster : undefined,
     context: cluster.context,
+    flannel: "flannel" in cluster ? cluster.flannel : undefined,
   });
   return { kube, config, checks, configured: !values.kubeconfig, json: values.json ?? false, positionals };
 }

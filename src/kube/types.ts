@@ -28,6 +28,7 @@ export interface KubeContainer {
   command?: string[];
   args?: string[];
   env?: KubeEnvVar[];
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 
 export interface KubeEnvVar {
@@ -58,7 +59,10 @@ export interface KubeDaemonSet {
   spec?: {
     selector?: { matchLabels?: Record<string, string> };
     updateStrategy?: { type?: string };
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers: KubeContainer[]; initContainers?: KubeContainer[] } };
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec?: { containers: KubeContainer[]; initContainers?: KubeContainer[]; volumes?: { name: string; configMap?: { name: string } }[] };
+    };
   };
   status?: {
     desiredNumberScheduled?: number;

@@ -35,6 +35,19 @@ export const flannelPodStateSchema = z.object({
 });
 export type FlannelPodState = z.infer<typeof flannelPodStateSchema>;
 
+/** XNODE_CONFIG's per-cluster `flannel:` for an installation found by neither name nor label (deploy/components/flannel-configured grants it). */
+export const flannelLocationSchema = z
+  .object({
+    namespace: z.string().min(1),
+    daemonSet: z.string().min(1),
+    /** default: kube-flannel or flannel */
+    container: z.string().min(1).optional(),
+    /** the ConfigMap holding net-conf.json; default: the one the pod template mounts */
+    configMap: z.string().min(1).optional(),
+  })
+  .strict();
+export type FlannelLocation = z.infer<typeof flannelLocationSchema>;
+
 /** How flannel was installed: what the fix must go through. */
 export const flannelDistributionSchema = z.enum(["manifest", "helm", "kubespray", "rke2-canal", "k3s", "configured"]);
 export type FlannelDistribution = z.infer<typeof flannelDistributionSchema>;

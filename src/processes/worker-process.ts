@@ -29,7 +29,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     let kube = kubes.get(cluster);
     if (!kube) {
       const c = findCluster(config.file, cluster);
-      kube = createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context });
+      kube = createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context, flannel: c.flannel });
       kubes.set(cluster, kube);
     }
     return kube;

@@ -28,6 +28,11 @@ const VARIANTS: Record<string, string[]> = {
     "deploy/components/socket-mode",
     "deploy/components/no-kube-flannel-namespace",
   ],
+  "base + kubespray": ["deploy/components/flannel-kubespray"],
+  "base + RKE2 canal + no kube-flannel namespace": ["deploy/components/flannel-rke2-canal", "deploy/components/no-kube-flannel-namespace"],
+  "base + flannel's chart in any namespace": ["deploy/components/flannel-helm"],
+  "base + k3s": ["deploy/components/flannel-k3s"],
+  "base + configured flannel location": ["deploy/components/flannel-configured"],
 };
 
 async function allRenders(): Promise<Array<[string, K8sObject[]]>> {
@@ -146,7 +151,7 @@ describe("security contexts", () => {
     for (const [dir, objects] of await allRenders()) {
       for (const o of objects.filter((x) => x.metadata.namespace && x.metadata.namespace !== "xnode-system")) {
         assert.ok(
-          ["Role", "RoleBinding"].includes(o.kind) && o.metadata.name === "xnode-flannel",
+          ["Role", "RoleBinding"].includes(o.kind) && /^xnode-flannel(-[a-z0-9-]+)?$/.test(o.metadata.name),
           `${dir}: ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`,
         );
       }

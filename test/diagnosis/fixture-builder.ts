@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { iptablesLegacyProbe, iptablesNftProbe } from "../../src/probes/iptables.js";
 import { nftablesProbe } from "../../src/probes/nftables.js";
 import { formatIpv4, parseCidr, sameSubnet, subnetOf } from "../../src/diagnosis/ipv4.js";
+import { parseFlanneldArgv } from "../../src/discovery/flanneld-flags.js";
 
 export interface NetworkSpec {
   name: string;
@@ -255,6 +256,9 @@ export function buildEvidence(spec: ClusterSpec): CheckEvidence {
           resourceVersion: "48213",
           generation: 3,
         },
+        distribution: "manifest",
+        // what discovery derives from those args
+        flags: parseFlanneldArgv([{ argv: spec.flannel.args, source: "args" }]),
         network: spec.flannel.network,
         backendType: "vxlan",
         vxlanPort: 8472,

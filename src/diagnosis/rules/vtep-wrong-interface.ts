@@ -5,7 +5,8 @@ import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../clu
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { overlayProvenWorking, underlayEntries, underlayReach } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
-import { splitIfaceFlags } from "../remediation/iface-flags.js";
+import { describeFlag, flannelFlagsOn, ifaceSelection } from "../flannel-flags.js";
+import { flannelIfaceChoice } from "../flannel-iface-choice.js";
 import { planFlannelIface } from "../remediation/plan-flannel-iface.js";
 import { planUnderlayRoutes } from "../remediation/plan-routes.js";
 import { interfacesReachingAll, proveUnderlay, underlayPeers, type ProvenInterface } from "../underlay-proof.js";
@@ -45,6 +46,25 @@ function byInterface(items: readonly { iface: string; node: string }[]): string 
   return joinNames(names.map((name) => `${name} on ${joinNames(items.filter((i) => i.iface === name).map((i) => i.node))}`));
 }
 
+/** Why flannel sits there, from its effective flags (command, args, FLANNELD_* env, k3s flags) and its own choice imitated. */
+function whyThatInterface(ev: CheckEvidence, wrong: readonly WrongVtep[]): string {
+  const told = [...new Set(wrong.flatMap((w) => ifaceSelection(flannelFlagsOn(ev, w.node)).map(describeFlag)))];
+  const chosen = new Map<string, string[]>();
+  for (const w of wrong) {
+    const node = ev.snapshot.nodes.find((n) => n.name === w.node);
+    const host = hostOf(ev, w.node);
+    const choice = node && host ? flannelIfaceChoice(flannelFlagsOn(ev, w.node), node, host) : undefined;
+    if (choice?.iface === w.vtep.name) chosen.set(choice.how, [...(chosen.get(choice.how) ?? []), w.node]);
+  }
+  const picks = [...chosen].map(([how, nodes]) => `${how} (${joinNames(nodes)})`);
+  const how = picks.length ? ` flannel's own rule picks it: ${picks.join("; ")}.` : "";
+  if (told.length) return `flannel's flags select that interface: ${told.join("; ")}.${how}`;
+  return (
+    "flannel takes the interface holding the default route unless --iface, --iface-regex or --iface-can-reach (or a node-public-ip annotation) says otherwise, " +
+    `and with a NAT adapter on every machine that is the wrong one.${how}`
+  );
+}
+
 export function vtepWrongInterface(ev: CheckEvidence): Finding | undefined {
   const wrong = ev.snapshot.nodes.flatMap((n) => (n.podCIDR ? (wrongVtep(ev, n.name) ?? []) : []));
   if (wrong.length === 0) return undefined;
@@ -55,10 +75,7 @@ export function vtepWrongInterface(ev: CheckEvidence): Finding | undefined {
   const routes = planUnderlayRoutes(ev, iface.choice?.perNode ?? firstProven);
   const vteps = byInterface(wrong.map((w) => ({ iface: w.vtep.name, node: w.node })));
   const better = byInterface(wrong.map((w) => ({ iface: w.alternative.iface, node: w.node })));
-  const told = splitIfaceFlags(ev.snapshot.flannel.daemonSet?.args ?? []).iface;
-  const why = told.length
-    ? `flannel's args select that interface (${told.join(", ")}).`
-    : "flannel takes the interface holding the default route unless --iface, --iface-regex or --iface-can-reach says otherwise, and with a NAT adapter on every machine that is the wrong one.";
+  const why = whyThatInterface(ev, wrong);
   return {
     id: "vtep-wrong-interface",
     severity: "critical",
