@@ -27,7 +27,8 @@ export interface KubeClient {
   patchCustomObject(ref: CustomObjectRef, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeCustomObject>;
   getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
   listServices(): Promise<KubeService[]>;
-  exec(target: ExecTarget, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** `stdin`, when given, is written to the command and then closed (how probes pass many targets without the exec URL). */
+  exec(target: ExecTarget, argv: string[], timeoutMs: number, stdin?: string): Promise<ExecResult>;
 }
 
 export interface KubeClientOptions {
@@ -209,6 +210,6 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap),
       ),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
-    exec: (target, argv, timeoutMs) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs)),
+    exec: (target, argv, timeoutMs, stdin) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs, stdin)),
   };
 }
