@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 // Pure tests: parsers, rules, renderers, schemas, the import graph. A file
 // here must not need anything but the source tree.
 const UNIT = [
+  "lab/test/install.test.ts",
   "lab/test/scenario.test.ts",
   "test/approvals/",
   "test/architecture/",

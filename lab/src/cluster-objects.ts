@@ -2,19 +2,18 @@
 // and the built topology. Pure: the caller puts them into the API store.
 import { randomBytes } from "node:crypto";
 import type { LabTopology } from "./dataplane/topology.js";
-import type { Scenario, ScenarioNode } from "./scenario.js";
+import { installationObjects } from "./install/installation.js";
+import { k3sNodeAnnotations } from "./install/k3s.js";
+import { MANIFEST_LABELS } from "./install/manifest.js";
+import { FLANNEL_CONTAINER, type K8sObjectInit } from "./install/objects.js";
+import type { Distribution, Scenario, ScenarioNode } from "./scenario.js";
 
-export type K8sObjectInit = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-};
+export { FLANNEL_CONTAINER, type K8sObjectInit };
 
 export const AGENT_NAMESPACE = "xnode-system";
 export const HOST_AGENT_LABEL = "xnode-host-agent";
 export const POD_AGENT_LABEL = "xnode-pod-agent";
 export const POD_AGENT_PORT = 8080;
-export const FLANNEL_CONTAINER = "kube-flannel";
 
 /** Kubernetes-style random pod name suffix. */
 export function podSuffix(): string {
@@ -22,11 +21,23 @@ export function podSuffix(): string {
   return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join("");
 }
 
+/** The upstream manifest's flannel labels (each installation's own are on its DaemonSet template). */
 export function flannelLabels(): Record<string, string> {
-  return { app: "flannel", "k8s-app": "flannel", tier: "node" };
+  return { ...MANIFEST_LABELS };
 }
 
-export function nodeObject(node: ScenarioNode, internalIP: string): K8sObjectInit {
+/** The kubelet version string each distribution's nodes report (k3s and RKE2 tag theirs). */
+const KUBELET_VERSION: Record<Distribution, string> = {
+  manifest: "v1.29.4",
+  helm: "v1.29.4",
+  kubespray: "v1.29.4",
+  "rke2-canal": "v1.29.4+rke2r1",
+  k3s: "v1.29.4+k3s1",
+};
+
+/** `flannel`: the scenario's flannel block (k3s writes its own annotations; default: a manifest installation). */
+export function nodeObject(node: ScenarioNode, internalIP: string, flannel?: Pick<Scenario["flannel"], "distribution" | "args">): K8sObjectInit {
+  const distribution = flannel?.distribution ?? "manifest";
   const labels: Record<string, string> = {
     "kubernetes.io/hostname": node.name,
     "kubernetes.io/os": "linux",
@@ -40,7 +51,12 @@ export function nodeObject(node: ScenarioNode, internalIP: string): K8sObjectIni
   return {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name: node.name, labels, annotations: { ...node.annotations } },
+    metadata: {
+      name: node.name,
+      labels,
+      // the scenario's own annotations win: a node may carry its own k3s.io/node-args
+      annotations: { ...(distribution === "k3s" ? k3sNodeAnnotations(node, internalIP, flannel?.args ?? []) : {}), ...node.annotations },
+    },
     spec,
     status: {
       addresses: [
@@ -51,8 +67,8 @@ export function nodeObject(node: ScenarioNode, internalIP: string): K8sObjectIni
         { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: now, lastTransitionTime: now },
       ],
       nodeInfo: {
-        kubeletVersion: "v1.29.4",
-        kubeProxyVersion: "v1.29.4",
+        kubeletVersion: KUBELET_VERSION[distribution],
+        kubeProxyVersion: KUBELET_VERSION[distribution],
         osImage: "xnode lab",
         containerRuntimeVersion: "lab://1",
         architecture: "amd64",
@@ -60,43 +76,6 @@ export function nodeObject(node: ScenarioNode, internalIP: string): K8sObjectIni
       },
     },
   };
-}
-
-export function flannelDaemonSet(s: Scenario): K8sObjectInit {
-  const labels = flannelLabels();
-  return {
-    apiVersion: "apps/v1",
-    kind: "DaemonSet",
-    metadata: { name: s.flannel.daemonSet, namespace: s.flannel.namespace, labels },
-    spec: {
-      selector: { matchLabels: { app: "flannel" } },
-      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-      template: {
-        metadata: { labels },
-        spec: {
-          hostNetwork: true,
-          serviceAccountName: "flannel",
-          tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
-          containers: [
-            {
-              name: FLANNEL_CONTAINER,
-              image: "docker.io/flannel/flannel:v0.25.1",
-              ...(s.flannel.flagsInCommand
-                ? { command: ["/opt/bin/flanneld", ...s.flannel.args] }
-                : { command: ["/opt/bin/flanneld"], args: [...s.flannel.args] }),
-              securityContext: { privileged: false, capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
-            },
-          ],
-        },
-      },
-    },
-    status: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 },
-  };
-}
-
-export function netConf(s: Scenario): string {
-  const backend = s.flannel.backend === "vxlan" ? { Type: "vxlan", VNI: s.flannel.vni, Port: s.flannel.port } : { Type: "host-gw" };
-  return JSON.stringify({ Network: s.flannel.network, Backend: backend }, null, 2);
 }
 
 interface PodSpecInit {
@@ -108,18 +87,48 @@ interface PodSpecInit {
   hostNetwork: boolean;
   container: string;
   ports?: number[];
+  /** full container specs (a DaemonSet template's); default one container named `container` */
+  containers?: ({ name: string } & Record<string, unknown>)[];
+  initContainers?: object[];
+  annotations?: Record<string, string>;
+  ownerReferences?: object[];
 }
 
+/**
+ * `ready` false: the container named `p.container` crash-loops (the others run).
+ * containerStatuses are sorted by container name, as the kubelet reports them.
+ */
 export function podObject(p: PodSpecInit, hostIP: string, ready = true): K8sObjectInit {
   const now = new Date().toISOString();
+  const containers = p.containers ?? [{ name: p.container, image: `lab/${p.container}:1`, ports: (p.ports ?? []).map((containerPort) => ({ containerPort })) }];
+  const statuses = containers
+    .map((c) => {
+      const up = ready || c.name !== p.container;
+      return {
+        name: c.name,
+        ready: up,
+        restartCount: 0,
+        image: typeof c.image === "string" ? c.image : `lab/${c.name}:1`,
+        started: up,
+        state: up ? { running: { startedAt: now } } : { waiting: { reason: "CrashLoopBackOff", message: "back-off restarting failed container" } },
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+    metadata: {
+      name: p.name,
+      namespace: p.namespace,
+      labels: p.labels,
+      ...(p.annotations ? { annotations: p.annotations } : {}),
+      ...(p.ownerReferences ? { ownerReferences: p.ownerReferences } : {}),
+    },
     spec: {
       nodeName: p.node,
       hostNetwork: p.hostNetwork,
-      containers: [{ name: p.container, image: `lab/${p.container}:1`, ports: (p.ports ?? []).map((containerPort) => ({ containerPort })) }],
+      ...(p.initContainers ? { initContainers: p.initContainers } : {}),
+      containers,
     },
     status: {
       phase: "Running",
@@ -127,16 +136,11 @@ export function podObject(p: PodSpecInit, hostIP: string, ready = true): K8sObje
       podIP: p.podIP,
       podIPs: [{ ip: p.podIP }],
       startTime: now,
-      conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now }],
-      containerStatuses: [
-        {
-          name: p.container,
-          ready,
-          restartCount: 0,
-          image: `lab/${p.container}:1`,
-          state: ready ? { running: { startedAt: now } } : { waiting: { reason: "CrashLoopBackOff", message: "back-off restarting failed container" } },
-        },
+      conditions: [
+        { type: "ContainersReady", status: ready ? "True" : "False", lastTransitionTime: now },
+        { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now },
       ],
+      containerStatuses: statuses,
     },
   };
 }
@@ -157,14 +161,9 @@ export function initialObjects(s: Scenario, topo: LabTopology): { objects: K8sOb
     status: { phase: "Active" },
   }));
   const execTargets: AgentPod[] = [];
-  objects.push(...s.nodes.map((n) => nodeObject(n, topo.nodes[n.name]!.internalIP)));
-  objects.push({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: "kube-flannel-cfg", namespace: s.flannel.namespace, labels: { app: "flannel", tier: "node" } },
-    data: { "net-conf.json": netConf(s), "cni-conf.json": JSON.stringify({ name: "cbr0", cniVersion: "0.3.1", plugins: [{ type: "flannel" }] }) },
-  });
-  objects.push(flannelDaemonSet(s));
+  objects.push(...s.nodes.map((n) => nodeObject(n, topo.nodes[n.name]!.internalIP, s.flannel)));
+  const install = installationObjects(s);
+  objects.push(...install.configMaps, ...(install.daemonSet ? [install.daemonSet] : []), ...install.others);
   for (const node of s.nodes) {
     const t = topo.nodes[node.name]!;
     const host = podObject(

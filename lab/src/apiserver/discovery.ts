@@ -1,7 +1,9 @@
 // Legacy (unaggregated) discovery documents. kubectl asks for aggregated
 // discovery first; answering plain application/json makes it fall back to
 // /api/v1 and /apis/apps/v1, which is all it needs to map "ds" to daemonsets.
-import { KINDS, type KindInfo } from "./kinds.js";
+// Every document lists the kinds this server serves (custom resources only
+// when the cluster has their CRD).
+import type { KindInfo } from "./kinds.js";
 
 /** kubectl's version dispatcher (google-cloud-sdk) picks its binary from this. */
 export const SERVER_VERSION = {
@@ -39,25 +41,32 @@ export function apiVersions(serverAddress: string) {
   };
 }
 
-const APPS_GROUP = {
-  name: "apps",
-  versions: [{ groupVersion: "apps/v1", version: "v1" }],
-  preferredVersion: { groupVersion: "apps/v1", version: "v1" },
-};
-
-export function apiGroupList() {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: [APPS_GROUP] };
+/** The API groups of the served kinds, in the order they first appear (apps before helm.cattle.io). */
+function groupsOf(kinds: readonly KindInfo[]) {
+  const names = [...new Set(kinds.filter((k) => k.group).map((k) => k.group))];
+  return names.map((name) => {
+    const versions = [...new Set(kinds.filter((k) => k.group === name).map((k) => k.version))].map((version) => ({
+      groupVersion: `${name}/${version}`,
+      version,
+    }));
+    return { name, versions, preferredVersion: versions[0]! };
+  });
 }
 
-export function apiGroup(group: string) {
-  return group === "apps" ? { kind: "APIGroup", apiVersion: "v1", ...APPS_GROUP } : undefined;
+export function apiGroupList(kinds: readonly KindInfo[]) {
+  return { kind: "APIGroupList", apiVersion: "v1", groups: groupsOf(kinds) };
 }
 
-/** The APIResourceList for "v1" or "apps/v1"; undefined for any other group version. */
-export function apiResourceList(groupVersion: string) {
-  const kinds = KINDS.filter((k) => (k.group ? `${k.group}/${k.version}` : k.version) === groupVersion);
-  if (kinds.length === 0) return undefined;
-  const resources: object[] = kinds.map(resourceEntry);
+export function apiGroup(kinds: readonly KindInfo[], group: string) {
+  const found = groupsOf(kinds).find((g) => g.name === group);
+  return found ? { kind: "APIGroup", apiVersion: "v1", ...found } : undefined;
+}
+
+/** The APIResourceList for "v1", "apps/v1", ...; undefined for a group version with no served kind. */
+export function apiResourceList(kinds: readonly KindInfo[], groupVersion: string) {
+  const inVersion = kinds.filter((k) => (k.group ? `${k.group}/${k.version}` : k.version) === groupVersion);
+  if (inVersion.length === 0) return undefined;
+  const resources: object[] = inVersion.map(resourceEntry);
   if (groupVersion === "v1") {
     resources.push({ name: "pods/exec", singularName: "", namespaced: true, kind: "PodExecOptions", verbs: ["create", "get"] });
   }
@@ -80,13 +89,13 @@ function gvPath(info: KindInfo): string {
  * fieldValidation parameter), so it skips client-side schema validation.
  * Without it those commands fail with "failed to download openapi".
  */
-export function openApiV3Root() {
-  const paths = Object.fromEntries([...new Set(KINDS.map(gvPath))].map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}` }]));
+export function openApiV3Root(kinds: readonly KindInfo[]) {
+  const paths = Object.fromEntries([...new Set(kinds.map(gvPath))].map((p) => [p, { serverRelativeURL: `/openapi/v3/${p}` }]));
   return { paths };
 }
 
-export function openApiV3GroupVersion(path: string) {
-  const kinds = KINDS.filter((k) => gvPath(k) === path);
+export function openApiV3GroupVersion(served: readonly KindInfo[], path: string) {
+  const kinds = served.filter((k) => gvPath(k) === path);
   if (kinds.length === 0) return undefined;
   const paths = Object.fromEntries(
     kinds.map((k) => [

@@ -1,7 +1,7 @@
 // The resource kinds the emulated API serves: one table that the store, the
 // router, discovery and authorization all read, so they cannot disagree.
 
-export type KindName = "Namespace" | "Node" | "Pod" | "Service" | "ConfigMap" | "DaemonSet";
+export type KindName = "Namespace" | "Node" | "Pod" | "Service" | "ConfigMap" | "DaemonSet" | "HelmChart" | "HelmChartConfig";
 
 export interface KindInfo {
   kind: KindName;
@@ -14,6 +14,8 @@ export interface KindInfo {
   namespaced: boolean;
   shortNames: string[];
   verbs: string[];
+  /** A custom resource: served only by API servers whose cluster has its CRD (RKE2's helm.cattle.io). */
+  crd?: true;
 }
 
 const readWrite = ["create", "delete", "get", "list", "patch", "update", "watch"];
@@ -25,16 +27,40 @@ export const KINDS: readonly KindInfo[] = [
   { kind: "Service", group: "", version: "v1", resource: "services", singular: "service", namespaced: true, shortNames: ["svc"], verbs: readWrite },
   { kind: "ConfigMap", group: "", version: "v1", resource: "configmaps", singular: "configmap", namespaced: true, shortNames: ["cm"], verbs: readWrite },
   { kind: "DaemonSet", group: "apps", version: "v1", resource: "daemonsets", singular: "daemonset", namespaced: true, shortNames: ["ds"], verbs: readWrite },
+  // RKE2's helm controller (k3s-io/helm-controller): HelmChart and HelmChartConfig, group helm.cattle.io, v1.
+  {
+    kind: "HelmChart",
+    group: "helm.cattle.io",
+    version: "v1",
+    resource: "helmcharts",
+    singular: "helmchart",
+    namespaced: true,
+    shortNames: [],
+    verbs: readWrite,
+    crd: true,
+  },
+  {
+    kind: "HelmChartConfig",
+    group: "helm.cattle.io",
+    version: "v1",
+    resource: "helmchartconfigs",
+    singular: "helmchartconfig",
+    namespaced: true,
+    shortNames: [],
+    verbs: readWrite,
+    crd: true,
+  },
 ];
+
+/** The kinds an API server serves: every built-in one, and the custom resources its cluster installed. */
+export function servedKinds(customResources: readonly KindName[] = []): KindInfo[] {
+  return KINDS.filter((k) => !k.crd || customResources.includes(k.kind));
+}
 
 export function kindInfo(kind: string): KindInfo {
   const info = KINDS.find((k) => k.kind === kind);
   if (!info) throw new Error(`unsupported kind ${kind}`);
   return info;
-}
-
-export function kindForResource(group: string, resource: string): KindInfo | undefined {
-  return KINDS.find((k) => k.group === group && k.resource === resource);
 }
 
 export function apiVersionOf(info: KindInfo): string {

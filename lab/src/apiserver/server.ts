@@ -10,7 +10,7 @@ import { LabControl, type RequestRecord } from "./admin.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV3GroupVersion, openApiV3Root, SERVER_VERSION } from "./discovery.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { ExecSessions, pickProtocol, EXEC_PROTOCOLS, type ExecRequest, type ExecTarget } from "./exec-ws.js";
-import { kindForResource, type KindInfo } from "./kinds.js";
+import { servedKinds, type KindInfo, type KindName } from "./kinds.js";
 import { handleRest } from "./rest.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import type { ObjectStore } from "./store.js";
@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   log?: (msg: string, fields?: object) => void;
   /** Directories searched first for exec'd commands (the lab's build of xnode-agent). */
   execPathDirs?: readonly string[];
+  /** Custom resources the cluster has CRDs for (RKE2: HelmChart, HelmChartConfig); default none. */
+  customResources?: readonly KindName[];
 }
 
 export interface ApiServer {
@@ -91,6 +93,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.log ?? (() => undefined);
   const lab = new LabControl();
   const exec = new ExecSessions(log, opts.execPathDirs);
+  const kinds = servedKinds(opts.customResources);
   let port = 0;
 
   /** Authenticates, logs and authorizes; returns the request's attributes and its log record. */
@@ -119,7 +122,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 
   const kindOf = (info: RequestInfo): KindInfo => {
-    const kind = kindForResource(info.apiGroup, info.resource!);
+    const kind = kinds.find((k) => k.group === info.apiGroup && k.resource === info.resource);
     if (!kind || kind.version !== info.apiVersion) throw NOT_FOUND();
     return kind;
   };
@@ -131,9 +134,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case "/api":
         return apiVersions(`127.0.0.1:${port}`);
       case "/apis":
-        return apiGroupList();
+        return apiGroupList(kinds);
       case "/openapi/v3":
-        return openApiV3Root();
+        return openApiV3Root(kinds);
     }
     // /openapi/v2 stays 404: kubectl only falls back to it when v3 is missing.
     const match = (re: RegExp) => re.exec(path)?.[1];
@@ -142,13 +145,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const group = match(/^\/apis\/([^/]+)$/);
     const groupVersion = match(/^\/apis\/([^/]+\/[^/]+)$/);
     const doc = openApi
-      ? openApiV3GroupVersion(openApi)
+      ? openApiV3GroupVersion(kinds, openApi)
       : core
-        ? apiResourceList(core)
+        ? apiResourceList(kinds, core)
         : group
-          ? apiGroup(group)
+          ? apiGroup(kinds, group)
           : groupVersion
-            ? apiResourceList(groupVersion)
+            ? apiResourceList(kinds, groupVersion)
             : undefined;
     if (!doc) throw NOT_FOUND();
     return doc;

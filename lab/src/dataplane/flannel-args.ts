@@ -9,11 +9,13 @@ export interface FlannelArgs {
   ifaceRegex: string[];
   /** --iface-can-reach (a single value: the last one wins) */
   ifaceCanReach?: string;
+  /** --public-ip: the external address (the node-public-ip annotation overrides it) */
+  publicIP?: string;
   ipMasq: boolean;
   iptablesForwardRules: boolean;
 }
 
-const valueFlags = new Set(["iface", "iface-regex", "iface-can-reach"]);
+const valueFlags = new Set(["iface", "iface-regex", "iface-can-reach", "public-ip"]);
 const boolFlags = new Set(["ip-masq", "iptables-forward-rules"]);
 
 function parseBool(flag: string, value: string | undefined): boolean {
@@ -35,6 +37,7 @@ export function parseFlannelArgs(args: readonly string[]): FlannelArgs {
       if (value === undefined) throw new Error(`flag needs an argument: -${flag}`);
       if (flag === "iface") parsed.iface.push(value);
       else if (flag === "iface-regex") parsed.ifaceRegex.push(value);
+      else if (flag === "public-ip") parsed.publicIP = value;
       else parsed.ifaceCanReach = value;
     } else if (boolFlags.has(flag)) {
       if (flag === "ip-masq") parsed.ipMasq = parseBool(flag, value);
@@ -42,4 +45,16 @@ export function parseFlannelArgs(args: readonly string[]): FlannelArgs {
     }
   }
   return parsed;
+}
+
+/** Names of the flags set on a command line (Go's flag.Visit), values skipped. */
+export function parseFlagNames(args: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?([a-z0-9-]+)(=.*)?$/s.exec(args[i] ?? "");
+    if (!m) continue;
+    names.add(m[1]!);
+    if (valueFlags.has(m[1]!) && m[2] === undefined) i++;
+  }
+  return names;
 }

@@ -67,7 +67,7 @@ export function chooseInterface(node: ScenarioNode, args: string[], opts: { publ
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
-  const publicIP = opts.publicIP || undefined;
+  const publicIP = opts.publicIP || flags.publicIP || undefined;
   if (publicIP !== undefined && !isIpv4(publicIP)) return { ok: false, error: `invalid public IP address: ${publicIP}` };
   const result = (m: Match): IfaceChoice => ({ ok: true, iface: m.f.name, address: publicIP ?? m.address ?? addressOf(m.f.address) });
   if (flags.iface.length === 0 && flags.ifaceRegex.length === 0 && flags.ifaceCanReach === undefined) {

@@ -87,6 +87,8 @@ export async function setupFlannelNode(
   node: string,
   choice: { iface: string; address: string },
   vtepMac?: string,
+  /** flanneld's effective flags (default: the scenario's args) */
+  args: readonly string[] = s.flannel.args,
 ): Promise<{ vtepMac: string; mtu: number }> {
   const t = nodeOf(topo, node);
   if (!t.podCIDR) throw new Error(`node "${node}" pod cidr not assigned`);
@@ -101,7 +103,7 @@ export async function setupFlannelNode(
     mac = await ensureVxlanDevice(t.netns, s, links, choice, mtu, t.podCIDR, vtepMac);
   }
   await setPodMtu(topo, node, links, mtu);
-  await installFlannelRules(t.netns, s, t.podCIDR, flannelIptablesBackend(s, node));
+  await installFlannelRules(t.netns, s, args, t.podCIDR, flannelIptablesBackend(s, node));
   return { vtepMac: mac, mtu };
 }
 
@@ -164,8 +166,8 @@ async function setPodMtu(topo: LabTopology, node: string, links: LinkInfo[], mtu
 }
 
 /** FLANNEL-FWD (unless --iptables-forward-rules=false) and, with --ip-masq, FLANNEL-POSTRTG, as flanneld writes them. */
-async function installFlannelRules(netns: string, s: Scenario, podCIDR: string, backend: Backend): Promise<void> {
-  const args = parseFlannelArgs(s.flannel.args);
+async function installFlannelRules(netns: string, s: Scenario, flags: readonly string[], podCIDR: string, backend: Backend): Promise<void> {
+  const args = parseFlannelArgs(flags);
   const net = s.flannel.network;
   const lease = canonicalCidr(podCIDR);
   const fwd = '-m comment --comment "flanneld forward"';
