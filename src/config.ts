@@ -14,10 +14,23 @@ const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string(
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
-  SLACK_APP_TOKEN: optionalString,
+  // A bot token here would make Socket Mode retry apps.connections.open forever (Slack answers not_allowed_token_type).
+  SLACK_APP_TOKEN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .string()
+      .startsWith(
+        "xapp-",
+        "must be an app-level token (xapp-…) with the connections:write scope (the app's Basic Information → App-Level Tokens); the bot token (xoxb-…) goes in SLACK_BOT_TOKEN",
+      )
+      .optional(),
+  ),
   SLACK_API_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().optional()),
   // 0 lets the OS pick a free port (tests); the bot logs the one it got.
+  // The bot's port: Slack's requests (HTTP mode) and /healthz, /readyz, /metrics (both modes).
   PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).max(65535).default(3000)),
+  // The worker's /healthz, /readyz and /metrics (9464: the usual port of a Prometheus exporter).
+  METRICS_PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).max(65535).default(9464)),
   REDIS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().default("redis://127.0.0.1:6379")),
   XNODE_CONFIG: optionalString,
   // Namespaces xnode's keys and queues in a shared Redis (tests use one per run).

@@ -83,6 +83,16 @@ describe("slackMode and findCluster", () => {
     });
     assert.throws(() => slackMode(env({})), /missing SLACK_BOT_TOKEN and SLACK_APP_TOKEN \(Socket Mode\) or SLACK_SIGNING_SECRET \(HTTP\)/);
   });
+  test("a bot token in SLACK_APP_TOKEN is refused with what an app-level token is, before anything connects", () => {
+    assert.throws(
+      () => loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xoxb-2" }, files({})),
+      (err: unknown) =>
+        isXnodeError(err) &&
+        err.code === "CONFIG_INVALID" &&
+        /SLACK_APP_TOKEN: must be an app-level token \(xapp-…\) with the connections:write scope/.test(err.message) &&
+        !/xoxb-2/.test(err.message),
+    );
+  });
   test("an unknown cluster names the known ones", () => {
     const c = loadConfig({ XNODE_CONFIG: "/c" }, files({ "/c": "clusters: [{ name: a, kubeconfig: /k }]" }));
     assert.equal(findCluster(c.file, "a").kubeconfig, "/k");

@@ -13,6 +13,8 @@ export interface DecideApprovalDeps {
   /** how long a cluster stays locked for one fix (released when it ends) */
   fixLockSeconds: number;
   now: () => Date;
+  /** told each decision's outcome: "approved" or the refusal's code (metrics) */
+  countOutcome?: (outcome: string) => void;
 }
 
 export type ApprovalDecision = { ok: true; rec: ApprovalRecord } | { ok: false; code: RefusalCode | "busy" | "refused"; message: string; rec?: ApprovalRecord };
@@ -32,6 +34,7 @@ export async function decideApproval(deps: DecideApprovalDeps, approvalId: strin
     });
   const refuse = async (code: Extract<ApprovalDecision, { ok: false }>["code"], message: string): Promise<ApprovalDecision> => {
     if (rec) await audit(rec, "refused", message);
+    deps.countOutcome?.(code);
     return { ok: false, code, message, ...(rec ? { rec } : {}) };
   };
   const refusal = evaluateApproval(rec, clicker, deps.policy, deps.now());
@@ -49,6 +52,7 @@ export async function decideApproval(deps: DecideApprovalDeps, approvalId: strin
     return refuse("decided", `This fix was already ${decided.status}${by}; each approval is used once.`);
   }
   await audit(rec, "approved", rec.purpose);
+  deps.countOutcome?.("approved");
   return { ok: true, rec };
 }
 

@@ -26,6 +26,8 @@ export interface DecisionDeps {
   /** how long a cluster stays locked for one fix (released when it ends) */
   fixLockSeconds: number;
   now?: () => Date;
+  /** told each approval decision's outcome (metrics) */
+  countOutcome?: (outcome: string) => void;
 }
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;

@@ -13,6 +13,9 @@ import { syncDigestSchedules } from "../digest/sync-digest-schedules.js";
 import { createFixProcessor } from "../jobs/fix-processor.js";
 import { createKubeClient, type KubeClient } from "../kube/kube-client.js";
 import type { Logger } from "../logger.js";
+import { countingKube, countingNotifier } from "../ops/instrument.js";
+import { XnodeMetrics } from "../ops/metrics.js";
+import { opsHandler, redisReadiness, startOpsServer } from "../ops/ops-server.js";
 import { slackCheckNotifier } from "../slack/slack-check-notifier.js";
 import { PostLedger } from "../store/post-ledger.js";
 import { createRedis } from "../store/redis-connection.js";
@@ -20,7 +23,9 @@ import type { RunningProcess } from "./bot-process.js";
 import { openSharedServices } from "./shared-services.js";
 
 export async function startWorker(config: Config, logger: Logger): Promise<RunningProcess> {
-  const services = await openSharedServices(config, logger);
+  const metrics = new XnodeMetrics("worker");
+  const services = await openSharedServices(config, logger, { metrics });
+  metrics.watchQueues([services.queue, services.fixQueue, services.digestQueue]);
   const log = logger.child({ process: "worker" });
   const checks = config.file.checks;
   const policy = policyFromConfig(config.file);
@@ -29,7 +34,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     let kube = kubes.get(cluster);
     if (!kube) {
       const c = findCluster(config.file, cluster);
-      kube = createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context, flannel: c.flannel });
+      kube = countingKube(
+        createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context, flannel: c.flannel }),
+        metrics,
+      );
       kubes.set(cluster, kube);
     }
     return kube;
@@ -41,7 +49,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const checkDeps: CheckWorkerDeps = {
     kubeFor,
     store: services.store,
-    notifier: slackCheckNotifier(services.slack, log, posted),
+    notifier: countingNotifier(slackCheckNotifier(services.slack, log, posted), metrics),
     issueApprovals: (kube, check, report, snapshot) =>
       issueApprovals({ approvals: services.approvals, policy, now: () => new Date() }, kube, check, report, snapshot),
     flows,
@@ -101,9 +109,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     { connection: digestConnection, prefix: services.prefix },
   );
   await Promise.all([worker.waitUntilReady(), fixWorker.waitUntilReady(), digestWorker.waitUntilReady()]);
-  log.info({ concurrency: checks.concurrency }, "xnode worker started");
+  const workers = { name: "workers", ready: () => [worker, fixWorker, digestWorker].every((w) => w.isRunning()) };
+  const opsServer = await startOpsServer(opsHandler(metrics, [redisReadiness(services.redis), workers], log), config.env.METRICS_PORT, log);
+  log.info({ concurrency: checks.concurrency, opsPort: opsServer.port }, "xnode worker started");
   return {
+    opsPort: opsServer.port,
     async stop() {
+      await opsServer.close();
       await Promise.all([worker.close(), fixWorker.close(), digestWorker.close()]);
       fixConnection.disconnect();
       digestConnection.disconnect();

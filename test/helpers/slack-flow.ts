@@ -1,7 +1,7 @@
 // Steps a person takes in Slack, for end-to-end tests: run a check and wait for
 // its whole report, find a finding's buttons, click one like Slack would.
 import type { EmulatedMessage, SlackEmulator } from "../slack/emulator.js";
-import { postBlockAction, postSlashCommand } from "../slack/signed-request.js";
+import { postBlockAction, postSlashCommand, type SlashCommandInput } from "../slack/signed-request.js";
 import { SIGNING_SECRET } from "./xnode-fixture.js";
 
 export interface ButtonRef {
@@ -31,14 +31,20 @@ export async function checkAndWait(
   /** causes: the thread's messages after the summary and the matrix, one per root cause */
   opts: { cluster: string; user: string; channel: string; causes: number },
 ): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }> {
-  const seen = new Set(emulator.messages(opts.channel).map((m) => m.ts));
-  const res = await postSlashCommand(botUrl, SIGNING_SECRET, {
-    command: "/xnode",
-    text: `check ${opts.cluster}`,
-    user_id: opts.user,
-    channel_id: opts.channel,
+  return checkThrough(emulator, opts, async (command) => {
+    const res = await postSlashCommand(botUrl, SIGNING_SECRET, command);
+    if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
   });
-  if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
+}
+
+/** checkAndWait with the command sent by `send`: a signed HTTP request, or a Socket Mode envelope. */
+export async function checkThrough(
+  emulator: SlackEmulator,
+  opts: { cluster: string; user: string; channel: string; causes: number },
+  send: (command: SlashCommandInput) => Promise<void>,
+): Promise<{ root: EmulatedMessage; replies: EmulatedMessage[] }> {
+  const seen = new Set(emulator.messages(opts.channel).map((m) => m.ts));
+  await send({ command: "/xnode", text: `check ${opts.cluster}`, user_id: opts.user, channel_id: opts.channel });
   const root = await emulator.waitFor(
     () => emulator.messages(opts.channel).find((m) => !seen.has(m.ts) && !m.thread_ts && textOf(m).includes(opts.user)),
     10_000,

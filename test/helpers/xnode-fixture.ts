@@ -14,6 +14,7 @@ import { startSlackEmulator, type SlackEmulator, type SlackEmulatorOptions } fro
 import { startLab, type StartedLab } from "./lab-fixture.js";
 
 export const SIGNING_SECRET = "xnode-test-signing-secret";
+export const APP_TOKEN = "xapp-1-A0EMUAPP1-xnode-test";
 export const REDIS_URL = process.env.XNODE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface XnodeUnderTest {
@@ -30,12 +31,16 @@ export async function startXnode(opts: {
   clusters: { name: string; kubeconfig: string }[];
   file?: Record<string, unknown>;
   workers?: number;
+  /** the bot in Socket Mode on the emulator's socket (an app-level token, no signing secret) */
+  socketMode?: boolean;
 }): Promise<XnodeUnderTest> {
   const prefix = `xt${randomBytes(4).toString("hex")}`;
   const env = envSchema.parse({
     SLACK_BOT_TOKEN: "xoxb-xnode-test",
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(opts.socketMode ? { SLACK_APP_TOKEN: APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: opts.emulator.url,
+    // any free port for each worker's /healthz, /readyz and /metrics (RunningProcess.opsPort)
+    METRICS_PORT: "0",
     REDIS_URL,
     XNODE_REDIS_PREFIX: prefix,
     LOG_LEVEL: process.env.XNODE_TEST_LOG_LEVEL ?? "silent",
@@ -84,10 +89,18 @@ export interface XnodeOnLab {
 }
 
 /** A lab cluster named "lab" in xnode's config, the Slack emulator, and xnode's bot and worker. */
-export async function startXnodeOnLab(scenario: string, opts: { file?: Record<string, unknown>; emulator?: SlackEmulatorOptions } = {}): Promise<XnodeOnLab> {
+export async function startXnodeOnLab(
+  scenario: string,
+  opts: { file?: Record<string, unknown>; emulator?: SlackEmulatorOptions; socketMode?: boolean } = {},
+): Promise<XnodeOnLab> {
   const lab = await startLab(scenario);
   const emulator = await startSlackEmulator(opts.emulator);
-  const xnode = await startXnode({ emulator, clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }], ...(opts.file ? { file: opts.file } : {}) });
+  const xnode = await startXnode({
+    emulator,
+    clusters: [{ name: "lab", kubeconfig: lab.kubeconfigPath }],
+    ...(opts.file ? { file: opts.file } : {}),
+    ...(opts.socketMode ? { socketMode: true } : {}),
+  });
   return {
     lab,
     emulator,

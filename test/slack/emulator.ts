@@ -12,6 +12,7 @@ import { FaultPlan, type Fault } from "./emulator/faults.js";
 import { RateLimiter, type RateLimitOptions } from "./emulator/rate-limits.js";
 import { fileMethods } from "./emulator/file-methods.js";
 import { createRequestHandler, type RecordedCall } from "./emulator/http-handler.js";
+import { OPEN_METHOD, SocketModeServer } from "./emulator/socket-mode.js";
 import { Workspace, type EmulatedChannel, type EmulatedFile, type EmulatedMessage } from "./emulator/workspace.js";
 import { brief, pollUntil } from "./poll-until.js";
 
@@ -19,6 +20,7 @@ export type { Fault } from "./emulator/faults.js";
 export type { RateLimitOptions } from "./emulator/rate-limits.js";
 export { UPLOAD_STEP, type RecordedCall } from "./emulator/http-handler.js";
 export type { EmulatedFile, EmulatedMessage } from "./emulator/workspace.js";
+export type { Delivery, DisconnectReason, EnvelopeType, SocketConnection, SocketModeServer } from "./emulator/socket-mode.js";
 
 export const EMULATED_TEAM_ID = "T0EMU0001";
 export const EMULATED_BOT_USER_ID = "U0EMUBOT1";
@@ -31,6 +33,8 @@ export interface ChannelOptions {
   private?: boolean;
   archived?: boolean;
 }
+/** the app id Slack puts in payloads (api_app_id) and Socket Mode URLs */
+export const EMULATED_APP_ID = "A0EMUAPP1";
 
 export interface SlackEmulatorOptions {
   teamId?: string;
@@ -59,6 +63,8 @@ export class SlackEmulator {
     private readonly server: Server,
     private readonly workspace: Workspace,
     private readonly faults: FaultPlan,
+    /** Socket Mode: apps.connections.open with an xapp- token, then envelopes over ws:// on this port. */
+    readonly socketMode: SocketModeServer,
     private readonly limiter: RateLimiter | undefined,
   ) {}
 
@@ -112,9 +118,11 @@ export class SlackEmulator {
     this.workspace.clear();
     this.faults.clear();
     this.limiter?.clear();
+    this.socketMode.clear();
   }
 
   async close(): Promise<void> {
+    await this.socketMode.close();
     const closed = new Promise<void>((resolve, reject) => this.server.close((e) => (e ? reject(e) : resolve())));
     this.server.closeAllConnections();
     await closed;
@@ -144,10 +152,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   const limiter = opts.rateLimits === false ? undefined : new RateLimiter(opts.rateLimits);
   const faults = new FaultPlan();
   const calls: RecordedCall[] = [];
+  const socketMode = new SocketModeServer(EMULATED_APP_ID);
   let origin = "";
   const server = createServer(
     createRequestHandler({
-      methods: { ...chatMethods, ...directoryMethods, ...fileMethods },
+      methods: { ...chatMethods, ...directoryMethods, ...fileMethods, [OPEN_METHOD]: socketMode.open },
       context: { workspace, directory, uploadUrl: (fileId) => `${origin}/upload/${fileId}` },
       faults,
       ...(limiter ? { limiter } : {}),
@@ -159,7 +168,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     server.listen(0, "127.0.0.1", () => resolve());
   });
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return new SlackEmulator(`${origin}/api/`, calls, directory, server, workspace, faults, limiter);
+  socketMode.attach(server, origin);
+  return new SlackEmulator(`${origin}/api/`, calls, directory, server, workspace, faults, socketMode, limiter);
 }
 
 function channelState(id: string, opts: ChannelOptions): EmulatedChannel {

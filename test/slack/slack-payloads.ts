@@ -18,8 +18,9 @@ export interface SlashCommandInput {
   response_url?: string;
 }
 
-export function slashCommandForm(input: SlashCommandInput): string {
-  return new URLSearchParams({
+/** A slash command's fields: form-encoded over HTTP, the envelope's payload in Socket Mode. */
+export function slashCommandPayload(input: SlashCommandInput): Record<string, string> {
+  return {
     token: "emulated-verification-token",
     team_id: input.team_id ?? EMULATED_TEAM_ID,
     team_domain: "emulated",
@@ -33,7 +34,11 @@ export function slashCommandForm(input: SlashCommandInput): string {
     is_enterprise_install: "false",
     response_url: input.response_url ?? NOWHERE,
     trigger_id: input.trigger_id ?? "1700000000.1.emulated-trigger",
-  }).toString();
+  };
+}
+
+export function slashCommandForm(input: SlashCommandInput): string {
+  return new URLSearchParams(slashCommandPayload(input)).toString();
 }
 
 export interface BlockActionInput {
@@ -51,10 +56,11 @@ export interface BlockActionInput {
   response_url?: string;
 }
 
-export function blockActionsForm(input: BlockActionInput): string {
+/** A block_actions interaction: JSON in the form field `payload` over HTTP, the envelope's payload in Socket Mode. */
+export function blockActionsPayload(input: BlockActionInput): Record<string, unknown> {
   const teamId = input.team_id ?? EMULATED_TEAM_ID;
   const actionTs = `${Math.floor(Date.now() / 1000)}.000001`;
-  const payload = {
+  return {
     type: "block_actions",
     user: {
       id: input.user_id,
@@ -94,5 +100,8 @@ export function blockActionsForm(input: BlockActionInput): string {
       action_ts: actionTs,
     })),
   };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export function blockActionsForm(input: BlockActionInput): string {
+  return new URLSearchParams({ payload: JSON.stringify(blockActionsPayload(input)) }).toString();
 }

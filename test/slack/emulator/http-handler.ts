@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { SlackApiError, fail, type ApiContext, type Args, type MethodHandler } from "./api-call.js";
 import { writeFault, writeJson, type FaultPlan } from "./faults.js";
 import { receiveUpload } from "./file-methods.js";
+import { tokenRefusal } from "./socket-mode.js";
 import type { RateLimiter } from "./rate-limits.js";
 import { decodeApiArgs, readBody, uploadedBytes } from "./request-body.js";
 
@@ -60,7 +61,8 @@ function apiCall(deps: HandlerDeps, method: string, arrived: Arrival, req: Incom
   try {
     args = decodeApiArgs(req.headers["content-type"], raw);
     if (arrived.token === undefined) fail("not_authed");
-    if (!arrived.token.startsWith("xoxb-")) fail("invalid_auth");
+    const refused = tokenRefusal(method, arrived.token);
+    if (refused) fail(refused);
     const fault = deps.faults.take(method);
     if (fault) return deps.record({ method, args, ...arrived, ...writeFault(res, fault) });
     const retryAfter = deps.limiter?.admit(method, args, arrived.time);
