@@ -1,10 +1,11 @@
 // What the bot and the worker both open: Redis, the check store, the queue,
 // and a Web API client pointed at SLACK_API_URL when set.
-import { WebClient, WebClientEvent } from "@slack/web-api";
+import { WebClient } from "@slack/web-api";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
+import { retryAfterFetch } from "../slack/retry-after-fetch.js";
 import { webApiSlack, type SlackPort } from "../slack/slack-port.js";
 import { ApprovalStore } from "../store/approval-store.js";
 import { AuditLog } from "../store/audit-log.js";
@@ -14,8 +15,6 @@ import { DIGEST_QUEUE } from "../digest/digest-payloads.js";
 import { createRedis, redisUnreachable } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { countingSlack } from "../ops/instrument.js";
-import type { XnodeMetrics } from "../ops/metrics.js";
 import { slackLogger } from "./slack-logger.js";
 
 export interface SharedServices {
@@ -37,7 +36,7 @@ export interface SharedServices {
  * (commands fail within seconds while Redis is down, and work again when it
  * returns); the worker's shared connection waits for Redis instead.
  */
-export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean; metrics?: XnodeMetrics } = {}): Promise<SharedServices> {
+export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean } = {}): Promise<SharedServices> {
   const { env } = config;
   if (!env.SLACK_BOT_TOKEN) throw new XnodeError("CONFIG_INVALID", "SLACK_BOT_TOKEN is not set", "Set the bot token (xoxb-…) in the environment.");
   const redis = createRedis(env.REDIS_URL, { failFast: opts.failFast ?? false });
@@ -56,16 +55,13 @@ export async function openSharedServices(config: Config, logger: Logger, opts: {
   const webOptions = {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },
+    fetch: retryAfterFetch(),
     // Retries and rate limits show up in our JSON logs, not on the console.
     logger: slackLogger(logger.child({ component: "slack-web-api" })),
   };
   const web = new WebClient(env.SLACK_BOT_TOKEN, webOptions);
   // User group lookups have a clicker waiting: a rate limit is told at once, not waited out.
   const lookups = new WebClient(env.SLACK_BOT_TOKEN, { ...webOptions, rejectRateLimitedCalls: true });
-  const { metrics } = opts;
-  // Every 429 Slack answers, including those the client waits out and retries.
-  if (metrics) for (const client of [web, lookups]) client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackApiError("ratelimited"));
-  const slack = webApiSlack(web, lookups);
   return {
     redis,
     store: new CheckStore(redis, `${prefix}:`),
@@ -74,7 +70,7 @@ export async function openSharedServices(config: Config, logger: Logger, opts: {
     queue,
     fixQueue,
     digestQueue,
-    slack: metrics ? countingSlack(slack, metrics) : slack,
+    slack: webApiSlack(web, lookups),
     web,
     prefix,
     async close() {

@@ -28,8 +28,8 @@ export interface FaultRig {
   /** the environment every xnode process gets */
   env: Record<string, string>;
   startWorker(): Promise<XnodeProcess>;
-  /** `/xnode check lab` by USER in CHANNEL; resolves with the check's root message */
-  requestCheck(): Promise<EmulatedMessage>;
+  /** `/xnode check <cluster>` (default lab) by USER in CHANNEL; resolves with the check's root message */
+  requestCheck(cluster?: string): Promise<EmulatedMessage>;
   /** Whatever `ask` does (a slash command, a click) starts a check: resolves with its root message. */
   newCheck(ask: () => Promise<{ status: number }>): Promise<EmulatedMessage>;
   /** Waits until the root message says the check failed, or a worker logged that it finished (its report posted). */
@@ -110,14 +110,14 @@ export async function startFaultRig(opts: RigOptions): Promise<FaultRig> {
       workers,
       env,
       startWorker,
-      requestCheck: () =>
-        newCheck(() => postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: USER, channel_id: CHANNEL })),
+      requestCheck: (cluster = "lab") =>
+        newCheck(() => postSlashCommand(botUrl, SIGNING_SECRET, { command: "/xnode", text: `check ${cluster}`, user_id: USER, channel_id: CHANNEL })),
       newCheck,
       async settled(root, timeoutMs) {
         const checkId = checkIds.get(root.ts);
         // The root turns "done" before the report's replies go out; the worker logs "check finished" after the last.
         const finished = () => started.some((p) => p.logLines().some((l) => l.msg === "check finished" && l.checkId === checkId));
-        const failed = (m: EmulatedMessage) => m.ts === root.ts && m.text.startsWith("xnode: checking lab failed");
+        const failed = (m: EmulatedMessage) => m.ts === root.ts && /^xnode: checking \S+ failed/.test(m.text);
         await emulator.waitFor(() => finished() || emulator.thread(CHANNEL, root.ts).some(failed), timeoutMs);
         const thread = emulator.thread(CHANNEL, root.ts);
         return { root: thread.find((m) => m.ts === root.ts)!, replies: thread.filter((m) => m.ts !== root.ts) };
@@ -151,8 +151,13 @@ export function duplicates(replies: EmulatedMessage[]): number {
 }
 
 /** The report's summary messages in a thread: exactly one for one report. */
-export function summaries(replies: EmulatedMessage[]): number {
-  return replies.filter((m) => JSON.stringify(m.blocks ?? []).includes('"xnode check: lab"')).length;
+export function summaries(replies: EmulatedMessage[], cluster = "lab"): number {
+  return replies.filter((m) => JSON.stringify(m.blocks ?? []).includes(`"xnode check: ${cluster}"`)).length;
+}
+
+/** Reports missing from a thread that should hold one. */
+export function lostReports(replies: EmulatedMessage[]): number {
+  return Math.max(0, 1 - summaries(replies));
 }
 
 /** One line the README's Reliability table is filled from. */

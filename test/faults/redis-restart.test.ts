@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { buttonsOf, click } from "../helpers/slack-flow.js";
-import { duplicates, printFigures, startFaultRig, summaries, USER } from "./fault-rig.js";
+import { duplicates, lostReports, printFigures, startFaultRig, summaries, USER } from "./fault-rig.js";
 import { startPrivateRedis } from "./private-redis.js";
 
 /** Redis down this long: longer than a lock renewal period, shorter than the lock (src/jobs/stalled-jobs.ts). */
@@ -47,7 +47,13 @@ test("Redis killed mid-check and restarted with its data: the check finishes, on
     assert.equal(summaries(replies), 1);
     assert.equal(duplicates(replies), 0);
     assert.ok(alive, "bot and workers stayed up while Redis was away");
-    printFigures({ fault: "Redis SIGKILLed mid-check, restarted with its data", downSeconds: DOWN_MS / 1000, messagesLost: 0, duplicates: 0, answeredSeconds });
+    printFigures({
+      fault: "Redis SIGKILLed mid-check, restarted with its data",
+      downSeconds: DOWN_MS / 1000,
+      messagesLost: lostReports(replies),
+      duplicates: duplicates(replies),
+      answeredSeconds,
+    });
   } finally {
     await rig.stop();
     await redis.stop();
@@ -71,7 +77,14 @@ test(
       assert.match(second.root.text, /^xnode: lab healthy/);
       assert.equal(summaries(second.replies), 1);
       assert.equal(duplicates(second.replies), 0);
-      printFigures({ fault: "Redis SIGKILLed mid-check, restarted empty", downSeconds: DOWN_MS / 1000, messagesLost: 0, duplicates: 0, answeredSeconds });
+      printFigures({
+        fault: "Redis SIGKILLed mid-check, restarted empty",
+        downSeconds: DOWN_MS / 1000,
+        // the lost check's answer is its failed message; the re-run's is its report
+        messagesLost: lostReports(second.replies),
+        duplicates: duplicates(second.replies),
+        answeredSeconds,
+      });
     } finally {
       await rig.stop();
       await redis.stop();

@@ -1,7 +1,8 @@
 // Faults queued per method by failNext(); each matching call consumes one.
 import type { ServerResponse } from "node:http";
 
-export type Fault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 | 504 } | { error: string };
+/** A 429 without retryAfter leaves the Retry-After header out (proxies and some gateways do). */
+export type Fault = { status: 429; retryAfter?: number } | { status: 500 | 502 | 503 | 504 } | { error: string };
 
 export class FaultPlan {
   private readonly queued = new Map<string, Fault[]>();
@@ -28,7 +29,7 @@ export function writeFault(res: ServerResponse, fault: Fault): { status: number;
     return { status: 200, error: fault.error };
   }
   if (fault.status === 429) {
-    writeJson(res, 429, { ok: false, error: "ratelimited" }, { "retry-after": String(fault.retryAfter) });
+    writeJson(res, 429, { ok: false, error: "ratelimited" }, fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
     return { status: 429, error: "ratelimited" };
   }
   res.writeHead(fault.status, { "content-type": "text/plain" }).end(`emulated HTTP ${fault.status}`);
