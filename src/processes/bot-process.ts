@@ -11,6 +11,8 @@ import { xnodeCommandListener } from "../handlers/xnode-command.js";
 import type { RequestCheckDeps } from "../handlers/request-check.js";
 import { errorMessage, XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { XnodeMetrics } from "../ops/metrics.js";
+import { OPS_PATHS, opsHandler, redisReadiness, startOpsServer, type OpsServer } from "../ops/ops-server.js";
 import { renderRootMessage } from "../slack/render/render-root-message.js";
 import { retryAfterFetch } from "../slack/retry-after-fetch.js";
 import { signedHttpReceiver } from "./signed-http-receiver.js";
@@ -20,12 +22,16 @@ import { openSharedServices } from "./shared-services.js";
 export interface RunningProcess {
   /** HTTP mode: the port Bolt listens on */
   port?: number;
+  /** where /healthz, /readyz and /metrics are served (the bot: its port in both modes) */
+  opsPort?: number;
   stop(): Promise<void>;
 }
 
 export async function startBot(config: Config, logger: Logger, opts: { port?: number; host?: string } = {}): Promise<RunningProcess> {
   const mode = slackMode(config.env);
-  const services = await openSharedServices(config, logger, { failFast: true });
+  const metrics = new XnodeMetrics("bot");
+  const services = await openSharedServices(config, logger, { failFast: true, metrics });
+  metrics.watchQueues([services.queue, services.fixQueue, services.digestQueue]);
   const clusters = config.file.clusters.map((c) => c.name);
   const log = logger.child({ process: "bot" });
   const requestCheckDeps: RequestCheckDeps = {
@@ -42,19 +48,36 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     },
   };
   const clientOptions = { fetch: retryAfterFetch(), ...(config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {}) };
+  // Ready = Redis answers and Slack can reach the bot: the socket is open (Socket Mode), or
+  // auth.test passed and the receiver listens (HTTP mode).
+  let slackConnected = false;
+  const ops = opsHandler(metrics, [redisReadiness(services.redis), { name: "slack", ready: () => slackConnected }], log);
+  const socketReceiver =
+    mode.mode === "socket"
+      ? new bolt.SocketModeReceiver({
+          appToken: mode.appToken,
+          logger: slackLogger(log.child({ component: "bolt-socket" })),
+          installerOptions: { clientOptions },
+        })
+      : undefined;
+  socketReceiver?.client.on("connected", () => (slackConnected = true));
+  for (const lost of ["close", "disconnected", "reconnecting"]) socketReceiver?.client.on(lost, () => (slackConnected = false));
   const app =
     mode.mode === "socket"
       ? new bolt.App({
           token: mode.botToken,
-          appToken: mode.appToken,
-          socketMode: true,
+          receiver: socketReceiver,
           clientOptions,
           logger: slackLogger(log.child({ component: "bolt" })),
           deferInitialization: true,
         })
       : new bolt.App({
           token: mode.botToken,
-          receiver: signedHttpReceiver({ signingSecret: mode.signingSecret, logger: slackLogger(log.child({ component: "bolt-http" })) }),
+          receiver: signedHttpReceiver({
+            signingSecret: mode.signingSecret,
+            logger: slackLogger(log.child({ component: "bolt-http" })),
+            customRoutes: Object.values(OPS_PATHS).map((path) => ({ path, method: ["GET"], handler: ops })),
+          }),
           clientOptions,
           logger: slackLogger(log.child({ component: "bolt" })),
           deferInitialization: true,
@@ -89,6 +112,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     fixQueue: services.fixQueue,
     logger: log,
     fixLockSeconds: config.file.checks.rolloutTimeoutSeconds + 300,
+    countOutcome: (outcome: string) => metrics.approvalDecided(outcome),
   };
   const buttons: [string | RegExp, ReturnType<typeof approveActionListener>][] = [
     ["xnode_rerun", rerunActionListener({ clusters, logger: log, requestCheckDeps })],
@@ -103,14 +127,30 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     log.error({ err }, "unhandled error in a Slack listener");
   });
 
-  const started = mode.mode === "http" ? ((await app.start({ port: opts.port ?? mode.port, host: opts.host })) as Server) : await app.start();
+  const port = opts.port ?? config.env.PORT;
+  // Socket Mode has no HTTP server of its own: the probes get one on the bot's port.
+  let opsServer: OpsServer | undefined;
+  if (mode.mode === "socket") opsServer = await startOpsServer(ops, port, log, opts.host);
+  let started: unknown;
+  try {
+    started = mode.mode === "http" ? await app.start({ port, host: opts.host }) : await app.start();
+  } catch (err) {
+    await opsServer?.close();
+    await services.close();
+    const what = mode.mode === "socket" ? "open a Socket Mode connection" : `listen on port ${port}`;
+    const hint = mode.mode === "socket" ? "Check SLACK_APP_TOKEN: an app-level token (xapp-…) with the connections:write scope." : "Free the port or set PORT.";
+    throw new XnodeError("CONFIG_INVALID", `cannot ${what}: ${errorMessage(err)}`, hint, { cause: err });
+  }
+  if (mode.mode === "http") slackConnected = true;
   const address = mode.mode === "http" ? (started as Server).address() : null;
   const boundPort = address && typeof address === "object" ? address.port : undefined;
-  log.info({ mode: mode.mode, port: boundPort, clusters }, "xnode bot started");
+  log.info({ mode: mode.mode, port: boundPort, opsPort: boundPort ?? opsServer?.port, clusters }, "xnode bot started");
   return {
     port: boundPort,
+    opsPort: boundPort ?? opsServer?.port,
     async stop() {
       await app.stop();
+      await opsServer?.close();
       await services.close();
     },
   };

@@ -1,6 +1,6 @@
 // What the bot and the worker both open: Redis, the check store, the queue,
 // and a Web API client pointed at SLACK_API_URL when set.
-import { WebClient } from "@slack/web-api";
+import { WebClient, WebClientEvent } from "@slack/web-api";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
@@ -15,6 +15,8 @@ import { DIGEST_QUEUE } from "../digest/digest-payloads.js";
 import { createRedis, redisUnreachable } from "../store/redis-connection.js";
 import { XnodeError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { countingSlack } from "../ops/instrument.js";
+import type { XnodeMetrics } from "../ops/metrics.js";
 import { slackLogger } from "./slack-logger.js";
 
 export interface SharedServices {
@@ -36,7 +38,7 @@ export interface SharedServices {
  * (commands fail within seconds while Redis is down, and work again when it
  * returns); the worker's shared connection waits for Redis instead.
  */
-export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean } = {}): Promise<SharedServices> {
+export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean; metrics?: XnodeMetrics } = {}): Promise<SharedServices> {
   const { env } = config;
   if (!env.SLACK_BOT_TOKEN) throw new XnodeError("CONFIG_INVALID", "SLACK_BOT_TOKEN is not set", "Set the bot token (xoxb-…) in the environment.");
   const redis = createRedis(env.REDIS_URL, { failFast: opts.failFast ?? false });
@@ -62,6 +64,10 @@ export async function openSharedServices(config: Config, logger: Logger, opts: {
   const web = new WebClient(env.SLACK_BOT_TOKEN, webOptions);
   // User group lookups have a clicker waiting: a rate limit is told at once, not waited out.
   const lookups = new WebClient(env.SLACK_BOT_TOKEN, { ...webOptions, rejectRateLimitedCalls: true });
+  const { metrics } = opts;
+  // Every 429 Slack answers, including those the client waits out and retries.
+  if (metrics) for (const client of [web, lookups]) client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackApiError("ratelimited"));
+  const slack = webApiSlack(web, lookups);
   return {
     redis,
     store: new CheckStore(redis, `${prefix}:`),
@@ -70,7 +76,7 @@ export async function openSharedServices(config: Config, logger: Logger, opts: {
     queue,
     fixQueue,
     digestQueue,
-    slack: webApiSlack(web, lookups),
+    slack: metrics ? countingSlack(slack, metrics) : slack,
     web,
     prefix,
     async close() {
