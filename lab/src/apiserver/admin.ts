@@ -19,6 +19,8 @@ export interface RequestRecord {
   name?: string;
   /** HTTP status; 101 for an exec that upgraded to WebSocket. */
   status: number;
+  /** an exec: milliseconds from the upgrade until its connection closed */
+  durationMs?: number;
   /** Authenticated user; undefined when authentication failed. */
   user?: string;
   userAgent?: string;

@@ -240,6 +240,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         throw badRequest(`unsupported exec subprotocol; the lab API server speaks ${EXEC_PROTOCOLS.join(", ")}`);
       }
       record.status = 101;
+      const upgraded = Date.now();
+      const execRecord = record;
+      socket.once("close", () => (execRecord.durationMs = Date.now() - upgraded));
       exec.accept(req, socket, head, execReq);
     } catch (err) {
       const apiErr = toApiError(err);
