@@ -4,7 +4,7 @@
 // under OnDelete, the revert a manager will make and the values to commit.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import type { CheckEvidence, ClusterSnapshot, RemediationPlan } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { mergeFlannelValue } from "../../src/diagnosis/remediation/plan-iface-rke2.js";
@@ -217,9 +217,18 @@ describe("patch-flannel-iface: Helm, Argo CD, Flux", () => {
       }),
     );
     assert.match(p.summary, /the next Flux reconciliation reverts it/);
-    assert.deepEqual(parse(p.revertedBy!.values), {
-      spec: { template: { spec: { containers: [{ name: "kube-flannel", args: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] }] } } },
-    });
+    // the DaemonSet does not show whether Flux renders the chart or applies the manifest: both, as two documents
+    assert.deepEqual(
+      parseAllDocuments(p.revertedBy!.values).map((d) => d.toJS()),
+      [
+        { flannel: { args: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] } },
+        { spec: { template: { spec: { containers: [{ name: "kube-flannel", args: ["--ip-masq", "--kube-subnet-mgr", "--iface=enp0s8"] }] } } } },
+      ],
+    );
+    assert.match(
+      p.revertedBy!.commitTo,
+      /chart value flannel\.args if it renders flannel's Helm chart \(first document\), else the DaemonSet kube-system\/kube-flannel-ds-amd64/,
+    );
   });
 });
 

@@ -66,8 +66,10 @@ describe("patch-flannel-iface on seed-virtualbox-nat", () => {
     assertApplied(outcome);
     applied = outcome;
     assert.deepEqual(steps[0], { kind: "diff", lines: plan.diff, dryRun: "server-side dry run ok", text: "server-side dry run ok; applying 1 change" });
-    const last = steps.at(-1);
+    const last = steps.filter((s) => s.kind === "rollout").at(-1);
     assert.ok(last?.kind === "rollout" && last.updated === last.desired && last.ready === last.desired && last.desired === 2, JSON.stringify(last));
+    // Ready is not enough: the fix returns once every node advertises its host-only address and holds matching entries
+    assert.equal(steps.at(-1)?.text, "flannel has converged on every node");
     assert.deepEqual(await dsArgs(env.kc, NS, DS), [...ORIGINAL_ARGS, "--iface=enp0s8"]);
     const { dry, real } = daemonSetPatches(await requests(env.started));
     assert.equal(real.length, 1, "exactly one PATCH without dryRun");
@@ -98,7 +100,7 @@ describe("patch-flannel-iface on seed-virtualbox-nat", () => {
     const plan = planOf(await env.check(), "patch-flannel-iface");
     // an interface no node has: flannel crash-loops everywhere (flannel-notes.md, wrong --iface)
     const bad = { ...plan, patch: structuredClone(plan.patch!), diff: [plan.diff[0]!.replace("enp0s8", "enp0s9")] };
-    bad.patch.ops[1]!.value = [...ORIGINAL_ARGS, "--iface=enp0s9"];
+    bad.patch.ops.find((o) => o.op === "add")!.value = [...ORIGINAL_ARGS, "--iface=enp0s9"];
     const { outcome } = await env.fix(bad, await env.fingerprint(bad), bad.diff);
     assert.equal(outcome.status, "failed");
     assert.ok(outcome.status === "failed" && outcome.rollback && outcome.rollbackFingerprint);

@@ -65,11 +65,16 @@ function revertedBy(
       };
     }
     const container = "args" in change ? { name: ds.container, args: change.args } : { name: ds.container, env: [change.env] };
+    const manifest = stringify({ spec: { template: { spec: { containers: [container] } } } });
+    // A GitOps tool may apply the manifest itself or render flannel's chart from values: the DaemonSet looks the same either way.
+    const chart = manager.kind !== "helm" && "args" in change;
     return {
       manager: manager.kind,
       evidence: manager.evidence,
-      commitTo: `the DaemonSet ${ds.namespace}/${ds.name} manifest that ${owner} applies (container ${ds.container}${"env" in change ? `, env ${change.env.name}` : ""})`,
-      values: stringify({ spec: { template: { spec: { containers: [container] } } } }),
+      commitTo: chart
+        ? `the source of ${owner}: the chart value flannel.args if it renders flannel's Helm chart (first document), else the DaemonSet ${ds.namespace}/${ds.name} it applies (second)`
+        : `the DaemonSet ${ds.namespace}/${ds.name} manifest that ${owner} applies (container ${ds.container}${"env" in change ? `, env ${change.env.name}` : ""})`,
+      values: chart ? `${stringify({ flannel: { args: change.args } })}---\n${manifest}` : manifest,
     };
   }
   if (distribution === "kubespray") {
