@@ -3,6 +3,7 @@
 // explain others first; the rules that must stand down for them after).
 import type { CheckEvidence, Finding } from "../model/index.js";
 import { linkCauses } from "./link-causes.js";
+import { cni0AddressMismatch } from "./rules/cni0-address-mismatch.js";
 import { clusterHealthy } from "./rules/cluster-healthy.js";
 import { connectivityUnexplained } from "./rules/connectivity-unexplained.js";
 import { fdbStale } from "./rules/fdb-stale.js";
@@ -13,6 +14,7 @@ import { iptablesBackendSplit } from "./rules/iptables-backend-split.js";
 import { mtuMismatch } from "./rules/mtu-mismatch.js";
 import { nodeportUnreachable } from "./rules/nodeport-unreachable.js";
 import { podCidrMissing } from "./rules/pod-cidr-missing.js";
+import { publicIpOverwriteWrong } from "./rules/public-ip-overwrite-wrong.js";
 import { routeMissing } from "./rules/route-missing.js";
 import type { Rule } from "./rules/rule.js";
 import { udpVxlanBlocked } from "./rules/udp-vxlan-blocked.js";
@@ -24,8 +26,11 @@ const rules: readonly Rule[] = [
   flannelPodNotReady,
   vtepDuplicatePublicIp,
   vtepWrongInterface,
+  publicIpOverwriteWrong,
   routeMissing,
+  // leaves out the entries a wrong override annotation above accounts for
   fdbStale,
+  cni0AddressMismatch,
   ipForwardDisabled,
   // explains forward-policy-drop on its nodes
   iptablesBackendSplit,

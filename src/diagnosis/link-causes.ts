@@ -24,6 +24,8 @@ const CAUSES: Partial<Record<FindingId, readonly FindingId[]>> = {
   "vtep-duplicate-public-ip": ["vtep-wrong-interface", "public-ip-overwrite-wrong"],
   "forward-policy-drop": ["iptables-backend-split"],
   "nodeport-unreachable": OVERLAY_CAUSES,
+  // node-public-ip naming an address the node lacks: flanneld exits at start
+  "flannel-pod-not-ready": ["public-ip-overwrite-wrong"],
 };
 
 const overlaps = (a: readonly string[], b: readonly string[]) => a.some((n) => b.includes(n));

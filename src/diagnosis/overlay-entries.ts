@@ -13,6 +13,8 @@ export interface EntryProblem {
   peer?: string;
   kind: "route" | "neighbour" | "fdb";
   line: string;
+  /** an FDB entry's destination, when that is what is wrong */
+  dst?: string;
 }
 
 const ZERO_MAC = "00:00:00:00:00:00";
@@ -70,7 +72,7 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   }
   for (const entry of fdb ?? []) {
     const line = fdbDstProblem(ev, peer, entry.dst);
-    if (line) problems.push({ ...at, kind: "fdb", line: `${describeFdb(node.name, entry)}, ${line}` });
+    if (line) problems.push({ ...at, kind: "fdb", line: `${describeFdb(node.name, entry)}, ${line}`, dst: entry.dst });
   }
   return problems;
 }

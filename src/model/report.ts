@@ -61,6 +61,7 @@ export const remediationKindSchema = z.enum([
   "enable-ip-forward",
   "remove-public-ip-overwrite",
   "fix-cni0-address",
+  "restart-flannel-pod",
 ]);
 export type RemediationKind = z.infer<typeof remediationKindSchema>;
 
@@ -77,6 +78,8 @@ export const remediationPlanSchema = z.object({
       ops: z.array(z.object({ op: z.string(), path: z.string(), value: z.unknown().optional() })),
     })
     .optional(),
+  /** JSON patches of Nodes (remove-public-ip-overwrite: a flannel annotation removed, with a `test` of its value) */
+  nodePatches: z.array(z.object({ node: z.string(), ops: z.array(z.object({ op: z.string(), path: z.string(), value: z.unknown().optional() })) })).optional(),
   /** a custom object to create, or JSON-patch when it exists (RKE2's HelmChartConfig rke2-canal) */
   customObject: z
     .object({

@@ -11,6 +11,7 @@ const CASES: { scenario: string; finding: string; kind: RemediationPlan["kind"] 
   { scenario: "ip-forward-disabled", finding: "ip-forward-disabled", kind: "enable-ip-forward" },
   { scenario: "forward-policy-drop", finding: "forward-policy-drop", kind: "set-forward-accept" },
   { scenario: "vxlan-port-blocked", finding: "udp-vxlan-blocked", kind: "open-vxlan-port" },
+  { scenario: "cni0-address-mismatch", finding: "cni0-address-mismatch", kind: "fix-cni0-address" },
 ];
 
 describe("host-command fixes", () => {

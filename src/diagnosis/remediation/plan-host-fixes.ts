@@ -166,3 +166,33 @@ export function planEnableIpForward(nodes: readonly string[]): RemediationPlan |
     ],
   );
 }
+
+/** A node whose cni0 holds `stale` addresses outside its podCIDR; `gateway` ("10.244.1.1/24") is what the CNI bridge plugin wants there. */
+export interface Cni0Repair {
+  node: string;
+  gateway: string;
+  /** whether cni0 already holds the gateway (then only the stale addresses go) */
+  hasGateway: boolean;
+  stale: string[];
+}
+
+export function planFixCni0Address(repairs: readonly Cni0Repair[]): RemediationPlan | undefined {
+  // the gateway first: the connected route to the pods comes back before the stale address goes
+  const commands = repairs.flatMap((r) => [
+    ...(r.hasGateway ? [] : [{ node: r.node, argv: ["ip", "addr", "add", r.gateway, "dev", "cni0"] }]),
+    ...r.stale.map((address) => ({ node: r.node, argv: ["ip", "addr", "del", address, "dev", "cni0"] })),
+  ]);
+  if (commands.length === 0) return undefined;
+  return commandPlan(
+    "fix-cni0-address",
+    `Give cni0 its podCIDR's gateway address and remove the stale one on ${joinNames(repairs.map((r) => r.node))}`,
+    commands,
+    // the address itself is gone at reboot, but so is cni0: the bridge plugin then recreates it with the gateway
+    true,
+    [
+      "Pods started while cni0 had the stale address may have failed or kept a stale configuration: delete the node's pods stuck in ContainerCreating so they are created again.",
+      "At a reboot cni0 is recreated and the CNI bridge plugin gives it the gateway itself, as long as the node's podCIDR stays the same.",
+      "Whatever reassigned the address (a network manager configured for cni0, an old script) may do it again: make it leave cni0 alone.",
+    ],
+  );
+}

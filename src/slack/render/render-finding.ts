@@ -108,9 +108,11 @@ export function planLabel(plan: RemediationPlan): string {
     case "enable-ip-forward":
       return `set ip_forward=1${on}`;
     case "remove-public-ip-overwrite":
-      return `remove public-ip-overwrite${on}`;
+      return `remove public-ip-overwrite on ${(plan.nodePatches ?? []).map((p) => p.node).join(", ") || "the node"}`;
     case "fix-cni0-address":
       return `fix cni0's address${on}`;
+    case "restart-flannel-pod":
+      return `restart flannel on ${plan.restartPods?.nodes.join(", ") ?? "the node"}`;
   }
 }
 

@@ -1,0 +1,115 @@
+// Fixes that end in flannel restarting on a node, so it reads the Node again
+// and re-advertises its lease: remove-public-ip-overwrite (an annotation
+// removed first) and restart-flannel-pod (VtepMAC drift). On k3s flannel
+// runs inside k3s: restarting k3s on the node is a step for a person.
+import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
+import { flannelDevice, hostOf } from "../cluster-view.js";
+import { joinNames } from "../evidence-lines.js";
+import { restartDiffLine } from "./flannel-diff-lines.js";
+
+export const FLANNEL_ANNOTATIONS = {
+  publicIPOverwrite: "flannel.alpha.coreos.com/public-ip-overwrite",
+  nodePublicIP: "flannel.alpha.coreos.com/node-public-ip",
+} as const;
+export type FlannelOverrideAnnotation = (typeof FLANNEL_ANNOTATIONS)[keyof typeof FLANNEL_ANNOTATIONS];
+
+/** A node whose override annotation makes flannel advertise a wrong address. */
+export interface WrongOverride {
+  node: string;
+  annotation: FlannelOverrideAnnotation;
+  value: string;
+  /** evidence lines saying why the address is wrong */
+  why: string[];
+}
+
+/** JSON pointer of an annotation: "/" in the key is written "~1" (RFC 6901). */
+export function annotationPath(key: string): string {
+  return `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+}
+
+/** The line a person approves for an annotation change, the same from the plan and from the dry run. */
+export function annotationDiffLine(node: string, key: string, before: string | undefined, after: string | undefined): string {
+  const show = (v: string | undefined) => (v === undefined ? "(unset)" : JSON.stringify(v));
+  return `Node ${node}: annotation ${key}: ${show(before)} → ${show(after)}`;
+}
+
+const K3S_RESTART = (node: string) =>
+  `On ${node}, restart k3s (\`systemctl restart k3s\` on a server, \`systemctl restart k3s-agent\` on an agent): flannel runs inside k3s and reads the Node's annotations only when it starts.`;
+
+/** How flannel gets restarted on `nodes`: its DaemonSet's pods one node at a time, or (k3s, no DaemonSet found) steps. */
+function restartOn(ev: CheckEvidence, nodes: readonly string[]): Pick<RemediationPlan, "restartPods" | "steps" | "diff"> | undefined {
+  const { distribution, daemonSet } = ev.snapshot.flannel;
+  if (distribution === "k3s") return { steps: nodes.map(K3S_RESTART), diff: [] };
+  if (!daemonSet) return undefined;
+  return { restartPods: { namespace: daemonSet.namespace, daemonSet: daemonSet.name, nodes: [...nodes] }, diff: [restartDiffLine(daemonSet.name, nodes)] };
+}
+
+export function planRemovePublicIpOverride(ev: CheckEvidence, wrong: readonly WrongOverride[]): RemediationPlan | undefined {
+  const nodes = [...new Set(wrong.map((w) => w.node))];
+  const restart = restartOn(ev, nodes);
+  if (!restart) return undefined;
+  const nodePatches = nodes.map((node) => ({
+    node,
+    // the test refuses the patch if the annotation changed since it was read
+    ops: wrong
+      .filter((w) => w.node === node)
+      .flatMap((w) => [
+        { op: "test", path: annotationPath(w.annotation), value: w.value },
+        { op: "remove", path: annotationPath(w.annotation) },
+      ]),
+  }));
+  // without the override flannel advertises the address of the interface its VTEP sits on (flannel.1's local)
+  const expectedPublicIPs = Object.fromEntries(
+    nodes.flatMap((node) => {
+      const local = flannelDevice(ev, hostOf(ev, node))?.local;
+      return local && !wrong.some((w) => w.node === node && w.value === local) ? [[node, local]] : [];
+    }),
+  );
+  const k3s = restart.steps !== undefined;
+  return {
+    kind: "remove-public-ip-overwrite",
+    summary: `Remove the ${joinNames([...new Set(wrong.map((w) => w.annotation))])} annotation from ${joinNames(nodes)}, then restart flannel there`,
+    nodePatches,
+    ...(restart.restartPods ? { restartPods: restart.restartPods } : {}),
+    ...(Object.keys(expectedPublicIPs).length > 0 ? { expectedPublicIPs } : {}),
+    ...(restart.steps ? { steps: restart.steps } : {}),
+    diff: [...wrong.map((w) => annotationDiffLine(w.node, w.annotation, w.value, undefined)), ...restart.diff],
+    persistent: true,
+    risks: [
+      "Whatever wrote the annotation (a provisioning script, configuration management, k3s's --node-external-ip for node-public-ip) may write it again: remove it there too.",
+      `flannel restarts on ${joinNames(nodes)} and advertises the address of the interface it picks (its --iface flags, else the default route's); the other nodes re-program their entries for ${nodes.length === 1 ? "it" : "them"} when the Node changes.`,
+      "The patch is refused if the annotation's value changed after it was read.",
+      ...(k3s ? ["On k3s the annotation is removed through the API, but nothing changes until k3s is restarted on the node (the steps)."] : []),
+    ],
+  };
+}
+
+/**
+ * VtepMAC drift: flannel.1's MAC is not the VtepMAC the node advertises.
+ * Restarting flannel is the fix, not `ip link set flannel.1 address <annotated MAC>`:
+ * flanneld keeps an existing flannel.1 whose VNI, underlay, local address and
+ * port match (vxlan/device.go ensureLink; vxlanLinksIncompat never compares the
+ * MAC) and publishes that device's MAC in backend-data (vxlan.go newSubnetAttrs
+ * uses dev.MACAddr(), the link's own), so after a restart the annotation and
+ * every peer's neighbour and FDB entries follow the MAC flannel.1 really has.
+ * The annotation's MAC (GetStoredMacAddresses, v0.24.1+) only seeds a device
+ * flannel creates. This holds on every version and also when peers hold yet
+ * another MAC, which setting flannel.1's MAC back would leave wrong.
+ */
+export function planRestartFlannel(ev: CheckEvidence, nodes: readonly string[]): RemediationPlan | undefined {
+  const restart = restartOn(ev, nodes);
+  if (!restart) return undefined;
+  const k3s = restart.steps !== undefined;
+  return {
+    kind: "restart-flannel-pod",
+    summary: `Restart flannel on ${joinNames(nodes)} so it advertises flannel.1's current MAC and the other nodes re-program their entries`,
+    ...(restart.restartPods ? { restartPods: restart.restartPods } : {}),
+    ...(k3s ? { steps: restart.steps, approvable: false } : {}),
+    diff: restart.diff,
+    persistent: true,
+    risks: [
+      `Cross-node traffic to ${joinNames(nodes)} keeps failing until each peer has re-programmed its neighbour and FDB entries (seconds after flannel updates the Node).`,
+      "If systemd (MACAddressPolicy=persistent, systemd ≥ 242) rewrote the MAC, it does so again whenever flannel.1 is recreated: add a .link file matching flannel* with MACAddressPolicy=none (flannel #1155).",
+    ],
+  };
+}
