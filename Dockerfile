@@ -31,8 +31,6 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-# Exec probes of the Deployments (deploy/base, deploy/components/socket-mode).
-COPY deploy/probes ./probes
 # The image's `node` user, by number so the kubelet can verify runAsNonRoot.
 USER 1000:1000
 ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/main.js"]

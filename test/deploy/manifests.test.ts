@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { parseFileConfig } from "../../src/config.js";
+import { OPS_PATHS } from "../../src/ops/ops-server.js";
 import {
   DEFAULT_OVERLAY,
   find,
@@ -172,42 +173,43 @@ describe("bot and worker", () => {
     }
   });
 
-  it("base (HTTP mode): TCP probes on Bolt's PORT, a Service in front of it", async () => {
+  it("base (HTTP mode): Bolt's PORT, named http, behind a Service", async () => {
     const objects = await render("deploy/base");
     const bot = find(objects, "Deployment", "xnode-bot") as Workload;
-    const c = container(bot);
     const port = Number(envOf(bot, "PORT")?.value);
     assert.equal(port, 3000);
-    const http = c.ports?.find((p) => p.name === "http");
-    assert.equal(http?.containerPort, port);
-    for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) assert.equal(probe?.tcpSocket?.port, "http");
+    assert.equal(container(bot).ports?.find((p) => p.name === "http")?.containerPort, port);
     const svc = find(objects, "Service", "xnode-bot") as K8sObject & { spec: { selector: Record<string, string>; ports: Array<{ targetPort: string }> } };
     assert.deepEqual(svc.spec.selector, bot.spec.selector.matchLabels);
     assert.equal(svc.spec.ports[0]?.targetPort, "http");
   });
 
-  it(`${DEFAULT_OVERLAY} (Socket Mode): no Service, no port, exec probes that exist in the image`, async () => {
+  it(`${DEFAULT_OVERLAY} (Socket Mode): no Service, the probes' port stays`, async () => {
     const objects = await render(DEFAULT_OVERLAY);
     assert.ok(!objects.some((o) => o.kind === "Service" && o.metadata.name === "xnode-bot"));
     const bot = find(objects, "Deployment", "xnode-bot") as Workload;
-    assert.equal(container(bot).ports, undefined);
-    assert.equal(container(bot).startupProbe, undefined);
+    assert.equal(container(bot).ports?.find((p) => p.name === "http")?.containerPort, 3000);
     assert.equal(envOf(bot, "SLACK_APP_TOKEN")?.valueFrom?.secretKeyRef?.name, "xnode-slack");
   });
 
-  it("probe scripts named in the manifests are in deploy/probes, which the Dockerfile copies to /app/probes", async () => {
-    assert.match(readRepoFile("Dockerfile"), /^COPY deploy\/probes \.\/probes$/m);
-    assert.match(readRepoFile("Dockerfile"), /^WORKDIR \/app$/m);
-    const probes = new Set(listFiles("deploy/probes").map((f) => f.replace("deploy/probes/", "/app/probes/")));
+  it("bot and worker: HTTP probes on the paths xnode serves (live /healthz, ready /readyz) and a scrape annotation for /metrics, on the port the process listens on", async () => {
     for (const [dir, objects] of await allRenders()) {
       for (const w of xnodeDeployments(objects)) {
         const c = container(w);
-        for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
-          const cmd = probe?.exec?.command;
-          if (!cmd) continue;
-          assert.equal(cmd[0], "node", `${dir}: ${w.metadata.name}`);
-          assert.ok(probes.has(cmd[1]!), `${dir}: ${w.metadata.name} probes with ${cmd[1]}, which the image does not have`);
-        }
+        const where = `${dir}: ${w.metadata.name}`;
+        // the bot serves them on PORT, the worker on METRICS_PORT (src/config.ts)
+        const portVar = w.metadata.name === "xnode-bot" ? "PORT" : "METRICS_PORT";
+        const port = Number(envOf(w, portVar)?.value);
+        const named = c.ports?.find((p) => p.containerPort === port)?.name;
+        assert.ok(named, `${where}: a named container port for ${portVar}=${port}`);
+        assert.deepEqual(c.livenessProbe?.httpGet, { path: OPS_PATHS.live, port: named }, where);
+        assert.deepEqual(c.startupProbe?.httpGet, { path: OPS_PATHS.live, port: named }, where);
+        assert.deepEqual(c.readinessProbe?.httpGet, { path: OPS_PATHS.ready, port: named }, where);
+        assert.deepEqual(
+          w.spec.template.metadata.annotations,
+          { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": OPS_PATHS.metrics },
+          where,
+        );
       }
     }
   });

@@ -147,7 +147,10 @@ export interface PodSpec {
   }>;
 }
 export interface Workload extends K8sObject {
-  spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+  };
 }
 
 export function workloads(objects: K8sObject[]): Workload[] {
