@@ -50,11 +50,21 @@ function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
   const more = (what: string) => (omitted: number) => `… ${omitted} more ${what}`;
   const head = [`*Fix ${n}: ${escape(planLabel(plan))}* · ${code(plan.kind)}`, escape(truncate(plan.summary, MAX_LINE * 2))];
   if (!plan.persistent) head.push(`:warning: ${italic("Not persistent: lost when the node reboots.")}`);
-  if (plan.approvable === false) head.push(`:raised_hand: ${italic("Steps for you to carry out on the nodes: xnode cannot make this change through the API, so there is no Approve button.")}`);
-  if (plan.revertedBy) head.push(`:warning: ${italic(`Temporary: ${plan.revertedBy.manager} reverts this at its next sync or upgrade unless the values below are committed.`)}`);
+  if (plan.approvable === false)
+    head.push(
+      `:raised_hand: ${italic("Steps for you to carry out on the nodes: xnode cannot make this change through the API, so there is no Approve button.")}`,
+    );
+  if (plan.revertedBy)
+    head.push(`:warning: ${italic(`Temporary: ${plan.revertedBy.manager} reverts this at its next sync or upgrade unless the values below are committed.`)}`);
   const parts: RenderedPart[] = [{ blocks: [section(head.join("\n"))], cut: false }];
   if (plan.steps?.length) {
-    parts.push(titled("Steps", plan.steps.map((step, i) => `${i + 1}. ${escape(truncate(step, MAX_LINE))}`), more("steps")));
+    parts.push(
+      titled(
+        "Steps",
+        plan.steps.map((step, i) => `${i + 1}. ${escape(truncate(step, MAX_LINE))}`),
+        more("steps"),
+      ),
+    );
   }
   if (plan.diff.length > 0) {
     const diff = fitLines(
@@ -69,8 +79,8 @@ function fixBlocks(plan: RemediationPlan, n: number): RenderedPart {
   if (plan.risks.length > 0) parts.push(titled("Risks", bullets(plan.risks.map((r) => truncate(r, MAX_LINE))), more("risks")));
   if (plan.revertedBy) {
     const title = `To keep it, commit to ${escape(truncate(plan.revertedBy.commitTo, MAX_LINE))}:`;
-    const values = truncate(plan.revertedBy.values, MAX_SECTION_TEXT - FENCE_OVERHEAD - title.length - 4);
-    parts.push({ blocks: [section(`*${title}*\n${fence(values)}`)], cut: values.length < plan.revertedBy.values.length });
+    const values = truncate(plan.revertedBy.values.trimEnd(), MAX_SECTION_TEXT - FENCE_OVERHEAD - title.length - 4);
+    parts.push({ blocks: [section(`*${title}*\n${fence(values)}`)], cut: values.length < plan.revertedBy.values.trimEnd().length });
   }
   return { blocks: parts.flatMap((p) => p.blocks), cut: parts.some((p) => p.cut) };
 }
@@ -118,7 +128,8 @@ export function planLabel(plan: RemediationPlan): string {
 
 function actionBlock(group: CauseGroup, plans: readonly RemediationPlan[], cluster: string, values: FindingActions): Block {
   const buttons = (values.approvals ?? []).flatMap((a, i) => {
-    const plan = plans.find((r) => r.kind === a.kind);
+    // steps for a person never get a button, whatever the caller passed
+    const plan = plans.find((r) => r.kind === a.kind && r.approvable !== false);
     if (!plan) return [];
     return [
       button({
