@@ -113,11 +113,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       ...(req.headers["user-agent"] ? { userAgent: req.headers["user-agent"] } : {}),
     };
     lab.requests.push(record);
-    if (req.headers.authorization !== `Bearer ${opts.token}`) {
-      throw new ApiError(401, "Unauthorized", "Unauthorized");
+    // a refusal is logged with its status: the caller never gets the record back to set it
+    try {
+      if (req.headers.authorization !== `Bearer ${opts.token}`) {
+        throw new ApiError(401, "Unauthorized", "Unauthorized");
+      }
+      record.user = user;
+      lab.authorizer.check(info, user);
+    } catch (err) {
+      record.status = toApiError(err).code;
+      throw err;
     }
-    record.user = user;
-    lab.authorizer.check(info, user);
     return { info, record };
   };
 

@@ -1,0 +1,110 @@
+// Each way of installing flannel, in the lab, checked by the real engine
+// through @kubernetes/client-node: discovery finds it (distribution, the
+// flannel container, the effective flags and where they came from, net-conf,
+// the manager) and a healthy cluster is cluster-healthy, exit 0 through the CLI.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { collectSnapshot } from "../../src/check/collect-snapshot.js";
+import { runCheck } from "../../src/check/run-check.js";
+import { createKubeClient } from "../../src/kube/kube-client.js";
+import type { ClusterSnapshot } from "../../src/model/index.js";
+import { startLab } from "../helpers/lab-fixture.js";
+import { runCli } from "../../src/cli.js";
+
+async function withLab<T>(scenario: string, fn: (kubeconfig: string) => Promise<T>): Promise<T> {
+  const lab = await startLab(scenario);
+  try {
+    return await fn(lab.kubeconfigPath);
+  } finally {
+    await lab.stop();
+  }
+}
+
+const flag = (s: ClusterSnapshot, name: string, node?: string) =>
+  (node ? s.nodes.find((n) => n.name === node)?.flannel.flags : s.flannel.flags)?.find((f) => f.name === name);
+
+const HEALTHY: { scenario: string; see: (s: ClusterSnapshot) => void }[] = [
+  {
+    scenario: "healthy-k3s",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "k3s");
+      assert.equal(s.flannel.daemonSet, undefined);
+      assert.deepEqual(s.flannel.pods, []);
+      for (const n of s.nodes) assert.deepEqual(flag(s, "iface", n.name)?.values, ["enp0s8"], n.name);
+    },
+  },
+  {
+    scenario: "healthy-kubespray",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "kubespray");
+      assert.equal(`${s.flannel.daemonSet?.namespace}/${s.flannel.daemonSet?.name}`, "kube-system/kube-flannel");
+    },
+  },
+  {
+    scenario: "healthy-helm",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "helm");
+      assert.equal(s.flannel.manager?.kind, "helm");
+    },
+  },
+  {
+    scenario: "healthy-rke2-canal",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "rke2-canal");
+      assert.equal(s.flannel.daemonSet?.container, "kube-flannel");
+      assert.equal(s.flannel.manager?.kind, "rke2-helm-controller");
+      assert.ok(s.flannel.helmChartConfig, "the HelmChartConfig was looked up");
+      assert.equal(s.flannel.pods.length, s.nodes.length, "canal's pods, found by its selector k8s-app=canal");
+    },
+  },
+  {
+    scenario: "healthy-old-manifest-ondelete",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "manifest");
+      assert.equal(s.flannel.daemonSet?.updateStrategy, "OnDelete");
+    },
+  },
+  {
+    scenario: "env-iface-healthy",
+    see: (s) => assert.equal(flag(s, "iface")?.source, "env", JSON.stringify(s.flannel.flags)),
+  },
+  {
+    scenario: "net-conf-lower-case-healthy",
+    see: (s) => assert.ok(s.flannel.vxlanPort !== 8472 || s.flannel.vni !== 1, `lower-case keys read: port ${s.flannel.vxlanPort}, VNI ${s.flannel.vni}`),
+  },
+];
+
+describe("every installation of flannel, healthy, in the lab", () => {
+  for (const { scenario, see } of HEALTHY) {
+    test(`${scenario}: discovered, and cluster-healthy`, async () => {
+      await withLab(scenario, async (kubeconfig) => {
+        const kube = createKubeClient({ cluster: scenario, kubeconfig });
+        see(await collectSnapshot(kube));
+        const { report } = await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 });
+        const detail = report.findings.map((f) => `${f.id}: ${f.evidence.slice(0, 3).join(" | ")}`).join("\n");
+        assert.deepEqual(
+          report.findings.map((f) => f.id),
+          ["cluster-healthy"],
+          detail,
+        );
+      });
+    });
+  }
+
+  test("healthy-k3s through the CLI: exit 0", async () => {
+    await withLab("healthy-k3s", async (kubeconfig) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(["check", "healthy-k3s", "--kubeconfig", kubeconfig, "--json"], {
+        stdout: (t) => out.push(t),
+        stderr: (t) => err.push(t),
+        env: {},
+      });
+      assert.equal(code, 0, err.join(""));
+      assert.deepEqual(
+        (JSON.parse(out.join("")) as { findings: { id: string }[] }).findings.map((f) => f.id),
+        ["cluster-healthy"],
+      );
+    });
+  });
+});
