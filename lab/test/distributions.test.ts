@@ -62,6 +62,11 @@ describe("flannel installations in a running lab (kubectl as second client, need
       const server = nodes.find((n) => n.metadata.name === "k3s-server")!;
       assert.deepEqual(JSON.parse(server.metadata.annotations!["k3s.io/node-args"]!), ["server", "--flannel-iface=enp0s8", "--write-kubeconfig-mode=644"]);
       assert.deepEqual(JSON.parse(nodes.find((n) => n.metadata.name === "k3s-agent1")!.metadata.annotations!["k3s.io/node-args"]!)[0], "agent");
+      // a node's own k3s.io/node-args (scenario annotation) is what k3s on that node runs with
+      assert.deepEqual(JSON.parse(nodes.find((n) => n.metadata.name === "k3s-agent2")!.metadata.annotations!["k3s.io/node-args"]!).slice(1, 3), [
+        "--flannel-iface",
+        "enp0s8",
+      ]);
       assert.deepEqual(await publicIPs(l), { "k3s-server": "192.168.56.11", "k3s-agent1": "192.168.56.12", "k3s-agent2": "192.168.56.13" });
       assert.equal((await vxlanDev(l.lab.topology.nodes["k3s-agent1"]!.netns)).link, "enp0s8");
       assertMatrix(await podMatrix(l.lab.topology), () => true);
