@@ -32,6 +32,8 @@ export interface DigestWorkerDeps {
   /** whether a job scheduler still exists: a tick queued before its digest left the config is dropped */
   scheduleExists?(schedulerId: string): Promise<boolean>;
   now?: () => Date;
+  /** told each cluster check's outcome (metrics; a digest's checks are checks too) */
+  counter?: { checkFinished(report: CheckReport): void; checkFailed(): void };
 }
 
 export type DigestJobResult = { posted: string; counts: DigestContent["counts"] } | { skipped: "already-posted" | "schedule-removed" };
@@ -75,10 +77,12 @@ export function createDigestProcessor(deps: DigestWorkerDeps): (job: Job) => Pro
       ({ report } = await withTimeout(check(), clusterTimeoutMs, whatToTry(cluster)));
     } catch (err) {
       deps.logger.warn({ err, cluster }, "digest could not check cluster");
+      deps.counter?.checkFailed();
       return { cluster, error: errorParts(err, whatToTry(cluster)), ...link };
     }
     // A digest's check posts no thread of its own: the cluster's latest thread stays the last one.
     await recordCheck(deps.store, randomUUID(), report, { finishedAt: now().toISOString(), thread: { channel: last?.channel, rootTs: last?.rootTs } });
+    deps.counter?.checkFinished(report);
     return { cluster, report, ...link };
   }
 

@@ -105,6 +105,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       concurrency: checks.concurrency,
       logger: log,
       scheduleExists: async (id) => !!(await services.digestQueue.getJobScheduler(id)),
+      counter: metrics,
     },
     { connection: digestConnection, prefix: services.prefix },
   );

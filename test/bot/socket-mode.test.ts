@@ -74,4 +74,13 @@ describe("xnode bot in Socket Mode on a healthy lab", () => {
       assert.equal((await getOps(xnode.bot.opsPort!, "/readyz")).status, 200);
     });
   }
+
+  test("/xnode digest now over the socket: one digest, and its check is counted like the others", async () => {
+    const { emulator, xnode } = env;
+    const metricsNow = async () => (await getOps(xnode.workers[0]!.opsPort!, "/metrics")).text;
+    const before = sample(await metricsNow(), "xnode_checks_total", { verdict: "healthy" }) ?? 0;
+    await send({ command: "/xnode", text: "digest now", user_id: "U0SOCKET3", channel_id: CHANNEL });
+    await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /digest/i.test(textOf(m)) && /U0SOCKET3/.test(textOf(m))), 30_000);
+    assert.equal(sample(await metricsNow(), "xnode_checks_total", { verdict: "healthy" }), before + 1);
+  });
 });
