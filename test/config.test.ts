@@ -93,6 +93,16 @@ describe("slackMode and findCluster", () => {
         !/xoxb-2/.test(err.message),
     );
   });
+  test("a cluster's flannel location: namespace and daemonSet required, container and configMap optional, nothing else", () => {
+    const ok = parseFileConfig(parseYaml("clusters: [{ name: a, kubeconfig: /k, flannel: { namespace: net, daemonSet: overlay, container: flanneld } }]"));
+    assert.deepEqual(ok.config?.clusters[0]?.flannel, { namespace: "net", daemonSet: "overlay", container: "flanneld" });
+    const bad = parseFileConfig(parseYaml("clusters: [{ name: a, kubeconfig: /k, flannel: { namespace: net, name: overlay } }]"));
+    assert.deepEqual(bad.problems, [
+      "config clusters.0.flannel.daemonSet: Invalid input: expected string, received undefined",
+      "config clusters.0.flannel: unknown field(s) name",
+    ]);
+  });
+
   test("an unknown cluster names the known ones", () => {
     const c = loadConfig({ XNODE_CONFIG: "/c" }, files({ "/c": "clusters: [{ name: a, kubeconfig: /k }]" }));
     assert.equal(findCluster(c.file, "a").kubeconfig, "/k");

@@ -3,18 +3,22 @@
 // flannel container, the effective flags and where they came from, net-conf,
 // the manager) and a healthy cluster is cluster-healthy, exit 0 through the CLI.
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { collectSnapshot } from "../../src/check/collect-snapshot.js";
 import { runCheck } from "../../src/check/run-check.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
 import type { ClusterSnapshot } from "../../src/model/index.js";
-import { startLab } from "../helpers/lab-fixture.js";
+import { openCluster } from "../../src/cli/open-cluster.js";
+import { labAdmin, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 import { runCli } from "../../src/cli.js";
 
-async function withLab<T>(scenario: string, fn: (kubeconfig: string) => Promise<T>): Promise<T> {
+async function withLab<T>(scenario: string, fn: (kubeconfig: string, lab: StartedLab) => Promise<T>): Promise<T> {
   const lab = await startLab(scenario);
   try {
-    return await fn(lab.kubeconfigPath);
+    return await fn(lab.kubeconfigPath, lab);
   } finally {
     await lab.stop();
   }
@@ -90,6 +94,44 @@ describe("every installation of flannel, healthy, in the lab", () => {
       });
     });
   }
+
+  test("net-conf-lower-case-port-blocked: port 4789 and VNI 4096 read from lower-case keys, and the drop of 4789 found", async () => {
+    await withLab("net-conf-lower-case-port-blocked", async (kubeconfig) => {
+      const kube = createKubeClient({ cluster: "lc", kubeconfig });
+      const { report, evidence } = await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 });
+      assert.equal(evidence.snapshot.flannel.vxlanPort, 4789);
+      assert.equal(evidence.snapshot.flannel.vni, 4096);
+      const blocked = report.findings.find((f) => f.id === "udp-vxlan-blocked");
+      assert.ok(blocked, report.findings.map((f) => f.id).join(", "));
+      assert.match(blocked.evidence.join("\n"), /4789/);
+      assert.ok(blocked.remediations.some((r) => r.kind === "open-vxlan-port"));
+    });
+  });
+
+  test("XNODE_CONFIG's `flannel:` location (through openCluster): that DaemonSet only, with its container", async () => {
+    await withLab("healthy-kubespray", async (kubeconfig, lab) => {
+      const dir = await mkdtemp(join(tmpdir(), "xnode-cfg-"));
+      try {
+        const file = join(dir, "config.yaml");
+        await writeFile(
+          file,
+          `clusters:\n  - name: lab\n    kubeconfig: ${kubeconfig}\n    flannel: { namespace: kube-system, daemonSet: kube-flannel, container: kube-flannel }\n`,
+        );
+        const { kube } = openCluster(["lab", "--config", file], {});
+        await labAdmin(lab.lab, "DELETE", "/_lab/requests");
+        const s = await collectSnapshot(kube);
+        assert.equal(s.flannel.distribution, "configured");
+        assert.equal(`${s.flannel.daemonSet?.namespace}/${s.flannel.daemonSet?.name}`, "kube-system/kube-flannel");
+        const log = (await labAdmin(lab.lab, "GET", "/_lab/requests")).json as { resource?: string; verb: string; name?: string }[];
+        assert.deepEqual(
+          log.filter((r) => r.resource === "daemonsets").map((r) => `${r.verb} ${r.name}`),
+          ["get kube-flannel"],
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
 
   test("healthy-k3s through the CLI: exit 0", async () => {
     await withLab("healthy-k3s", async (kubeconfig) => {
