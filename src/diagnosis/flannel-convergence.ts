@@ -4,8 +4,8 @@
 // address, its flannel.1 must sit on it with the advertised MAC, and its
 // routes, neighbour and FDB entries must match every peer's annotations.
 import type { CheckEvidence } from "../model/index.js";
-import { flannelDevice, hostOf, sameMac } from "./cluster-view.js";
-import { overlayEntryProblems } from "./overlay-entries.js";
+import { flannelDevice, hostOf, nodeNamed, sameMac } from "./cluster-view.js";
+import { overlayEntryProblems, type EntryProblem } from "./overlay-entries.js";
 
 /** What is not converged yet, one line per thing (empty: converged). `nodes` limits the check (default: every flannel node). */
 export function convergenceProblems(ev: CheckEvidence, expected: Readonly<Record<string, string>> = {}, nodes?: readonly string[]): string[] {
@@ -32,7 +32,9 @@ export function convergenceProblems(ev: CheckEvidence, expected: Readonly<Record
       lines.push(`${node.name}: ${device.name} local ${device.local ?? "(none)"} ≠ public-ip ${annotated ?? "(none)"}`);
     if (node.flannel.vtepMac && !sameMac(device.mac, node.flannel.vtepMac))
       lines.push(`${node.name}: ${device.name} MAC ${device.mac ?? "(none)"} ≠ VtepMAC ${node.flannel.vtepMac}`);
-    lines.push(...overlayEntryProblems(ev, node.name).map((p) => p.line));
+    // an entry that says what the peer's annotations say is programmed, even toward an address no node holds (a restored overwrite)
+    const programmedAsAnnotated = (p: EntryProblem) => p.kind === "fdb" && p.dst !== undefined && p.dst === nodeNamed(ev, p.peer ?? "")?.flannel.publicIP;
+    lines.push(...overlayEntryProblems(ev, node.name).flatMap((p) => (programmedAsAnnotated(p) ? [] : [p.line])));
   }
   return lines;
 }

@@ -7,6 +7,7 @@ import { isXnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import { applyCustomObject, describeObject, waitForReconcile } from "./apply-custom-object.js";
+import { applyNodePatches, nodePatchDiffLines } from "./apply-node-patches.js";
 import { applyPatch, stillApplied } from "./apply-patch.js";
 import { restartPodsNodeByNode } from "./restart-pods.js";
 import type { FixOutcome, FixStep, FlannelChangeApplied } from "./types.js";
@@ -71,16 +72,23 @@ export async function applyFlannelChange(
   };
   const progress = (text: string) => opts.step({ kind: "progress", text });
   try {
+    if (plan.nodePatches) applied.nodePatches = await applyNodePatches(kube, plan.nodePatches);
     if (plan.patch) applied.patch = await applyPatch(kube, plan.patch);
     if (plan.customObject) applied.customObject = await applyCustomObject(kube, plan.customObject);
   } catch (err) {
     // only the first change can be refused without anything changed
-    if (!applied.patch) return refusal(err) ?? { applied, failure: err };
+    if (!applied.patch && !applied.nodePatches?.length) return refusal(err) ?? { applied, failure: err };
     return { applied, failure: err };
   }
   const wait = { timeoutMs: opts.timeoutMs, pollMs: opts.pollMs };
   const ds = plan.patch ?? (plan.restartPods && { namespace: plan.restartPods.namespace, name: plan.restartPods.daemonSet });
   try {
+    if (applied.nodePatches) await progress(`patched ${nodePatchDiffLines(applied.nodePatches).join("; ")}`);
+    // k3s: flannel re-reads the Node only when k3s restarts, which is a step for a person: nothing to wait for here
+    if (plan.nodePatches && !plan.patch && !plan.customObject && !plan.restartPods) {
+      await progress(`now carry out the steps (${(plan.steps ?? []).join(" ")}); the re-check shows the change once flannel has restarted`);
+      return { applied };
+    }
     if (applied.patch) {
       const p = applied.patch;
       await opts.step({

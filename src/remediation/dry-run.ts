@@ -8,6 +8,7 @@ import { XnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { restartDiffLine } from "../diagnosis/remediation/flannel-diff-lines.js";
 import { applyCustomObject } from "./apply-custom-object.js";
+import { applyNodePatches, nodePatchDiffLines } from "./apply-node-patches.js";
 import { containerAt, containerDiffLines, jsonPatchOps, patchedContainer } from "./daemonset-args.js";
 import { actionsByNode } from "./fingerprint.js";
 import { sysctlPath, type HostAction } from "./host-actions.js";
@@ -50,6 +51,10 @@ async function dryRunFlannel(kube: KubeClient, plan: RemediationPlan): Promise<D
   if (plan.customObject) {
     diff.push(...(await applyCustomObject(kube, plan.customObject, { dryRun: true })).diff);
     notes.push(`server-side dry run of the ${plan.customObject.create ? "create" : "patch"} ok`);
+  }
+  if (plan.nodePatches) {
+    diff.push(...nodePatchDiffLines(await applyNodePatches(kube, plan.nodePatches, { dryRun: true })));
+    notes.push("server-side dry run of the Node patch ok");
   }
   if (plan.restartPods) {
     await podsByNode(kube, plan.restartPods);
@@ -111,7 +116,7 @@ export async function dryRunPlan(
   opts: { execTimeoutMs?: number } = {},
 ): Promise<DryRunResult> {
   if (plan.approvable === false) throw noTarget(plan);
-  if (plan.patch || plan.customObject || plan.restartPods) return dryRunFlannel(kube, plan);
+  if (plan.patch || plan.customObject || plan.restartPods || plan.nodePatches) return dryRunFlannel(kube, plan);
   if (plan.commands?.length) return dryRunCommands(kube, snapshot, plan, opts.execTimeoutMs);
   throw noTarget(plan);
 }

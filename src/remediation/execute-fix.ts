@@ -98,7 +98,7 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
     };
   };
 
-  if (plan.patch || plan.customObject || plan.restartPods) {
+  if (plan.patch || plan.customObject || plan.restartPods || plan.nodePatches) {
     const change = await applyFlannelChange(kube, plan, prep.snapshot, {
       timeoutMs: opts.rolloutTimeoutMs,
       pollMs: opts.rolloutPollMs,

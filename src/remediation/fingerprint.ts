@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { ClusterSnapshot, RemediationPlan } from "../model/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { describeObject, refOf } from "./apply-custom-object.js";
+import { annotationKeys } from "./apply-node-patches.js";
 import { sha256Hex } from "./canonical.js";
 import { parseHostAction, type HostAction } from "./host-actions.js";
 import { nftChainHash } from "./nft-exec.js";
@@ -27,6 +28,8 @@ export const liveFingerprintSchema = z.object({
   nftables: z.record(z.string(), z.string()).optional(),
   /** node → hash of the addresses of the devices the plan edits there */
   addresses: z.record(z.string(), z.string()).optional(),
+  /** node → annotation key → its value (null: not set), for the annotations a Node patch of the plan edits */
+  nodeAnnotations: z.record(z.string(), z.record(z.string(), z.string().nullable())).optional(),
   /** node → sysctl key → value */
   sysctls: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
@@ -46,7 +49,7 @@ export function actionsByNode(plan: Pick<RemediationPlan, "commands">): Map<stri
 export async function takeFingerprint(
   kube: KubeClient,
   snapshot: ClusterSnapshot,
-  plan: Pick<RemediationPlan, "patch" | "commands" | "customObject" | "restartPods">,
+  plan: Pick<RemediationPlan, "patch" | "commands" | "customObject" | "restartPods" | "nodePatches">,
   opts: { execTimeoutMs?: number } = {},
 ): Promise<LiveFingerprint> {
   const fp: LiveFingerprint = {};
@@ -61,6 +64,13 @@ export async function takeFingerprint(
     const o = await kube.getCustomObject(ref);
     const values = o?.spec?.valuesContent;
     fp.customObject = { object: describeObject(ref), found: o !== undefined, ...(typeof values === "string" ? { valuesHash: sha256Hex(values) } : {}) };
+  }
+  if (plan.nodePatches) {
+    const nodes = await kube.listNodes();
+    for (const patch of plan.nodePatches) {
+      const annotations = nodes.find((n) => n.metadata.name === patch.node)?.metadata.annotations ?? {};
+      (fp.nodeAnnotations ??= {})[patch.node] = Object.fromEntries(annotationKeys(patch).map((key) => [key, annotations[key] ?? null]));
+    }
   }
   const byNode = actionsByNode(plan);
   await Promise.all(
@@ -122,6 +132,13 @@ export function describeDrift(before: LiveFingerprint, now: LiveFingerprint): st
   }
   for (const [node, hash] of Object.entries(before.addresses ?? {})) {
     if (now.addresses?.[node] !== hash) changes.push(`addresses on ${node} changed since the plan was made`);
+  }
+  for (const [node, values] of Object.entries(before.nodeAnnotations ?? {})) {
+    for (const [key, value] of Object.entries(values)) {
+      const current = now.nodeAnnotations?.[node]?.[key] ?? null;
+      const show = (v: string | null) => (v === null ? "(unset)" : JSON.stringify(v));
+      if (current !== value) changes.push(`annotation ${key} of Node ${node} changed: ${show(value)} → ${show(current)}`);
+    }
   }
   for (const [node, values] of Object.entries(before.sysctls ?? {})) {
     for (const [key, value] of Object.entries(values)) {

@@ -15,6 +15,7 @@ export function planHash(plan: RemediationPlan): string {
       // absent fields stay out of the hash, so plans without them hash as before
       customObject: plan.customObject,
       restartPods: plan.restartPods,
+      nodePatches: plan.nodePatches,
     }),
   );
 }

@@ -5,6 +5,7 @@ import type { AppliedCommand } from "./apply-host-commands.js";
 import { canonicalJson } from "./canonical.js";
 import { helmValuesDiffLines, restartDiffLine } from "../diagnosis/remediation/flannel-diff-lines.js";
 import { describeObject } from "./apply-custom-object.js";
+import { nodePatchUndoDiffLines, undoNodePatch } from "./apply-node-patches.js";
 import { IPTABLES_TOOLS, iptablesHead, parseHostAction, routeKey, routeSpec, type RouteJson } from "./host-actions.js";
 import { nftAcceptWords, nftHead } from "./nft-actions.js";
 import type { AppliedFix, FlannelChangeApplied } from "./types.js";
@@ -98,23 +99,49 @@ function undoFlannelChange(applied: FlannelChangeApplied, summary: string): Reme
     ...(o.undoReconciledWhen ? { reconciledWhen: o.undoReconciledWhen } : {}),
   };
   const restartPods = plan.restartPods;
-  const where = [p && `DaemonSet ${p.namespace}/${p.name}`, what].filter((w) => w !== undefined).join(" and ");
+  const nodePatches = applied.nodePatches?.map(undoNodePatch).filter((n) => n.ops.length > 0);
+  if (!patch && !customObject && !nodePatches?.length) {
+    // a restart alone (restart-flannel-pod) changed no setting: flannel advertises what its device has
+    return {
+      kind: applied.plan.kind,
+      summary: `${summary}: nothing to undo`,
+      approvable: false,
+      steps: ["Nothing to undo: restarting flannel changed no setting, it only made flannel advertise what its device has."],
+      diff: [],
+      persistent: true,
+      risks: [],
+    };
+  }
+  const annotated = applied.nodePatches?.map((n) => `Node ${n.node}`) ?? [];
+  const where = [p && `DaemonSet ${p.namespace}/${p.name}`, what, ...annotated].filter((w) => w !== undefined).join(" and ");
   return {
     kind: applied.plan.kind,
     summary: `${summary}: restore flannel's previous setting in ${where || "its pods"}`,
     ...(patch ? { patch } : {}),
     ...(customObject ? { customObject } : {}),
+    ...(nodePatches?.length ? { nodePatches } : {}),
     ...(restartPods ? { restartPods } : {}),
     ...(Object.keys(applied.previousPublicIPs).length > 0 ? { expectedPublicIPs: applied.previousPublicIPs } : {}),
     diff: [
       ...(p?.undoDiff ?? []),
       ...(o && what ? helmValuesDiffLines(what, false, o.after, o.before ?? "") : []),
+      ...nodePatchUndoDiffLines(applied.nodePatches ?? []),
       ...(restartPods ? [restartDiffLine(restartPods.daemonSet, restartPods.nodes)] : []),
     ],
     persistent: true,
     risks: [
-      "flannel restarts on every node with the previous setting: whatever the fix repaired breaks again, and cross-node pod traffic pauses briefly on each node.",
-      "The rollback is refused if the fields it restores changed after the fix wrote them (each is tested to still hold the fix's value); re-run the check then.",
+      ...(patch || customObject
+        ? [
+            "flannel restarts on every node with the previous setting: whatever the fix repaired breaks again, and cross-node pod traffic pauses briefly on each node.",
+            "The rollback is refused if the fields it restores changed after the fix wrote them (each is tested to still hold the fix's value); re-run the check then.",
+          ]
+        : []),
+      ...(nodePatches?.length
+        ? [
+            `The annotations go back on ${annotated.join(" and ")} and flannel restarts there: it advertises the old address again, so whatever the fix repaired breaks again.`,
+            "The rollback is refused if those annotations changed after the fix (the drift check reads them); re-run the check then.",
+          ]
+        : []),
     ],
   };
 }

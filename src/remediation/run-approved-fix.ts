@@ -120,7 +120,7 @@ export async function runApprovedFix(
     const applied = outcome.applied;
     const revertedBy = rec.purpose === "fix" && applied?.kind === "flannel" ? await revertOf(deps.kube, applied).catch(() => undefined) : undefined;
     const rollbackApprovalId =
-      rec.purpose === "fix" && outcome.rollback && outcome.rollbackFingerprint
+      rec.purpose === "fix" && outcome.rollback && outcome.rollback.approvable !== false && outcome.rollbackFingerprint
         ? await issueRollback(deps, rec, approver, outcome.rollback, outcome.rollbackFingerprint, afterCheckId, now())
         : undefined;
     const result: FixResult = {

@@ -4,6 +4,7 @@
 import type { RemediationPlan } from "../model/index.js";
 import type { AppliedCommand } from "./apply-host-commands.js";
 import type { CustomObjectApplied } from "./apply-custom-object.js";
+import type { NodePatchApplied } from "./apply-node-patches.js";
 import type { PatchApplied } from "./apply-patch.js";
 import type { LiveFingerprint } from "./fingerprint.js";
 import type { RolloutProgress } from "./wait-for-rollout.js";
@@ -14,6 +15,8 @@ export interface FlannelChangeApplied {
   plan: Pick<RemediationPlan, "kind" | "summary" | "restartPods" | "revertedBy">;
   patch?: PatchApplied;
   customObject?: CustomObjectApplied;
+  /** Node annotations changed (remove-public-ip-overwrite), each with its value before */
+  nodePatches?: NodePatchApplied[];
   rollout?: RolloutProgress;
   /** nodes whose flannel pod was replaced */
   restarted?: string[];
