@@ -110,6 +110,7 @@ describe("RKE2 canal: the HelmChartConfig, not the DaemonSet", () => {
 
 describe("OnDelete (v0.11-era manifest, no readinessProbe, new VTEP MAC per flannel.1)", () => {
   let env: FixLab;
+  let applied: Extract<FixOutcome, { status: "applied" }>;
   before(async () => (env = await openFixLab("seed-nat-ondelete")));
   after(async () => env?.stop());
 
@@ -125,6 +126,7 @@ describe("OnDelete (v0.11-era manifest, no readinessProbe, new VTEP MAC per flan
     await clearRequests(env.started);
     const { outcome, steps, ms } = await env.fix(plan, await env.fingerprint(plan), plan.diff, 20_000);
     assertApplied(outcome);
+    applied = outcome;
     const texts = steps.map((s) => s.text);
     // per node: deleted, then Ready and programmed, before the next node's delete
     const order = texts.filter((x) => / deleted | Ready and programmed$/.test(x)).map((x) => `${x.split(":")[0]} ${/deleted/.test(x) ? "deleted" : "back"}`);
@@ -144,10 +146,24 @@ describe("OnDelete (v0.11-era manifest, no readinessProbe, new VTEP MAC per flan
     assert.deepEqual(await allPairsPing(env, nodes), []);
     t.diagnostic(`fix ${ms} ms`);
   });
+
+  test("the rollback restores the args and replaces the pods one node at a time again; the seed's findings come back", async () => {
+    assert.ok(applied, "the fix above applied");
+    const rollback = applied.rollback;
+    assert.ok(rollback.restartPods, "OnDelete: the rollback replaces the pods too");
+    assert.deepEqual(rollback.restartPods, planRestart(applied));
+    const { outcome, steps } = await env.fix(rollback, applied.rollbackFingerprint, rollback.diff, 20_000);
+    assertApplied(outcome);
+    assert.equal(steps.filter((s) => / deleted /.test(s.text)).length, 3);
+    assert.deepEqual(ids(await env.check()), SEED_FINDINGS);
+  });
 });
+
+const planRestart = (o: Extract<FixOutcome, { status: "applied" }>) => (o.applied.kind === "flannel" ? o.applied.plan.restartPods : undefined);
 
 describe("kubespray: flags in the kube-flannel container's command", () => {
   let env: FixLab;
+  let applied: Extract<FixOutcome, { status: "applied" }>;
   before(async () => (env = await openFixLab("seed-nat-kubespray")));
   after(async () => env?.stop());
 
@@ -161,6 +177,21 @@ describe("kubespray: flags in the kube-flannel container's command", () => {
     assertApplied(outcome);
     assert.deepEqual(ids(await env.check()), ["cluster-healthy"]);
     assert.deepEqual(await allPairsPing(env, ["k8s-cp1", "k8s-wk1"]), []);
+    applied = outcome;
+  });
+
+  test("waiting for flannel is bounded: addresses flannel never advertises end in a timeout that names what it saw", async () => {
+    assert.ok(applied, "the fix above applied");
+    const rollback = { ...applied.rollback, expectedPublicIPs: { "k8s-cp1": "192.0.2.1", "k8s-wk1": "192.0.2.2" } };
+    const t0 = Date.now();
+    const { outcome } = await env.fix(rollback, applied.rollbackFingerprint, rollback.diff, 3_000);
+    assert.equal(outcome.status, "failed");
+    assert.match(
+      "reason" in outcome ? outcome.reason : "",
+      /^flannel had not finished programming the nodes 3 s after the change: k8s-cp1: advertises public-ip 10\.0\.2\.15, expected 192\.0\.2\.1; k8s-wk1: advertises public-ip 10\.0\.2\.15, expected 192\.0\.2\.2/,
+    );
+    assert.ok(Date.now() - t0 < 15_000, "bounded");
+    assert.deepEqual(ids(await env.check()), SEED_FINDINGS, "the rollback itself was applied");
   });
 });
 
