@@ -18,6 +18,7 @@ import {
 } from "../model/index.js";
 import { errorParts, isXnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
+import { watchApiFailures } from "../kube/watch-api-failures.js";
 import type { Logger } from "../logger.js";
 import type { CheckStore } from "../store/check-store.js";
 import { recordCheck } from "../store/record-check.js";
@@ -98,11 +99,13 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
   const fail = (base: CheckBase, err: unknown) => failCheck(deps, base, err, now);
 
   /**
-   * Redis restarted without its data: the check's record, progress and later steps are gone, and
-   * nothing else would ever answer. Say so in the thread (the failed message has [Re-run]) and stop.
+   * false when the step should do nothing more: the check failed already (another step said why), or
+   * Redis restarted without its data, so the check's record, progress and later steps are gone and
+   * nothing else would ever answer: that is said in the thread (the failed message has [Re-run]).
    */
-  async function ensureKnown(base: CheckBase): Promise<void> {
-    if (await deps.store.getCheck(base.checkId)) return;
+  async function stillRunning(base: CheckBase): Promise<boolean> {
+    const rec = await deps.store.getCheck(base.checkId);
+    if (rec) return rec.status !== "failed";
     deps.logger.warn({ checkId: base.checkId, requestId: base.requestId, cluster: base.cluster }, "check is no longer in Redis");
     if (base.thread) {
       const { channel, rootTs, requestedBy } = base.thread;
@@ -122,11 +125,17 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
         [],
       );
     }
-    throw new UnrecoverableError(`check ${base.checkId} is no longer in Redis`);
+    return false;
+  }
+
+  /** A probe step's end: the API server refused xnode or is unreachable (that is the answer), or one more node done. */
+  async function stepDone(base: CheckBase, apiFailure: unknown): Promise<void> {
+    if (apiFailure) await fail(base, apiFailure);
+    else await advance(base);
   }
 
   async function advance(base: CheckBase): Promise<void> {
-    await ensureKnown(base);
+    if (!(await stillRunning(base))) return;
     const progress = await deps.store.advance(base.checkId);
     const last = progress.done >= progress.total;
     if (!last && !(await deps.store.throttle(base.checkId, deps.progressIntervalMs ?? 1000))) return;
@@ -157,13 +166,15 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.inspect](job) {
       const data = inspectPayload.parse(job.data);
-      const evidence = await inspectHost(deps.kubeFor(data.cluster), data.node, deps.execTimeoutMs);
-      await advance(data);
+      const watched = watchApiFailures(deps.kubeFor(data.cluster));
+      const evidence = await inspectHost(watched.kube, data.node, deps.execTimeoutMs);
+      await stepDone(data, watched.apiFailure());
       return evidence;
     },
 
     async [JOB.plan](job) {
       const data = planPayload.parse(job.data);
+      if (!(await stillRunning(data))) return { stopped: true };
       const values = Object.values(await job.getChildrenValues()).map((v) => hostEvidenceSchema.parse(v));
       const byNode = new Map(values.map((h) => [h.node, h]));
       // An inspect job that failed outright leaves a gap, reported like a silent node.
@@ -192,8 +203,9 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     async [JOB.reach](job) {
       const data = reachPayload.parse(job.data);
       const jobs: AgentProbes[] = data.agents.map((a) => ({ ...a, node: data.node }));
-      const { matrix, failures } = await runAgentProbes(deps.kubeFor(data.cluster), jobs, deps);
-      await advance(data);
+      const watched = watchApiFailures(deps.kubeFor(data.cluster));
+      const { matrix, failures } = await runAgentProbes(watched.kube, jobs, deps);
+      await stepDone(data, watched.apiFailure());
       const value: ReachResultValue = { node: data.node, entries: matrix, failures };
       return value;
     },
@@ -215,6 +227,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.diagnose](job) {
       const data = diagnosePayload.parse(job.data);
+      if (!(await stillRunning(data))) return { stopped: true };
       const values = Object.values(await job.getChildrenValues()).map((v) => reachResultValueSchema.parse(v));
       const rec = await deps.store.getCheck(data.checkId);
       const startedAt = rec?.startedAt ?? data.snapshot.takenAt;

@@ -1,0 +1,30 @@
+// Probes turn a failed exec into a gap in the evidence, which is right for a
+// node that does not answer. An API server that refuses xnode (credentials
+// rejected, pods/exec not granted) or cannot be reached at all is no fact about
+// the network, though: this KubeClient remembers the first such failure, so
+// the check can end saying what to grant or fix instead of reporting every
+// node "unexplained".
+import { isXnodeError, type ErrorCode, type XnodeError } from "../errors.js";
+import type { KubeClient } from "./kube-client.js";
+
+const API_FAILURES: ErrorCode[] = ["KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_UNREACHABLE"];
+
+export interface WatchedKube {
+  kube: KubeClient;
+  /** the first exec the API server refused or could not be reached for, if any */
+  apiFailure(): XnodeError | undefined;
+}
+
+export function watchApiFailures(kube: KubeClient): WatchedKube {
+  let failure: XnodeError | undefined;
+  const exec: KubeClient["exec"] = async (...args) => {
+    try {
+      return await kube.exec(...args);
+    } catch (err) {
+      if (isXnodeError(err) && API_FAILURES.includes(err.code)) failure ??= err;
+      throw err;
+    }
+  };
+  // Everything else as it is: the watched client inherits from the real one.
+  return { kube: Object.assign(Object.create(kube) as KubeClient, { exec }), apiFailure: () => failure };
+}
