@@ -1,7 +1,8 @@
 // /healthz, /readyz and /metrics for Kubernetes probes and Prometheus.
-// /healthz: the process answers (liveness). /readyz: every dependency the
-// process needs to do its job answers now (readiness), each check bounded so a
-// hanging dependency reads as "not ready" instead of a hanging probe.
+// /healthz: the process works (liveness: failing it means a restart would
+// help). /readyz: every dependency the process needs to do its job answers
+// now (readiness). Each check is bounded, so a hanging dependency reads as
+// "not ready" instead of a hanging probe.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { errorMessage } from "../errors.js";
@@ -11,41 +12,44 @@ import { withTimeout } from "./with-timeout.js";
 
 export const OPS_PATHS = { live: "/healthz", ready: "/readyz", metrics: "/metrics" } as const;
 
-export interface ReadinessCheck {
+export interface HealthCheck {
   name: string;
-  ready(): boolean | Promise<boolean>;
+  ok(): boolean | Promise<boolean>;
 }
 
 const CHECK_TIMEOUT_MS = 1000;
 
-async function bounded(check: ReadinessCheck): Promise<boolean> {
+async function bounded(check: HealthCheck): Promise<boolean> {
   return (
     (await withTimeout(
-      Promise.resolve().then(() => check.ready()),
+      Promise.resolve().then(() => check.ok()),
       CHECK_TIMEOUT_MS,
     )) ?? false
   );
 }
 
 /** Redis answers a PING now; a connection that is reconnecting is not asked (its commands would queue). */
-export function redisReadiness(redis: Redis): ReadinessCheck {
-  return { name: "redis", ready: async () => redis.status === "ready" && (await redis.ping()) === "PONG" };
+export function redisReadiness(redis: Redis): HealthCheck {
+  return { name: "redis", ok: async () => redis.status === "ready" && (await redis.ping()) === "PONG" };
 }
 
 export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function opsHandler(metrics: XnodeMetrics, readiness: ReadinessCheck[], logger: Logger): OpsHandler {
+/** 200 when every check passes (with `passed` as the body when given), else 503 naming each check's result. */
+function answer(res: ServerResponse, key: "live" | "ready", checks: HealthCheck[], passed?: string): void {
+  void Promise.all(checks.map(async (c) => [c.name, await bounded(c)] as const)).then((results) => {
+    const ok = results.every(([, r]) => r);
+    const body = ok && passed !== undefined ? passed : `${JSON.stringify({ [key]: ok, checks: Object.fromEntries(results) })}\n`;
+    res.writeHead(ok ? 200 : 503, { "content-type": ok && passed !== undefined ? "text/plain" : "application/json" }).end(body);
+  });
+}
+
+export function opsHandler(metrics: XnodeMetrics, checks: { live?: HealthCheck[]; ready: HealthCheck[] }, logger: Logger): OpsHandler {
   return (req, res) => {
     const path = new URL(req.url ?? "/", "http://ops").pathname;
     if (req.method !== "GET") return void res.writeHead(405, { allow: "GET" }).end();
-    if (path === OPS_PATHS.live) return void res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    if (path === OPS_PATHS.ready) {
-      void Promise.all(readiness.map(async (c) => [c.name, await bounded(c)] as const)).then((results) => {
-        const ready = results.every(([, ok]) => ok);
-        res.writeHead(ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify({ ready, checks: Object.fromEntries(results) })}\n`);
-      });
-      return;
-    }
+    if (path === OPS_PATHS.live) return answer(res, "live", checks.live ?? [], "ok\n");
+    if (path === OPS_PATHS.ready) return answer(res, "ready", checks.ready);
     if (path === OPS_PATHS.metrics) {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),

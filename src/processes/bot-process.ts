@@ -16,6 +16,7 @@ import { OPS_PATHS, opsHandler, redisReadiness, startOpsServer, type OpsServer }
 import { renderRootMessage } from "../slack/render/render-root-message.js";
 import { retryAfterFetch } from "../slack/retry-after-fetch.js";
 import { signedHttpReceiver } from "./signed-http-receiver.js";
+import { SlackConnection } from "./slack-connection.js";
 import { slackLogger } from "./slack-logger.js";
 import { openSharedServices } from "./shared-services.js";
 
@@ -27,7 +28,12 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-export async function startBot(config: Config, logger: Logger, opts: { port?: number; host?: string } = {}): Promise<RunningProcess> {
+export async function startBot(
+  config: Config,
+  logger: Logger,
+  /** socketStuckMs: how long the socket may stay down before /healthz fails (default SOCKET_STUCK_MS) */
+  opts: { port?: number; host?: string; socketStuckMs?: number } = {},
+): Promise<RunningProcess> {
   const mode = slackMode(config.env);
   const metrics = new XnodeMetrics("bot");
   const services = await openSharedServices(config, logger, { failFast: true, metrics });
@@ -48,10 +54,8 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     },
   };
   const clientOptions = { fetch: retryAfterFetch(), ...(config.env.SLACK_API_URL ? { slackApiUrl: config.env.SLACK_API_URL } : {}) };
-  // Ready = Redis answers and Slack can reach the bot: the socket is open (Socket Mode), or
-  // auth.test passed and the receiver listens (HTTP mode).
-  let slackConnected = false;
-  const ops = opsHandler(metrics, [redisReadiness(services.redis), { name: "slack", ready: () => slackConnected }], log);
+  const slack = new SlackConnection(opts.socketStuckMs);
+  const ops = opsHandler(metrics, { live: mode.mode === "socket" ? [slack.live] : [], ready: [redisReadiness(services.redis), slack.ready] }, log);
   const socketReceiver =
     mode.mode === "socket"
       ? new bolt.SocketModeReceiver({
@@ -60,8 +64,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
           installerOptions: { clientOptions },
         })
       : undefined;
-  socketReceiver?.client.on("connected", () => (slackConnected = true));
-  for (const lost of ["close", "disconnected", "reconnecting"]) socketReceiver?.client.on(lost, () => (slackConnected = false));
+  if (socketReceiver) slack.watch(socketReceiver.client);
   const app =
     mode.mode === "socket"
       ? new bolt.App({
@@ -141,7 +144,7 @@ export async function startBot(config: Config, logger: Logger, opts: { port?: nu
     const hint = mode.mode === "socket" ? "Check SLACK_APP_TOKEN: an app-level token (xapp-…) with the connections:write scope." : "Free the port or set PORT.";
     throw new XnodeError("CONFIG_INVALID", `cannot ${what}: ${errorMessage(err)}`, hint, { cause: err });
   }
-  if (mode.mode === "http") slackConnected = true;
+  if (mode.mode === "http") slack.up();
   const address = mode.mode === "http" ? (started as Server).address() : null;
   const boundPort = address && typeof address === "object" ? address.port : undefined;
   log.info({ mode: mode.mode, port: boundPort, opsPort: boundPort ?? opsServer?.port, clusters }, "xnode bot started");

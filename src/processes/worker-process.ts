@@ -110,8 +110,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     { connection: digestConnection, prefix: services.prefix },
   );
   await Promise.all([worker.waitUntilReady(), fixWorker.waitUntilReady(), digestWorker.waitUntilReady()]);
-  const workers = { name: "workers", ready: () => [worker, fixWorker, digestWorker].every((w) => w.isRunning()) };
-  const opsServer = await startOpsServer(opsHandler(metrics, [redisReadiness(services.redis), workers], log), config.env.METRICS_PORT, log);
+  const workers = { name: "workers", ok: () => [worker, fixWorker, digestWorker].every((w) => w.isRunning()) };
+  const opsServer = await startOpsServer(opsHandler(metrics, { ready: [redisReadiness(services.redis), workers] }, log), config.env.METRICS_PORT, log);
   log.info({ concurrency: checks.concurrency, opsPort: opsServer.port }, "xnode worker started");
   return {
     opsPort: opsServer.port,

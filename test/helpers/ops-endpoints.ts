@@ -15,3 +15,15 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return undefined;
 }
+
+/** Polls `path` until it answers `status`; resolves with how long that took (connection errors count as "not yet"). */
+export async function waitForStatus(port: number, path: "/healthz" | "/readyz", status: number, timeoutMs = 30_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const res = await getOps(port, path).catch((err: unknown) => ({ status: 0, text: String(err) }));
+    if (res.status === status) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${path} on ${port} did not answer ${status} within ${timeoutMs} ms; last: ${res.status} ${res.text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

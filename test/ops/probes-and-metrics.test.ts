@@ -9,24 +9,11 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { RedisProcess, startPrivateRedis } from "../faults/private-redis.js";
 import { startXnodeProcess, type XnodeProcess } from "../faults/xnode-processes.js";
-import { getOps, sample } from "../helpers/ops-endpoints.js";
+import { getOps, sample, waitForStatus } from "../helpers/ops-endpoints.js";
 import { APP_TOKEN, SIGNING_SECRET } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type SlackEmulator } from "../slack/emulator.js";
 
 const opsPortOf = async (p: XnodeProcess) => Number((await p.waitForLog((l) => typeof l.opsPort === "number")).opsPort);
-
-/** Polls /readyz until it answers `status`; resolves with how long that took. */
-async function readyzBecomes(port: number, status: number, timeoutMs = 30_000): Promise<number> {
-  const started = Date.now();
-  let last = "";
-  for (;;) {
-    const res = await getOps(port, "/readyz").catch((err: unknown) => ({ status: 0, text: String(err) }));
-    last = `${res.status} ${res.text}`;
-    if (res.status === status) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`/readyz on ${port} did not answer ${status} within ${timeoutMs} ms; last: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("probes of real processes while Redis goes away and comes back", () => {
   let redis: RedisProcess;
@@ -72,7 +59,7 @@ describe("probes of real processes while Redis goes away and comes back", () => 
 
   test("Redis killed: both unready within seconds, still live; Redis back on its port: both ready again by themselves", async () => {
     await redis.kill();
-    const [botDown, workerDown] = await Promise.all([readyzBecomes(botPort, 503, 10_000), readyzBecomes(workerPort, 503, 10_000)]);
+    const [botDown, workerDown] = await Promise.all([waitForStatus(botPort, "/readyz", 503, 10_000), waitForStatus(workerPort, "/readyz", 503, 10_000)]);
     assert.equal(JSON.parse((await getOps(botPort, "/readyz")).text).checks.redis, false);
     for (const port of [botPort, workerPort]) {
       assert.equal((await getOps(port, "/healthz")).status, 200, "a Redis outage is no reason to restart the pod");
@@ -82,7 +69,7 @@ describe("probes of real processes while Redis goes away and comes back", () => 
     }
     redis = new RedisProcess(redis.port);
     await redis.start();
-    const [botUp, workerUp] = await Promise.all([readyzBecomes(botPort, 200), readyzBecomes(workerPort, 200)]);
+    const [botUp, workerUp] = await Promise.all([waitForStatus(botPort, "/readyz", 200), waitForStatus(workerPort, "/readyz", 200)]);
     console.log(
       `OPS-FIGURES ${JSON.stringify({ unreadyAfterKillMs: { bot: botDown, worker: workerDown }, readyAfterRestartMs: { bot: botUp, worker: workerUp } })}`,
     );
