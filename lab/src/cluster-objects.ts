@@ -95,25 +95,38 @@ interface PodSpecInit {
 }
 
 /**
- * `ready` false: the container named `p.container` crash-loops (the others run).
- * containerStatuses are sorted by container name, as the kubelet reports them.
+ * A pod's Ready conditions and containerStatuses: `failing` (a container
+ * name), when given, crash-loops while the others run. The statuses are
+ * sorted by container name, as the kubelet reports them.
  */
+export function podReadiness(containers: readonly { name: string; image?: unknown }[], failing: string | undefined, now = new Date().toISOString()) {
+  const ready = failing === undefined;
+  return {
+    conditions: [
+      { type: "ContainersReady", status: ready ? "True" : "False", lastTransitionTime: now },
+      { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now },
+    ],
+    containerStatuses: containers
+      .map((c) => {
+        const up = c.name !== failing;
+        return {
+          name: c.name,
+          ready: up,
+          restartCount: 0,
+          image: typeof c.image === "string" ? c.image : `lab/${c.name}:1`,
+          started: up,
+          state: up ? { running: { startedAt: now } } : { waiting: { reason: "CrashLoopBackOff", message: "back-off restarting failed container" } },
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+}
+
+/** `ready` false: the container named `p.container` crash-loops (the others run). */
 export function podObject(p: PodSpecInit, hostIP: string, ready = true): K8sObjectInit {
   const now = new Date().toISOString();
   const containers = p.containers ?? [{ name: p.container, image: `lab/${p.container}:1`, ports: (p.ports ?? []).map((containerPort) => ({ containerPort })) }];
-  const statuses = containers
-    .map((c) => {
-      const up = ready || c.name !== p.container;
-      return {
-        name: c.name,
-        ready: up,
-        restartCount: 0,
-        image: typeof c.image === "string" ? c.image : `lab/${c.name}:1`,
-        started: up,
-        state: up ? { running: { startedAt: now } } : { waiting: { reason: "CrashLoopBackOff", message: "back-off restarting failed container" } },
-      };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { conditions, containerStatuses } = podReadiness(containers, ready ? undefined : p.container, now);
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -136,11 +149,8 @@ export function podObject(p: PodSpecInit, hostIP: string, ready = true): K8sObje
       podIP: p.podIP,
       podIPs: [{ ip: p.podIP }],
       startTime: now,
-      conditions: [
-        { type: "ContainersReady", status: ready ? "True" : "False", lastTransitionTime: now },
-        { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now },
-      ],
-      containerStatuses: statuses,
+      conditions,
+      containerStatuses,
     },
   };
 }

@@ -9,7 +9,7 @@
 // node's k3s.io/node-args annotation.
 import { createHash } from "node:crypto";
 import type { K8sObject, ObjectStore, StoreEvent } from "./apiserver/store.js";
-import { FLANNEL_CONTAINER, podObject, podSuffix } from "./cluster-objects.js";
+import { FLANNEL_CONTAINER, podObject, podReadiness, podSuffix } from "./cluster-objects.js";
 import { chooseInterface, programPeers, setupFlannelNode, type FlannelPeer } from "./dataplane/flannel.js";
 import type { LabTopology } from "./dataplane/topology.js";
 import { flannelArgsFor } from "./install/installation.js";
@@ -260,13 +260,7 @@ export class FlannelController {
     if (ready) return;
     try {
       this.store.update("Pod", this.scenario.flannel.namespace, name, (p: Obj) => {
-        const crashed = podObject(
-          { name, namespace: "", node, labels: {}, podIP: "", hostNetwork: true, container: FLANNEL_CONTAINER, containers: p.spec.containers },
-          "",
-          false,
-        );
-        p.status.conditions = (crashed.status as Obj).conditions;
-        p.status.containerStatuses = (crashed.status as Obj).containerStatuses;
+        Object.assign(p.status, podReadiness(p.spec.containers, FLANNEL_CONTAINER));
         this.setRestarts(p, node, false);
       });
     } catch {

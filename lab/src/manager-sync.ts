@@ -47,6 +47,8 @@ export class ManagerSync {
       })),
       ...install.configMaps.map((o) => ({ kind: "ConfigMap" as const, namespace: o.metadata.namespace!, name: o.metadata.name, field: "data" as const })),
     ];
+    // Helm applies a chart's ConfigMaps before its DaemonSet, so new pods read the new values.
+    this.owned.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "ConfigMap" ? -1 : 1));
   }
 
   private get rke2(): boolean {
@@ -121,7 +123,7 @@ export class ManagerSync {
     if (!result.ok) return;
     const rendered = installationObjects(this.scenario, result.values);
     const objects = [...rendered.configMaps, ...(rendered.daemonSet ? [rendered.daemonSet] : [])];
-    for (const o of this.owned.sort((a, b) => (a.kind === "ConfigMap" ? -1 : b.kind === "ConfigMap" ? 1 : 0))) {
+    for (const o of this.owned) {
       const obj = objects.find((x) => x.kind === o.kind && x.metadata.name === o.name);
       if (!obj) continue;
       this.desired.set(keyOf(o), structuredClone(obj[o.field]));

@@ -1,7 +1,7 @@
 // Shapes and small builders the installation renderers share.
 import type { Scenario } from "../scenario.js";
 import type { ContainerEnvVar } from "./flanneld-flags.js";
-import { managerMetadata } from "./managers.js";
+import { managerMetadata, type ManagerMetadata } from "./managers.js";
 
 export type K8sObjectInit = Record<string, unknown> & {
   apiVersion: string;
@@ -45,7 +45,7 @@ interface DaemonSetInit {
   updateStrategy: Record<string, unknown>;
   managedBy?: Scenario["flannel"]["managedBy"];
   /** metadata a manager leaves when it is not `managedBy` (RKE2's Helm) */
-  metadata?: { labels: Record<string, string>; annotations: Record<string, string> };
+  metadata?: ManagerMetadata;
 }
 
 export function daemonSetObject(d: DaemonSetInit): K8sObjectInit {
@@ -68,22 +68,23 @@ export function daemonSetObject(d: DaemonSetInit): K8sObjectInit {
   };
 }
 
+/** `manager`: a managedBy value, or the metadata a manager other than managedBy leaves (RKE2's Helm). */
 export function configMapObject(
   name: string,
   namespace: string,
   labels: Record<string, string>,
   data: Record<string, string>,
-  managedBy: Scenario["flannel"]["managedBy"] = "none",
+  manager: Scenario["flannel"]["managedBy"] | ManagerMetadata = "none",
 ): K8sObjectInit {
-  const manager = managerMetadata(managedBy, "ConfigMap", namespace, name);
+  const marks = typeof manager === "string" ? managerMetadata(manager, "ConfigMap", namespace, name) : manager;
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: {
       name,
       namespace,
-      labels: { ...labels, ...manager.labels },
-      ...(Object.keys(manager.annotations).length ? { annotations: manager.annotations } : {}),
+      labels: { ...labels, ...marks.labels },
+      ...(Object.keys(marks.annotations).length ? { annotations: marks.annotations } : {}),
     },
     data,
   };

@@ -160,8 +160,8 @@ export function renderRke2Canal(s: Scenario, values: CanalValues): InstallObject
       veth_mtu: "1450",
       "net-conf.json": netConfJson(s),
     },
+    helmMetadata(name, namespace),
   );
-  Object.assign(cm.metadata, { labels: helmMetadata(name, namespace).labels, annotations: helmMetadata(name, namespace).annotations });
   const helmChart = {
     apiVersion: "helm.cattle.io/v1",
     kind: "HelmChart",
