@@ -174,7 +174,8 @@ describe("refusals change nothing (seed lab, two-person rule)", () => {
   });
 
   test("a DaemonSet changed between plan and approval is refused with Re-run, nothing patched", async () => {
-    const patch = JSON.stringify({ metadata: { annotations: { "example.com/touched": "yes" } } });
+    // a spec change (generation moves); status and metadata writes are no drift
+    const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { "example.com/touched": "yes" } } } } });
     const touched = await kubectl(env.lab.kubeconfigPath, "-n", "kube-system", "patch", "ds", "kube-flannel-ds-amd64", "--type=merge", "-p", patch);
     assert.equal(touched.code, 0, touched.stderr);
     const patchesBefore = await realPatches(env); // kubectl's own patch is one of them
