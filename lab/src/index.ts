@@ -5,6 +5,9 @@
 // in "@xnode/lab/testing".
 export { Lab, LAB_PREFIX, type LabHandle } from "./lab.js";
 export {
+  DISTRIBUTIONS,
+  RKE2_DEFAULT_REVERT_SECONDS,
+  type Distribution,
   loadScenario,
   parseScenario,
   scenarioSchema,
