@@ -127,6 +127,13 @@ async function reportCommand(args: string[], io: CliIo): Promise<number> {
 async function serve(command: "bot" | "worker" | "all", io: CliIo): Promise<number> {
   const config = loadConfig(io.env);
   const logger = createLogger(config.env.LOG_LEVEL);
+  // A rejection nobody awaits (Bolt's Socket Mode client when Slack refuses a reconnect, e.g. a
+  // revoked app token) ends the process with one JSON line instead of a bare stack; the restarted
+  // process then says at start what is wrong.
+  process.once("unhandledRejection", (err) => {
+    logger.fatal({ err }, `stopping: ${errorMessage(err)}`);
+    process.exit(1);
+  });
   const running: RunningProcess[] = [];
   if (command !== "worker") running.push(await startBot(config, logger));
   if (command !== "bot") running.push(await startWorker(config, logger));

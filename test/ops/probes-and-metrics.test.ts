@@ -4,7 +4,7 @@
 // is connected; live throughout. And a bot token given as the app token stops
 // `xnode bot` at once with what to do, instead of a bot that never connects.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { RedisProcess, startPrivateRedis } from "../faults/private-redis.js";
@@ -112,4 +112,40 @@ test("a bot token in SLACK_APP_TOKEN: `xnode bot` exits 2 at once saying what an
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /SLACK_APP_TOKEN: must be an app-level token \(xapp-…\) with the connections:write scope/);
   assert.ok(Date.now() - started < 15_000, "no waiting for a connection that cannot open");
+});
+
+test("an app token Slack stops accepting (revoked) ends `xnode bot` with one JSON line; started again, it exits 2 naming SLACK_APP_TOKEN", async () => {
+  const emulator = await startSlackEmulator();
+  const env = {
+    SLACK_BOT_TOKEN: "xoxb-ops-revoked",
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: emulator.url,
+    REDIS_URL: process.env.XNODE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+    XNODE_REDIS_PREFIX: `xo${randomBytes(4).toString("hex")}`,
+    PORT: "0",
+  };
+  const bot = await startXnodeProcess("bot", env);
+  try {
+    emulator.failNext("apps.connections.open", { error: "invalid_auth" }, 10);
+    emulator.socketMode.disconnect("link_disabled");
+    assert.equal(await bot.exited, 1, bot.log);
+    const fatal = bot.logLines().find((l) => l.level === 60);
+    assert.match(String(fatal?.msg), /invalid_auth/, bot.log);
+    assert.doesNotMatch(bot.log, /^\s+at /m, "no bare stack trace outside the JSON line");
+    // Not spawnSync: the emulator answering it runs in this process.
+    const again = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "bot"], {
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("exit", (status) => resolve({ status, stderr }));
+    });
+    assert.equal(again.status, 2, again.stderr);
+    assert.match(again.stderr, /cannot open a Socket Mode connection: .*invalid_auth.*Check SLACK_APP_TOKEN/s);
+  } finally {
+    await bot.kill("SIGKILL");
+    await emulator.close();
+  }
 });
