@@ -3,7 +3,7 @@
 import type { KubeClient } from "../kube/kube-client.js";
 import type { KubeNode, KubePod } from "../kube/types.js";
 import type { ClusterSnapshot, FlannelFlag, FlannelLocation } from "../model/index.js";
-import { configMapReader, netConfSource, readDaemonSetConfig } from "./daemonset-config.js";
+import { configMapReader, netConfSource, readDaemonSetConfig, type ConfigMapReader } from "./daemonset-config.js";
 import { findFlannelDaemonSet } from "./find-flannel-daemonset.js";
 import { detectManager } from "./flannel-manager.js";
 import { CONFIGURED_COMPONENT, FLANNEL_CONFIGMAP, HELM_COMPONENT, namedDaemonSets, RKE2_CANAL, RKE2_COMPONENT } from "./flannel-names.js";
@@ -23,7 +23,7 @@ export interface Discovery {
 
 const VXLAN_DEFAULTS = { vxlanPort: 8472, vni: 1 };
 
-function fromNetConf(conf: NetConf): Omit<FlannelSnapshot, "pods" | "vxlanPort" | "vni"> & { vxlanPort: number; vni: number } {
+function fromNetConf(conf: NetConf): Pick<FlannelSnapshot, "network" | "backendType" | "vxlanPort" | "vni" | "enableNFTables" | "enableIPv4" | "ipv6Network"> {
   return {
     ...(conf.network !== undefined ? { network: conf.network } : {}),
     ...(conf.backendType !== undefined ? { backendType: conf.backendType } : {}),
@@ -71,6 +71,17 @@ async function readHelmChartConfig(kube: KubeClient, refusals: Refusals): Promis
   };
 }
 
+async function readNetConf(read: ConfigMapReader, where: string, source: { configMap: string; key: string }, warnings: string[]): Promise<NetConf> {
+  const text = (await read(source.configMap))?.data?.[source.key];
+  if (text === undefined) {
+    warnings.push(`${where} not readable; assuming VXLAN port 8472, VNI 1`);
+    return {};
+  }
+  const parsed = parseNetConf(text, where);
+  warnings.push(...parsed.warnings);
+  return parsed.conf;
+}
+
 function grantFor(distribution: string, namespace: string): string {
   if (distribution === "configured") return CONFIGURED_COMPONENT;
   if (distribution === "rke2-canal") return RKE2_COMPONENT;
@@ -99,18 +110,12 @@ export async function discoverFlannel(kube: KubeClient, nodes: readonly KubeNode
   const namespace = ds.metadata.namespace ?? "";
   const read = configMapReader(kube, namespace, refusals, grantFor(distribution, namespace));
   const { info, flags } = await readDaemonSetConfig(ds, container, read, warnings);
-  const source = (found.configMap && { configMap: found.configMap, key: "net-conf.json" }) ||
-    netConfSource(ds, container, flags) || { configMap: FLANNEL_CONFIGMAP, key: "net-conf.json" };
-  const cm = await read(source.configMap);
-  const where = `ConfigMap ${namespace}/${source.configMap} ${source.key}`;
-  const text = cm?.data?.[source.key];
-  let conf: NetConf = {};
-  if (text === undefined) warnings.push(`${where} not readable; assuming VXLAN port 8472, VNI 1`);
-  else {
-    const parsed = parseNetConf(text, where);
-    conf = parsed.conf;
-    warnings.push(...parsed.warnings);
-  }
+  // what XNODE_CONFIG names, else what the pod template mounts where flanneld reads it
+  const source = (found.configMap ? { configMap: found.configMap, key: "net-conf.json" } : netConfSource(ds, container, flags)) ?? {
+    configMap: FLANNEL_CONFIGMAP,
+    key: "net-conf.json",
+  };
+  const conf = await readNetConf(read, `ConfigMap ${namespace}/${source.configMap} ${source.key}`, source, warnings);
   const manager = detectManager(ds.metadata, distribution);
   const helmChartConfig = distribution === "rke2-canal" ? await readHelmChartConfig(kube, refusals) : undefined;
   const forbidden = refusals.requests.filter((r) => !r.startsWith("get daemonsets") && !r.startsWith("list daemonsets"));

@@ -14,7 +14,7 @@ export interface FoundDaemonSet {
   distribution: FlannelDistribution;
   /** the container XNODE_CONFIG names, if it does */
   container?: string;
-  /** flannel's ConfigMap when the pod template mounts none */
+  /** the ConfigMap XNODE_CONFIG names for net-conf.json, if it does */
   configMap?: string;
 }
 
@@ -49,7 +49,7 @@ export async function findFlannelDaemonSet(kube: KubeClient, refusals: Refusals,
     const ds = await refusals.read(describeGet("daemonsets", n.name, n.namespace), n.grantedBy, () => kube.getDaemonSet(n.namespace, n.name));
     if (!ds) continue;
     const distribution = n.distribution === "manifest" && isChart(ds) ? "helm" : n.distribution;
-    return { found: { ds, distribution, configMap: n.configMap }, tried: "" };
+    return { found: { ds, distribution }, tried: "" };
   }
   for (const selector of FLANNEL_DS_LABELS) {
     const listed = await refusals.read(`list daemonsets cluster-wide (label ${selector})`, HELM_COMPONENT, () => kube.listDaemonSets(undefined, selector));

@@ -8,12 +8,11 @@ export interface NamedDaemonSet {
   namespace: string;
   name: string;
   distribution: FlannelDistribution;
-  /** flannel's ConfigMap there, when its pod template does not name one */
-  configMap: string;
   /** the deploy/ piece granting the GET (and the patch of a fix) */
   grantedBy: string;
 }
 
+/** flannel's ConfigMap when the pod template mounts none over net-conf.json's directory */
 export const FLANNEL_CONFIGMAP = "kube-flannel-cfg";
 export const BASE_RBAC = "deploy/cluster/rbac-flannel.yaml";
 export const KUBESPRAY_COMPONENT = "deploy/components/flannel-kubespray";
@@ -47,11 +46,11 @@ export const FLANNEL_CONTAINER_NAMES = ["kube-flannel", "flannel"];
 /** The GETs by name, in the order tried: newest manifest first, then kubespray and RKE2 canal. */
 export function namedDaemonSets(): NamedDaemonSet[] {
   const manifest = MANIFEST_NAMESPACES.flatMap((namespace) =>
-    MANIFEST_DS_NAMES.map((name) => ({ namespace, name, distribution: "manifest" as const, configMap: FLANNEL_CONFIGMAP, grantedBy: BASE_RBAC })),
+    MANIFEST_DS_NAMES.map((name) => ({ namespace, name, distribution: "manifest" as const, grantedBy: BASE_RBAC })),
   );
   return [
     ...manifest,
-    { ...KUBESPRAY, name: KUBESPRAY.daemonSet, distribution: "kubespray", configMap: FLANNEL_CONFIGMAP, grantedBy: KUBESPRAY_COMPONENT },
-    { namespace: RKE2_CANAL.namespace, name: RKE2_CANAL.daemonSet, distribution: "rke2-canal", configMap: RKE2_CANAL.configMap, grantedBy: RKE2_COMPONENT },
+    { namespace: KUBESPRAY.namespace, name: KUBESPRAY.daemonSet, distribution: "kubespray", grantedBy: KUBESPRAY_COMPONENT },
+    { namespace: RKE2_CANAL.namespace, name: RKE2_CANAL.daemonSet, distribution: "rke2-canal", grantedBy: RKE2_COMPONENT },
   ];
 }

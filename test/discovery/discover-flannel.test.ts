@@ -176,6 +176,26 @@ describe("discovery of real installations", () => {
     assert.deepEqual(kube.requests, ["get daemonsets overlay in net", "get configmaps kube-flannel-cfg in net"]);
   });
 
+  test("XNODE_CONFIG's configMap wins over the one the pod template mounts", async () => {
+    const objects = readFixtureObjects("kube-flannel-v0.28.9.yml").flatMap((o) =>
+      o.kind === "ConfigMap"
+        ? [
+            o,
+            {
+              ...o,
+              metadata: { ...o.metadata, name: "overlay-cfg" },
+              data: { "net-conf.json": '{"network":"10.99.0.0/16","backend":{"type":"vxlan","vni":9}}' },
+            },
+          ]
+        : [o],
+    );
+    const kube = objectsKube(objects);
+    const d = await discoverFlannel(kube, nodes, [], { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", configMap: "overlay-cfg" });
+    assert.equal(d.flannel.network, "10.99.0.0/16");
+    assert.equal(d.flannel.vni, 9);
+    assert.ok(!kube.requests.includes("get configmaps kube-flannel-cfg in kube-flannel"));
+  });
+
   test("refused by RBAC: the refusals are reported with what grants them, never 'not found'", async () => {
     const kube = objectsKube(readFixtureObjects("kubespray-cni-flannel.yml"), {
       refuse: (r) => r.includes("kube-flannel in kube-system") || r.startsWith("list"),
