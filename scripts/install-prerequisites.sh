@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package providing it
 declare -A pkg=(
   [ip]=iproute2 [bridge]=iproute2 [iptables]=iptables [iptables-save]=iptables
-  [ping]=iputils-ping [curl]=curl [openssl]=openssl [redis-server]=redis-server [redis-cli]=redis-tools [sysctl]=procps [gcc]=gcc [tcpdump]=tcpdump [nft]=nftables
+  [ping]=iputils-ping [curl]=curl [openssl]=openssl [redis-server]=redis-server [redis-cli]=redis-tools [redis-sentinel]=redis-sentinel [sysctl]=procps [gcc]=gcc [tcpdump]=tcpdump [nft]=nftables
 )
 missing=()
 for cmd in "${!pkg[@]}"; do

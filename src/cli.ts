@@ -7,7 +7,7 @@ import { runCheck } from "./check/run-check.js";
 import { CLUSTER_OPTIONS, openCluster } from "./cli/open-cluster.js";
 import { renderTextReport } from "./cli/render-text-report.js";
 import { renderTextTrace } from "./cli/render-text-trace.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, redisTarget, type Config } from "./config.js";
 import { errorMessage, XnodeError } from "./errors.js";
 import { problemsOf, traceVerdict, type CheckReport, type ProgressEvent } from "./model/index.js";
 import { createLogger } from "./logger.js";
@@ -67,7 +67,7 @@ export async function checkCommand(args: string[], io: CliIo = defaultIo): Promi
   });
   // A configured cluster is one Slack knows too: record the check like the bot would. A
   // --kubeconfig label is a one-off and is not recorded.
-  if (configured) await recordFromCli(io, config.env, report);
+  if (configured) await recordFromCli(io, config, report);
   printReport(io, report, json);
   return problemsOf(report.findings).length > 0 ? 1 : 0;
 }
@@ -83,8 +83,9 @@ async function traceCommand(args: string[], io: CliIo): Promise<number> {
   return traceVerdict(trace) === "delivered" ? 0 : 1;
 }
 
-async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PREFIX: string }, report: CheckReport): Promise<void> {
-  const redis = createRedis(env.REDIS_URL, { failFast: true });
+async function recordFromCli(io: CliIo, config: Config, report: CheckReport): Promise<void> {
+  const { env } = config;
+  const redis = createRedis(redisTarget(config), { failFast: true });
   redis.on("error", () => undefined); // reported below, once
   try {
     const id = randomUUID();
@@ -92,7 +93,7 @@ async function recordFromCli(io: CliIo, env: { REDIS_URL: string; XNODE_REDIS_PR
     io.stderr(`xnode: recorded as ${id} (xnode report ${id}; /xnode clusters shows this verdict)\n`);
   } catch (err) {
     io.stderr(
-      `xnode: the check was not recorded: Redis at ${redactRedisUrl(env.REDIS_URL)} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`,
+      `xnode: the check was not recorded: Redis at ${redactRedisUrl(redisTarget(config))} is unreachable (${errorMessage(err)}); /xnode clusters keeps its previous verdict\n`,
     );
   } finally {
     redis.disconnect();
@@ -107,12 +108,13 @@ async function reportCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new XnodeError("CONFIG_INVALID", "report needs exactly one check id", USAGE);
-  const { env } = loadConfig(io.env);
-  const redis = createRedis(env.REDIS_URL, { failFast: true });
+  const config = loadConfig(io.env);
+  const { env } = config;
+  const redis = createRedis(redisTarget(config), { failFast: true });
   redis.on("error", () => undefined); // the failed command below says it
   try {
     const report = await new CheckStore(redis, `${env.XNODE_REDIS_PREFIX}:`).getReport(id).catch((err: unknown) => {
-      throw redisUnreachable(env.REDIS_URL, err);
+      throw redisUnreachable(redisTarget(config), err);
     });
     if (!report)
       throw new XnodeError("CONFIG_INVALID", `no report with id ${id}`, "Reports are kept for 7 days; check the id (and REDIS_URL / XNODE_REDIS_PREFIX).");

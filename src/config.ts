@@ -98,6 +98,16 @@ export const fileConfigSchema = z
           .strict(),
       )
       .default([]),
+    // Redis behind Sentinel: xnode asks these sentinels for the primary of `name` and follows failovers.
+    // REDIS_URL's password and database number (if any) still apply to the primary; its host is not used.
+    redis: z
+      .object({
+        sentinels: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
+        name: z.string().min(1),
+        sentinelPassword: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     checks: z
       .object({
         execTimeoutSeconds: z.number().min(1).max(300).default(20),
@@ -207,6 +217,11 @@ export function slackMode(env: Env): SlackMode {
   }
   if (env.SLACK_APP_TOKEN) return { mode: "socket", botToken: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN };
   return { mode: "http", botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET!, port: env.PORT };
+}
+
+/** Where xnode's Redis is: REDIS_URL, or the Sentinel setup of the config file's `redis`. */
+export function redisTarget(config: Config): { url: string; sentinel?: NonNullable<FileConfig["redis"]> } {
+  return config.file.redis ? { url: config.env.REDIS_URL, sentinel: config.file.redis } : { url: config.env.REDIS_URL };
 }
 
 export function findCluster(file: FileConfig, name: string): ClusterConfig {

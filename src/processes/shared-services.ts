@@ -3,7 +3,7 @@
 import { WebClient, WebClientEvent } from "@slack/web-api";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import { redisTarget, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
 import { retryAfterFetch } from "../slack/retry-after-fetch.js";
 import { webApiSlack, type SlackPort } from "../slack/slack-port.js";
@@ -41,14 +41,14 @@ export interface SharedServices {
 export async function openSharedServices(config: Config, logger: Logger, opts: { failFast?: boolean; metrics?: XnodeMetrics } = {}): Promise<SharedServices> {
   const { env } = config;
   if (!env.SLACK_BOT_TOKEN) throw new XnodeError("CONFIG_INVALID", "SLACK_BOT_TOKEN is not set", "Set the bot token (xoxb-…) in the environment.");
-  const redis = createRedis(env.REDIS_URL, { failFast: opts.failFast ?? false });
+  const redis = createRedis(redisTarget(config), { failFast: opts.failFast ?? false });
   // reported by the commands that fail; without a listener ioredis prints every reconnect attempt
   if (opts.failFast) redis.on("error", (err) => logger.debug({ err }, "redis connection error"));
   try {
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw redisUnreachable(env.REDIS_URL, err);
+    throw redisUnreachable(redisTarget(config), err);
   }
   const prefix = env.XNODE_REDIS_PREFIX;
   const queue = new Queue(CHECK_QUEUE, { connection: redis, prefix });

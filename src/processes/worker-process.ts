@@ -1,6 +1,6 @@
 // `xnode worker`: runs the check, fix and digest jobs. Scales separately from the bot.
 import { FlowProducer, Worker } from "bullmq";
-import { findCluster, type Config } from "../config.js";
+import { findCluster, redisTarget, type Config } from "../config.js";
 import { CHECK_QUEUE } from "../jobs/check-payloads.js";
 import { CHECK_STALLED_OPTIONS, FIX_STALLED_OPTIONS } from "../jobs/stalled-jobs.js";
 import { policyFromConfig } from "../approvals/approval-policy.js";
@@ -43,7 +43,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     return kube;
   };
   // Workers block on their connection: give them their own.
-  const workerConnection = createRedis(config.env.REDIS_URL);
+  const workerConnection = createRedis(redisTarget(config));
   const flows = new FlowProducer({ connection: services.redis, prefix: services.prefix });
   const posted = new PostLedger(services.redis, `${services.prefix}:`);
   const checkDeps: CheckWorkerDeps = {
@@ -78,7 +78,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     rolloutTimeoutMs: checks.rolloutTimeoutSeconds * 1000,
     expiryMinutes: config.file.approvals.expiryMinutes,
   });
-  const fixConnection = createRedis(config.env.REDIS_URL);
+  const fixConnection = createRedis(redisTarget(config));
   const fixWorker = new Worker(FIX_QUEUE, (job) => fixProcessor(job), {
     connection: fixConnection,
     prefix: services.prefix,
@@ -93,7 +93,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Every replica syncs: the scheduler ids are stable, so replicas converge on one schedule per digest.
   await syncDigestSchedules(services.digestQueue, config.file.digests, log);
-  const digestConnection = createRedis(config.env.REDIS_URL);
+  const digestConnection = createRedis(redisTarget(config));
   const digestWorker = startDigestWorker(
     {
       kubeFor,

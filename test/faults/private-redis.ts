@@ -76,7 +76,7 @@ export class RedisProcess {
   /** SIGKILL, as a crash or an OOM kill: no shutdown; without a data directory all data is gone. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return; // already gone: "exit" will not fire again
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
@@ -92,4 +92,15 @@ export async function startPrivateRedis(dataDir?: string): Promise<RedisProcess>
   const redis = new RedisProcess(await freePort(), [], "redis-server", dataDir);
   await redis.start();
   return redis;
+}
+
+/** Resolves with the first truthy result of an async probe; rejects after `timeoutMs` with `describe()`. */
+export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, describe: () => string, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms in vain\n${describe()}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
