@@ -67,6 +67,7 @@ export async function applyFlannelChange(
       summary: plan.summary,
       ...(plan.restartPods ? { restartPods: plan.restartPods } : {}),
       ...(plan.revertedBy ? { revertedBy: plan.revertedBy } : {}),
+      ...(plan.steps ? { steps: plan.steps } : {}),
     },
     previousPublicIPs: Object.fromEntries(snapshot.nodes.flatMap((n) => (n.flannel.publicIP ? [[n.name, n.flannel.publicIP]] : []))),
   };
@@ -86,7 +87,8 @@ export async function applyFlannelChange(
     if (applied.nodePatches) await progress(`patched ${nodePatchDiffLines(applied.nodePatches).join("; ")}`);
     // k3s: flannel re-reads the Node only when k3s restarts, which is a step for a person: nothing to wait for here
     if (plan.nodePatches && !plan.patch && !plan.customObject && !plan.restartPods) {
-      await progress(`now carry out the steps (${(plan.steps ?? []).join(" ")}); the re-check shows the change once flannel has restarted`);
+      const steps = plan.steps?.length ? `now carry out the steps (${plan.steps.join(" ")})` : "flannel reads the Node again only when it restarts";
+      await progress(`${steps}; the re-check shows the change once flannel has restarted`);
       return { applied };
     }
     if (applied.patch) {

@@ -121,6 +121,8 @@ function undoFlannelChange(applied: FlannelChangeApplied, summary: string): Reme
     ...(customObject ? { customObject } : {}),
     ...(nodePatches?.length ? { nodePatches } : {}),
     ...(restartPods ? { restartPods } : {}),
+    // k3s: the same restart by hand undoes it too
+    ...(!restartPods && plan.steps ? { steps: plan.steps } : {}),
     ...(Object.keys(applied.previousPublicIPs).length > 0 ? { expectedPublicIPs: applied.previousPublicIPs } : {}),
     diff: [
       ...(p?.undoDiff ?? []),

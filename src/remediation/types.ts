@@ -12,7 +12,7 @@ import type { RolloutProgress } from "./wait-for-rollout.js";
 /** A change of flannel through the API: its DaemonSet patched, a custom object written, its pods replaced, or several of these. */
 export interface FlannelChangeApplied {
   kind: "flannel";
-  plan: Pick<RemediationPlan, "kind" | "summary" | "restartPods" | "revertedBy">;
+  plan: Pick<RemediationPlan, "kind" | "summary" | "restartPods" | "revertedBy" | "steps">;
   patch?: PatchApplied;
   customObject?: CustomObjectApplied;
   /** Node annotations changed (remove-public-ip-overwrite), each with its value before */

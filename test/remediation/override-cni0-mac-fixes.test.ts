@@ -81,6 +81,29 @@ describe("fixes of the new findings", () => {
     }
   });
 
+  test("k3s's form of the plan (Node patch, the restart left to steps): the annotation goes, no pod is touched, the steps are said", async () => {
+    const env = await openFixLab("public-ip-overwrite-wrong");
+    try {
+      const planned = planOf(await env.check(), "remove-public-ip-overwrite");
+      // as planRemovePublicIpOverride makes it on k3s: no flannel pod to delete, k3s restarted by a person
+      const { restartPods: _restart, expectedPublicIPs: _expected, ...rest } = planned;
+      const plan = { ...rest, steps: ["On w1, restart k3s."], diff: planned.diff.slice(0, 1) };
+      const { outcome, steps } = await env.fix(plan, await env.fingerprint(plan));
+      assertApplied(outcome);
+      assert.equal((await annotations(env.kc, "w1"))[OVERWRITE], undefined);
+      const log = await requests(env.started);
+      assert.equal(log.filter((x) => x.verb === "delete" && x.resource === "pods").length, 0);
+      assert.ok(
+        steps.some((s) => s.text.includes("On w1, restart k3s.")),
+        steps.map((s) => s.text).join(" | "),
+      );
+      assert.deepEqual(outcome.rollback.nodePatches?.[0]?.node, "w1");
+      assert.deepEqual(outcome.rollback.steps, ["On w1, restart k3s."], "undoing it needs the same restart");
+    } finally {
+      await env.stop();
+    }
+  });
+
   test("vtep-mac-change: restarting w1's flannel makes annotation and peers follow flannel.1's MAC; every pair reachable; nothing to roll back", async (t) => {
     const env = await openFixLab("vtep-mac-change");
     try {
