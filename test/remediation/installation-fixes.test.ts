@@ -248,3 +248,43 @@ describe("k3s: steps for each node's config, and the approvable stopgap", () => 
     assert.deepEqual(await allPairsPing(env, ["k3s-server", "k3s-agent1"]), []);
   });
 });
+
+describe("FLANNELD_IFACE in the env is what flanneld reads", () => {
+  let env: FixLab;
+  before(async () => (env = await openFixLab("env-iface-healthy")));
+  after(async () => env?.stop());
+
+  test("set to the NAT adapter: the fix replaces that env entry (not args), every pair reachable; the rollback puts the entry back", async () => {
+    const ds = (await json(env.kc, "-n", "kube-flannel", "get", "ds", "kube-flannel-ds")) as {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
+    };
+    const ci = ds.spec.template.spec.containers.findIndex((c) => c.name === "kube-flannel");
+    const ei = ds.spec.template.spec.containers[ci]!.env!.findIndex((e) => e.name === "FLANNELD_IFACE");
+    const path = `/spec/template/spec/containers/${ci}/env/${ei}`;
+    const broke = await kubectl(
+      env.kc,
+      "-n",
+      "kube-flannel",
+      "patch",
+      "ds",
+      "kube-flannel-ds",
+      "--type=json",
+      "-p",
+      JSON.stringify([{ op: "replace", path: `${path}/value`, value: "eth0" }]),
+    );
+    assert.equal(broke.code, 0, broke.stderr);
+    const first = await env.check();
+    assert.deepEqual(ids(first), SEED_FINDINGS);
+    const plan = planOf(first, "patch-flannel-iface");
+    assert.deepEqual(plan.diff, ['env FLANNELD_IFACE: "eth0" → "eth1"']);
+    assert.ok(!plan.patch!.ops.some((o) => o.path.endsWith("/args")), "args untouched");
+    const { outcome } = await env.fix(plan, await env.fingerprint(plan), plan.diff, 20_000);
+    assertApplied(outcome);
+    assert.deepEqual(ids(await env.check()), ["cluster-healthy"]);
+    assert.deepEqual(await allPairsPing(env, ["alpha", "beta", "gamma"]), []);
+    assert.deepEqual(outcome.rollback.diff, ['env FLANNELD_IFACE: "eth1" → "eth0"']);
+    const { outcome: undone } = await env.fix(outcome.rollback, outcome.rollbackFingerprint, outcome.rollback.diff, 20_000);
+    assertApplied(undone);
+    assert.deepEqual(ids(await env.check()), SEED_FINDINGS);
+  });
+});
