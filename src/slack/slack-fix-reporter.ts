@@ -39,6 +39,7 @@ export function slackFixReporter(
           ...(r.failure ? { failure: r.failure } : {}),
           ...(r.rollbackApprovalId ? { rollbackValue: r.rollbackApprovalId } : {}),
           ...(r.persistentNote ? { persistentNote: r.persistentNote } : {}),
+          ...(r.revertedBy ? { revertedBy: r.revertedBy } : {}),
         }),
       );
     },
