@@ -82,6 +82,34 @@ describe("public-ip-overwrite-wrong", () => {
     assert.deepEqual(dup.explainedBy, ["public-ip-overwrite-wrong"]);
   });
 
+  test("an overwrite naming worker-1's own address on a network its peers cannot reach: their pings to it failed", () => {
+    // every node has a second interface in 10.9.9.0/24, each on its own isolated segment
+    const base = spec(involves("worker-1"));
+    const isolated = buildEvidence({
+      ...base,
+      nodes: base.nodes.map((n, i) => ({ ...n, interfaces: [...n.interfaces, { name: "eth1", network: `island-${i}`, address: `10.9.9.${10 + i}/24` }] })),
+    });
+    Object.assign(isolated.snapshot.nodes[2]!.flannel, { publicIP: "10.9.9.12", publicIPOverwrite: "10.9.9.12" });
+    const f = finding(isolated, "public-ip-overwrite-wrong");
+    assert.ok(f.evidence.includes("worker-1's peers cannot reach 10.9.9.12 (eth1):"), f.evidence.join("\n"));
+    assert.ok(f.evidence.includes("ping 10.9.9.12 from cp-0 via eth1 (worker-1): timeout"), f.evidence.join("\n"));
+  });
+
+  test("an overwrite naming a NAT address every node holds: each peer keeps the packets", () => {
+    const base = spec(involves("worker-1"));
+    const nat = buildEvidence({
+      ...base,
+      networks: [...base.networks, ...base.nodes.map((_n, i) => ({ name: `nat-${i}` }))],
+      nodes: base.nodes.map((n, i) => ({ ...n, interfaces: [...n.interfaces, { name: "enp0s3", network: `nat-${i}`, address: "10.0.2.15/24" }] })),
+    });
+    Object.assign(nat.snapshot.nodes[2]!.flannel, { publicIP: "10.0.2.15", publicIPOverwrite: "10.0.2.15" });
+    const f = finding(nat, "public-ip-overwrite-wrong");
+    assert.ok(
+      f.evidence.includes("10.0.2.15 is also an address of cp-0 (enp0s3) and worker-0 (enp0s3): they keep the packets they send there for worker-1's pods"),
+      f.evidence.join("\n"),
+    );
+  });
+
   test("a NAT address nobody holds is accepted while the overlay to that node works", () => {
     assert.deepEqual(ids(overwritten("198.51.100.7", false)), ["cluster-healthy"]);
   });

@@ -15,7 +15,13 @@ function whyWrong(ev: CheckEvidence, node: string, address: string): string[] | 
   const holders = addressHolders(ev, address);
   const others = holders.filter((h) => h.node !== node);
   if (others.length > 0) {
-    return [`${address} is an address of ${joinNames(others.map((h) => `${h.node} (${h.iface})`))}, not of ${node}: packets for ${node}'s pods go there`];
+    const named = joinNames(others.map((h) => `${h.node} (${h.iface})`));
+    // held by the node too (a NAT address every VM has): each of those peers keeps what it sends there
+    return holders.some((h) => h.node === node)
+      ? [
+          `${address} is also an address of ${named}: ${others.length === 1 ? "it keeps the packets it sends" : "they keep the packets they send"} there for ${node}'s pods`,
+        ]
+      : [`${address} is an address of ${named}, not of ${node}: packets for ${node}'s pods go there`];
   }
   if (holders.length === 0) {
     return everyNodeHasInterfaces(ev) ? [`no interface of any node holds ${address}`] : undefined;
