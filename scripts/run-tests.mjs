@@ -32,6 +32,7 @@ const UNIT = [
   "test/remediation/plan-hash-and-drift.test.ts",
   "test/remediation/rollback-plan.test.ts",
   "test/remediation/wait-for-rollout.test.ts",
+  "test/reliability/",
   "test/slack-render/",
 ];
 // …except these, which run real commands in network namespaces.
