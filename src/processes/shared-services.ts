@@ -54,6 +54,8 @@ export async function openSharedServices(config: Config, logger: Logger, opts: {
   const queue = new Queue(CHECK_QUEUE, { connection: redis, prefix });
   const fixQueue = new Queue(FIX_QUEUE, { connection: redis, prefix });
   const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
+  // Connection errors reach whoever waits on a command; unheard, BullMQ prints each one to the console.
+  for (const q of [queue, fixQueue, digestQueue]) q.on("error", (err) => logger.debug({ err, queue: q.name }, "queue connection error"));
   const webOptions = {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5000 },

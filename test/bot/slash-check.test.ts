@@ -7,6 +7,7 @@ import { Queue } from "bullmq";
 import type { CheckReport } from "../../src/model/index.js";
 import { runCli } from "../../src/cli.js";
 import { createRedis } from "../../src/store/redis-connection.js";
+import { commandAnswer } from "../helpers/slack-flow.js";
 import { SIGNING_SECRET, startXnode, startXnodeOnLab, type XnodeOnLab, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from "../slack/emulator.js";
 import { startResponseUrlSink } from "../slack/response-url-sink.js";
@@ -237,16 +238,22 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
     assert.equal(emulator.messages("C0DIGEST1").length, 1, "exactly one digest message");
   });
 
-  test("help, clusters and status answer ephemerally", async () => {
-    for (const [text, expect] of [
-      ["help", /\/xnode check/],
-      ["clusters", /lab/],
-      ["status", /queue|waiting|running/i],
-    ] as const) {
-      const res = await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text, user_id: "U0EVE0001", channel_id: CHANNEL });
-      const body = res.body as { response_type?: string; text?: string; blocks?: unknown[] };
-      assert.equal(body.response_type, "ephemeral");
-      assert.match(`${body.text}${JSON.stringify(body.blocks)}`, expect, text);
+  test("help answers in the ack; clusters and status, which read Redis, ack empty and answer ephemerally through the response URL", async () => {
+    const sink = await startResponseUrlSink();
+    try {
+      for (const [text, expect, inAck] of [
+        ["help", /\/xnode check/, true],
+        ["clusters", /lab/, false],
+        ["status", /queue|waiting|running/i, false],
+      ] as const) {
+        const { ackBody, answer } = await commandAnswer(xnode.botUrl, sink, { text, user: "U0EVE0001", channel: CHANNEL });
+        assert.equal(ackBody !== undefined, inAck, `${text}: answered ${inAck ? "in the ack" : "after it"}`);
+        const body = answer as { response_type?: string; text?: string; blocks?: unknown[] };
+        assert.equal(body.response_type, "ephemeral");
+        assert.match(`${body.text}${JSON.stringify(body.blocks)}`, expect, text);
+      }
+    } finally {
+      await sink.close();
     }
   });
 });

@@ -1,6 +1,8 @@
 // Steps a person takes in Slack, for end-to-end tests: run a check and wait for
 // its whole report, find a finding's buttons, click one like Slack would.
 import type { EmulatedMessage, SlackEmulator } from "../slack/emulator.js";
+import { pollUntil } from "../slack/poll-until.js";
+import type { ResponseUrlSink } from "../slack/response-url-sink.js";
 import { postBlockAction, postSlashCommand, type SlashCommandInput } from "../slack/signed-request.js";
 import { SIGNING_SECRET } from "./xnode-fixture.js";
 
@@ -66,4 +68,37 @@ export function click(botUrl: string, button: ButtonRef, user: string, responseU
     actions: [{ action_id: button.actionId, block_id: button.blockId, value: button.value, text: button.text }],
     ...(responseUrl ? { response_url: responseUrl } : {}),
   });
+}
+
+let commandSeq = 0;
+
+/**
+ * Runs `/xnode <text>` and resolves with what its user sees: the ack's own
+ * answer, or else the first post to its response URL (commands that read
+ * Redis ack at once and answer there), and how long the ack took.
+ */
+export async function commandAnswer(
+  botUrl: string,
+  sink: ResponseUrlSink,
+  input: { text: string; user: string; channel: string },
+  timeoutMs = 10_000,
+): Promise<{ ackMs: number; ackBody: unknown; answer: unknown }> {
+  const path = `/response-url?command=${++commandSeq}`;
+  const started = Date.now();
+  const res = await postSlashCommand(botUrl, SIGNING_SECRET, {
+    command: "/xnode",
+    text: input.text,
+    user_id: input.user,
+    channel_id: input.channel,
+    response_url: `${new URL(sink.url).origin}${path}`,
+  });
+  const ackMs = Date.now() - started;
+  if (res.status !== 200) throw new Error(`/xnode ${input.text} answered ${res.status}`);
+  if (res.body !== undefined) return { ackMs, ackBody: res.body, answer: res.body };
+  const post = await pollUntil(
+    () => sink.posts.find((p) => p.path === path),
+    timeoutMs,
+    () => `no response_url post for /xnode ${input.text}`,
+  );
+  return { ackMs, ackBody: undefined, answer: post.body };
 }

@@ -33,6 +33,8 @@ export async function startXnode(opts: {
   workers?: number;
   /** the bot in Socket Mode on the emulator's socket (an app-level token, no signing secret) */
   socketMode?: boolean;
+  /** another Redis than the shared one (a private redis-server a test kills) */
+  redisUrl?: string;
 }): Promise<XnodeUnderTest> {
   const prefix = `xt${randomBytes(4).toString("hex")}`;
   const env = envSchema.parse({
@@ -41,7 +43,7 @@ export async function startXnode(opts: {
     SLACK_API_URL: opts.emulator.url,
     // any free port for each worker's /healthz, /readyz and /metrics (RunningProcess.opsPort)
     METRICS_PORT: "0",
-    REDIS_URL,
+    REDIS_URL: opts.redisUrl ?? REDIS_URL,
     XNODE_REDIS_PREFIX: prefix,
     LOG_LEVEL: process.env.XNODE_TEST_LOG_LEVEL ?? "silent",
   });
@@ -61,7 +63,7 @@ export async function startXnode(opts: {
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
       await bot.stop();
-      const redis = createRedis(REDIS_URL);
+      const redis = createRedis(env.REDIS_URL);
       try {
         await deleteKeys(redis, prefix);
       } finally {

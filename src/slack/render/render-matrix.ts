@@ -11,6 +11,9 @@ import { countStates, groupBy, pairKey, podPairs, type PairState, type PodPair }
 export const GRID_MAX_NODES = 20;
 const MAX_GROUPS = 30;
 const MAX_NAMES_PER_GROUP = 12;
+const MIN_NAMES_PER_GROUP = 3;
+// The grouped lines' share of the message's text budget (MAX_MESSAGE_BLOCK_TEXT), leaving room for the NodePorts.
+const GROUPED_TEXT = 7000;
 const MAX_NODEPORT_FAILURES = 10;
 
 const CELL: Record<PairState, string> = { ok: ":white_check_mark:", fail: ":x:", unknown: ":grey_question:" };
@@ -49,16 +52,20 @@ function groupedFailures(report: CheckReport, pairs: readonly PodPair[]): Render
   const useDestination = byDestination[0]![1].length > bySource[0]![1].length;
   const groups = useDestination ? byDestination : bySource;
   const others = report.nodes.length - 1;
+  // Long node names and many groups: fewer names per line, so every group still shows (the rest is in the attached report).
+  const nameLength = report.nodes.reduce((n, node) => n + node.name.length + 2, 0) / Math.max(1, report.nodes.length);
+  const perLine = GROUPED_TEXT / Math.min(groups.length, MAX_GROUPS) - 2 * nameLength - 60;
+  const names = Math.max(MIN_NAMES_PER_GROUP, Math.min(MAX_NAMES_PER_GROUP, Math.floor(perLine / nameLength)));
   const lines = groups.map(([node, peers]) => {
     const all = peers.length === others ? " (every other node)" : "";
     return useDestination
-      ? `${CELL.fail} ${bold(node)} unreachable from ${peers.length}/${others} nodes${all}: ${nameList(peers, MAX_NAMES_PER_GROUP)}`
-      : `${CELL.fail} from ${bold(node)}: ${peers.length}/${others} nodes unreachable${all}: ${nameList(peers, MAX_NAMES_PER_GROUP)}`;
+      ? `${CELL.fail} ${bold(node)} unreachable from ${peers.length}/${others} nodes${all}: ${nameList(peers, names)}`
+      : `${CELL.fail} from ${bold(node)}: ${peers.length}/${others} nodes unreachable${all}: ${nameList(peers, names)}`;
   });
   const shown = capLines(lines, MAX_GROUPS, omittedNote(report.cluster, "nodes with failures"));
   return {
     blocks: [context(`Failing pairs grouped by ${useDestination ? "destination" : "source"} node`), ...packSections(shown.lines)],
-    cut: shown.cut || groups.some(([, peers]) => peers.length > MAX_NAMES_PER_GROUP),
+    cut: shown.cut || groups.some(([, peers]) => peers.length > names),
   };
 }
 
