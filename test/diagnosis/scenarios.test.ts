@@ -109,7 +109,11 @@ describe("evidence quotes the cluster's own values", () => {
     const f = finding(fx.staleFdb(), "fdb-stale");
     assert.deepEqual(f.nodes, ["worker-0", "worker-1"]);
     assertEvidence(f, "worker-0 FDB: d6:58:c3:27:e0:41 dst 172.31.10.254, but worker-1's public-ip is 172.31.10.12; no node holds 172.31.10.254");
-    assert.deepEqual(f.remediations, []);
+    // flannel re-writes every current peer's entries when it starts: the node holding the wrong one is restarted
+    assert.deepEqual(
+      f.remediations.map((r) => [r.kind, r.restartPods]),
+      [["restart-flannel-pod", { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", nodes: ["worker-0"] }]],
+    );
     assert.match(f.explanation, /kubectl -n kube-flannel delete pod kube-flannel-ds-m4q9z/);
   });
 

@@ -126,6 +126,22 @@ describe("fixes of the new findings", () => {
     }
   });
 
+  test("fdb-stale (a wrong FDB dst on cp): restarting cp's flannel re-writes the entry; every pair reachable", async () => {
+    const env = await openFixLab("fdb-stale");
+    try {
+      const first = await env.check();
+      assert.deepEqual(ids(first), ["fdb-stale"]);
+      const plan = planOf(first, "restart-flannel-pod");
+      assert.deepEqual(plan.restartPods?.nodes, ["cp"]);
+      const { outcome } = await env.fix(plan, await env.fingerprint(plan), plan.diff, FIX_TIMEOUT_MS);
+      assertApplied(outcome);
+      assert.deepEqual(ids(await env.check()), ["cluster-healthy"]);
+      assert.ok(await everyPairPings(env.kc, ["cp", "w1"]), "every pod pair pings");
+    } finally {
+      await env.stop();
+    }
+  });
+
   test("cni0-address-mismatch: cni0 gets 10.244.1.1/24 and loses the stale address; the rollback restores exactly the old one", async () => {
     const env = await openFixLab("cni0-address-mismatch");
     try {

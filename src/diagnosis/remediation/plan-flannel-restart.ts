@@ -96,20 +96,35 @@ export function planRemovePublicIpOverride(ev: CheckEvidence, wrong: readonly Wr
  * flannel creates. This holds on every version and also when peers hold yet
  * another MAC, which setting flannel.1's MAC back would leave wrong.
  */
-export function planRestartFlannel(ev: CheckEvidence, nodes: readonly string[]): RemediationPlan | undefined {
+export function planRestartFlannel(ev: CheckEvidence, nodes: readonly string[], drifted: readonly string[] = nodes): RemediationPlan | undefined {
   const restart = restartOn(ev, nodes);
   if (!restart) return undefined;
   const k3s = restart.steps !== undefined;
+  const stale = nodes.filter((n) => !drifted.includes(n));
+  const one = (names: readonly string[], singular: string, plural: string) => `${joinNames(names)} ${names.length === 1 ? singular : plural}`;
+  const why = [
+    ...(drifted.length > 0 ? [`${one(drifted, "advertises", "advertise")} flannel.1's current MAC and the other nodes re-program their entries`] : []),
+    ...(stale.length > 0 ? [`${one(stale, "re-writes its", "re-write their")} entries for every peer from the Node annotations`] : []),
+  ];
   return {
     kind: "restart-flannel-pod",
-    summary: `Restart flannel on ${joinNames(nodes)} so it advertises flannel.1's current MAC and the other nodes re-program their entries`,
+    summary: `Restart flannel on ${joinNames(nodes)} so ${why.join(", and ")}`,
     ...(restart.restartPods ? { restartPods: restart.restartPods } : {}),
     ...(k3s ? { steps: restart.steps, approvable: false } : {}),
     diff: restart.diff,
     persistent: true,
     risks: [
-      `Cross-node traffic to ${joinNames(nodes)} keeps failing until each peer has re-programmed its neighbour and FDB entries (seconds after flannel updates the Node).`,
-      "If systemd (MACAddressPolicy=persistent, systemd ≥ 242) rewrote the MAC, it does so again whenever flannel.1 is recreated: add a .link file matching flannel* with MACAddressPolicy=none (flannel #1155).",
+      ...(drifted.length > 0
+        ? [
+            `Cross-node traffic to ${joinNames(drifted)} keeps failing until each peer has re-programmed its neighbour and FDB entries (seconds after flannel updates the Node).`,
+          ]
+        : []),
+      ...(stale.length > 0 ? [`flannel restarts on ${joinNames(stale)}: its cross-node traffic pauses until it has re-programmed its entries.`] : []),
+      ...(drifted.length > 0
+        ? [
+            "If systemd (MACAddressPolicy=persistent, systemd ≥ 242) rewrote the MAC, it does so again whenever flannel.1 is recreated: add a .link file matching flannel* with MACAddressPolicy=none (flannel #1155).",
+          ]
+        : ["If something else wrote the entries (a script, a network manager), it may write them again."]),
     ],
   };
 }

@@ -35,7 +35,13 @@ export function fdbStale(ev: CheckEvidence, earlier: readonly Finding[] = []): F
     const pod = ev.snapshot.flannel.pods.find((p) => p.node === node);
     return pod ? `kubectl -n ${ns} delete pod ${pod.name}` : `the flannel pod on ${node}`;
   });
-  const plan = drifted.length > 0 ? planRestartFlannel(ev, drifted) : undefined;
+  // flannel re-writes a current peer's entries when it starts (neigh/fdb replace); entries of no current peer it leaves alone
+  const reprogram = inNodeOrder(
+    ev,
+    problems.filter((p) => p.peer !== undefined).map((p) => p.node),
+  );
+  const restart = inNodeOrder(ev, [...drifted, ...reprogram]);
+  const plan = restart.length > 0 ? planRestartFlannel(ev, restart, drifted) : undefined;
   const entriesText =
     stale.length === 0
       ? ""
