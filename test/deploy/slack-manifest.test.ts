@@ -31,8 +31,9 @@ const SCOPES: Record<string, string[]> = {
 };
 
 // A WebClient by the names the code gives it (client, web, app.client,
-// webClient); `client.apiCall("x.y")` too. Bolt's say() posts with chat.postMessage.
-const CALL = /\b(?:client|web|webClient|app\.client)\s*\.\s*((?:[a-z]+)(?:\.[A-Za-z0-9]+)+)\s*\(/g;
+// webClient, lookups: src/slack/slack-port.ts's client for user group lookups);
+// `client.apiCall("x.y")` too. Bolt's say() posts with chat.postMessage.
+const CALL = /\b(?:client|web|webClient|lookups|app\.client)\s*\.\s*((?:[a-z]+)(?:\.[A-Za-z0-9]+)+)\s*\(/g;
 const API_CALL = /\.apiCall\(\s*["'`]([a-z]+(?:\.[A-Za-z0-9]+)+)["'`]/g;
 const SAY = /\bsay\s*\(/;
 
