@@ -5,9 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createRedis } from "../../src/store/redis-connection.js";
 import { kubectl, labAdmin, podOn, run } from "../helpers/lab-fixture.js";
-import { buttonsOf, checkAndWait, click, textOf, type ButtonRef } from "../helpers/slack-flow.js";
-import { SIGNING_SECRET, startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
-import { postSlashCommand } from "../slack/signed-request.js";
+import { buttonsOf, checkAndWait, click, commandAnswer, textOf, type ButtonRef } from "../helpers/slack-flow.js";
+import { startXnodeOnLab, type XnodeOnLab } from "../helpers/xnode-fixture.js";
 import type { EmulatedMessage } from "../slack/emulator.js";
 import { startResponseUrlSink, type ResponseUrlSink } from "../slack/response-url-sink.js";
 
@@ -76,8 +75,8 @@ async function podPing(env: Env, from: string, to: string): Promise<boolean> {
 
 /** What `/xnode clusters` answers: every configured cluster with its last verdict. */
 async function clustersAnswer(env: Env): Promise<string> {
-  const res = await postSlashCommand(env.xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "clusters", user_id: APPROVER, channel_id: CHANNEL });
-  return JSON.stringify(res.body);
+  const { answer } = await commandAnswer(env.xnode.botUrl, env.sink, { text: "clusters", user: APPROVER, channel: CHANNEL });
+  return JSON.stringify(answer);
 }
 
 describe("approve, apply, re-check, rollback (seed lab)", () => {
@@ -123,8 +122,9 @@ describe("approve, apply, re-check, rollback (seed lab)", () => {
   });
 
   test("/xnode audit lists the request, approval, apply, rollback and verdicts", async () => {
-    const res = await postSlashCommand(env.xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "audit lab", user_id: APPROVER, channel_id: CHANNEL });
-    const text = JSON.stringify(res.body);
+    const { ackBody, answer } = await commandAnswer(env.xnode.botUrl, env.sink, { text: "audit lab", user: APPROVER, channel: CHANNEL });
+    assert.equal(ackBody, undefined, "acked before reading Redis; answered through the response URL");
+    const text = JSON.stringify(answer);
     for (const event of ["check-requested", "approved", "applied", "rolled-back", "verdict"]) assert.match(text, new RegExp(event), event);
   });
 });
