@@ -20,7 +20,7 @@ export interface FixLab {
   kc: string;
   check(): Promise<CheckReport>;
   fingerprint(plan: RemediationPlan): Promise<LiveFingerprint>;
-  /** rollouts time out after 3 s unless told: the lab rolls two nodes out in well under one */
+  /** each wait (rollout, pod restart, convergence) times out after 15 s unless told: the lab rolls two nodes out in about a second, several when the machine is busy */
   fix(
     plan: RemediationPlan,
     fingerprint: LiveFingerprint,
@@ -40,7 +40,7 @@ export async function openFixLab(scenario: string): Promise<FixLab> {
     // settle first: a check in the middle of a lab rollout would see a half-programmed cluster
     check: async () => (await started.lab.settled(), (await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 })).report),
     fingerprint: async (plan) => takeFingerprint(kube, await collectSnapshot(kube), plan),
-    fix: async (plan, fingerprint, approvedDiff = plan.diff, rolloutTimeoutMs = 3_000) => {
+    fix: async (plan, fingerprint, approvedDiff = plan.diff, rolloutTimeoutMs = 15_000) => {
       const steps: FixStep[] = [];
       const t = Date.now();
       const outcome = await executeFix(kube, plan, { approvedDiff, fingerprint, onStep: (s) => void steps.push(s), rolloutTimeoutMs, rolloutPollMs: 100 });

@@ -101,7 +101,7 @@ describe("patch-flannel-iface on seed-virtualbox-nat", () => {
     // an interface no node has: flannel crash-loops everywhere (flannel-notes.md, wrong --iface)
     const bad = { ...plan, patch: structuredClone(plan.patch!), diff: [plan.diff[0]!.replace("enp0s8", "enp0s9")] };
     bad.patch.ops.find((o) => o.op === "add")!.value = [...ORIGINAL_ARGS, "--iface=enp0s9"];
-    const { outcome } = await env.fix(bad, await env.fingerprint(bad), bad.diff);
+    const { outcome } = await env.fix(bad, await env.fingerprint(bad), bad.diff, 3_000);
     assert.equal(outcome.status, "failed");
     assert.ok(outcome.status === "failed" && outcome.rollback && outcome.rollbackFingerprint);
     assert.match(outcome.reason, /did not finish within 3 s; last seen: generation \d+ \(observed \d+\), 2\/2 updated, 0\/2 ready/);
