@@ -42,6 +42,8 @@ const REDIS_HINT = "Try again in a minute; if it persists, the bot's Redis may b
 export function xnodeCommandListener(deps: XnodeCommandDeps) {
   const now = deps.now ?? (() => new Date());
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const requestId = newRequestId();
+    const log = deps.logger.child({ requestId, user: command.user_id, channel: command.channel_id });
     /** Acks now, then answers with what `read` produces, or says why it could not. */
     const readThenRespond = async (what: string, read: () => Promise<SlackMessage>) => {
       await ack();
@@ -53,8 +55,6 @@ export function xnodeCommandListener(deps: XnodeCommandDeps) {
         await respond({ response_type: "ephemeral", text: `Could not read ${what}: ${message}. ${hint}` });
       }
     };
-    const requestId = newRequestId();
-    const log = deps.logger.child({ requestId, user: command.user_id, channel: command.channel_id });
     const parsed = parseCommand(command.text ?? "", deps.clusters);
     if (!parsed.ok) {
       log.info({ text: command.text, problem: parsed.problem }, "rejected command");
