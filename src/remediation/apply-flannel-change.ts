@@ -20,6 +20,8 @@ export interface FlannelChangeOptions {
   pollMs?: number;
   execTimeoutMs?: number;
   step: (s: FixStep) => Promise<void>;
+  /** once the API writes are done, before any wait */
+  onWritten?: () => void;
 }
 
 export type FlannelChangeResult =
@@ -81,6 +83,7 @@ export async function applyFlannelChange(
     if (!applied.patch && !applied.nodePatches?.length) return refusal(err) ?? { applied, failure: err };
     return { applied, failure: err };
   }
+  opts.onWritten?.();
   const wait = { timeoutMs: opts.timeoutMs, pollMs: opts.pollMs };
   const ds = plan.patch ?? (plan.restartPods && { namespace: plan.restartPods.namespace, name: plan.restartPods.daemonSet });
   try {

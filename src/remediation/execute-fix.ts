@@ -104,11 +104,11 @@ export async function executeFix(kube: KubeClient, plan: RemediationPlan, opts: 
       pollMs: opts.rolloutPollMs,
       execTimeoutMs: opts.execTimeoutMs,
       step,
+      onWritten: () => void (timings.applyMs = clock() - applyStarted),
     });
     if ("refused" in change) return change.refused;
     applied = change.applied;
-    timings.applyMs = clock() - applyStarted;
-    timings.rolloutMs = timings.applyMs;
+    timings.rolloutMs = clock() - applyStarted - timings.applyMs;
     return finish(change.failure);
   }
 
