@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { actions, button, clipBlocks, context, fieldSections, header, packSections, section, toMessage } from "../../src/slack/render/blocks.js";
-import { fitLines, truncate } from "../../src/slack/render/limits.js";
+import {
+  actions,
+  blockTextLength,
+  button,
+  clipBlocks,
+  composeMessage,
+  context,
+  fieldSections,
+  header,
+  packSections,
+  section,
+  toMessage,
+} from "../../src/slack/render/blocks.js";
+import { fitLines, MAX_MESSAGE_BLOCK_TEXT, truncate } from "../../src/slack/render/limits.js";
 import { bold, code, escape, fence, mention } from "../../src/slack/render/mrkdwn.js";
 import { formatAgo, formatDuration } from "../../src/slack/render/time-text.js";
 import { validateMessage } from "./validate-message.js";
@@ -89,5 +101,54 @@ describe("time text", () => {
     assert.equal(formatAgo(new Date(now.getTime() + 60_000), now), "just now");
     assert.equal(formatAgo("2026-11-26T11:59:20Z", now), "40 s ago");
     assert.equal(formatAgo("2026-11-26T11:48:00Z", now), "12 min ago");
+  });
+});
+
+describe("the text budget of one message", () => {
+  const lines = (tag: string, count: number, width = 90) => Array.from({ length: count }, (_, i) => `${tag} line ${i} ${"x".repeat(width)}`);
+  const textOf = (m: ReturnType<typeof toMessage>) => m.blocks.reduce((n, b) => n + blockTextLength(b), 0);
+
+  it("leaves a message within the budget untouched", () => {
+    const blocks = [header("h"), ...packSections(lines("a", 20))];
+    const { message, cut } = composeMessage("t", [{ blocks, cut: false }]);
+    assert.equal(cut, false);
+    assert.deepEqual(
+      message.blocks.map((b) => b.type),
+      blocks.map((b) => b.type),
+    );
+  });
+
+  it("shares the budget: small parts whole, large parts cut by whole lines with a note, header and buttons kept", () => {
+    const buttons = actions("acts", [button({ actionId: "xnode_rerun", text: "Re-run", value: "lab" })]);
+    const { message, cut } = composeMessage("t", [
+      { blocks: [header("Report"), section("*Findings*\n• route-missing\n• udp-vxlan-blocked")], cut: false },
+      { blocks: packSections(lines("big", 200)), cut: false },
+      { blocks: [section(fence(lines("diff", 40, 40).join("\n")))], cut: false },
+      { blocks: [buttons], cut: false },
+    ]);
+    assert.equal(cut, true);
+    assert.deepEqual(validateMessage(message), []);
+    assert.ok(textOf(message) <= MAX_MESSAGE_BLOCK_TEXT, `${textOf(message)} characters`);
+    const text = message.blocks.map((b) => JSON.stringify(b)).join("\n");
+    assert.match(text, /route-missing/, "the small part is whole");
+    assert.match(text, /big line 0 /, "the large part starts as it was");
+    assert.doesNotMatch(text, /big line 199 /);
+    assert.match(text, /not shown: Slack limits how much text one message holds/);
+    assert.equal(message.blocks[0]?.type, "header");
+    assert.equal(message.blocks.at(-1)?.type, "actions", "the buttons stay last");
+  });
+
+  it("a cut code block stays closed", () => {
+    const { message } = composeMessage("t", [{ blocks: [...packSections(lines("pad", 100)), section(fence(lines("diff", 40, 40).join("\n")))], cut: false }]);
+    const diff = message.blocks.find((b) => b.type === "section" && b.text?.text.startsWith("```"));
+    assert.ok(diff?.type === "section", "the code block is cut, not dropped");
+    assert.match(diff.text!.text, /^```\ndiff line 0 [\s\S]*… \d+ more lines\n```$/);
+    assert.deepEqual(validateMessage(message), []);
+  });
+
+  it("toMessage applies it too (fix, digest and root messages)", () => {
+    const message = toMessage("t", packSections(lines("x", 300)));
+    assert.ok(textOf(message) <= MAX_MESSAGE_BLOCK_TEXT);
+    assert.deepEqual(validateMessage(message), []);
   });
 });
