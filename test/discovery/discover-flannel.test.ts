@@ -138,6 +138,28 @@ describe("discovery of real installations", () => {
     );
   });
 
+  test("RKE2 canal: a ConfigMap key FLANNELD_IFACE names is missing, or the ConfigMap is refused: said, and no --iface assumed", async () => {
+    const objects = readFixtureObjects("rke2-canal-v3.32.1.yml");
+    delete (objects.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>).canal_iface;
+    const missing = await discoverFlannel(objectsKube(objects), nodes, []);
+    assert.equal(
+      missing.flannel.flags?.find((f) => f.name === "iface"),
+      undefined,
+    );
+    assert.ok(
+      missing.warnings.includes(
+        "ConfigMap kube-system/rke2-canal-config has no key canal_iface: the kubelet cannot start flannel's container (env FLANNELD_IFACE)",
+      ),
+    );
+
+    const refusedKube = objectsKube(readFixtureObjects("rke2-canal-v3.32.1.yml"), { refuse: (r) => r.startsWith("get configmaps") });
+    const refused = await discoverFlannel(refusedKube, nodes, []);
+    assert.equal(refused.flannel.distribution, "rke2-canal");
+    assert.deepEqual(refused.flannel.forbidden, ['get configmaps "rke2-canal-config" in kube-system (granted by deploy/components/flannel-rke2-canal)']);
+    assert.equal(refusedKube.requests.filter((r) => r.startsWith("get configmaps")).length, 1, "one read per ConfigMap");
+    assert.ok(refused.warnings.some((w) => /rke2-canal-config \(env FLANNELD_IFACE\) is not readable/.test(w)));
+  });
+
   test("RKE2 canal without a HelmChartConfig yet: exists false, nothing refused", async () => {
     const objects = readFixtureObjects("rke2-canal-v3.32.1.yml").filter((o) => o.kind !== "HelmChartConfig");
     const d = await discoverFlannel(objectsKube(objects), nodes, []);
