@@ -12,7 +12,7 @@ import { FIX_JOB } from "../jobs/fix-payloads.js";
 import type { Logger } from "../logger.js";
 import { decisionText, withDecision } from "../slack/render/render-fix.js";
 import type { SlackPort } from "../slack/slack-port.js";
-import type { ApprovalStore } from "../store/approval-store.js";
+import type { ApprovalRecord, ApprovalStore } from "../store/approval-store.js";
 import type { AuditLog } from "../store/audit-log.js";
 import { newRequestId } from "./request-check.js";
 
@@ -103,7 +103,7 @@ export function rejectActionListener(deps: DecisionDeps) {
     const place = clickPlace(body);
     // Only approvals posted to this thread: a value copied elsewhere rejects nothing.
     const recs = (await Promise.all(ids.map((id) => deps.approvals.get(id)))).filter(
-      (r) => r !== undefined && r.channel === place.channel && r.threadTs === place.threadTs,
+      (r): r is ApprovalRecord => r !== undefined && r.channel === place.channel && r.threadTs === place.threadTs,
     );
     if (recs.length === 0) {
       await respond({ response_type: "ephemeral", replace_original: false, text: ":no_entry: Nothing to reject: these fixes are unknown here." });
