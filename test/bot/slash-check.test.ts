@@ -97,19 +97,30 @@ describe("/xnode check on a healthy lab, concurrency and bad input", () => {
 
   before(async () => {
     env = await startXnodeOnLab("healthy-three-nodes", {
-      emulator: { channels: { [CHANNEL]: {}, C0OTHER01: {}, C0DIGEST1: {}, C0NOTIN01: { member: false } } },
+      // Slack's one message a second per channel, without even the short burst: every test here runs rate limited.
+      emulator: { channels: { [CHANNEL]: {}, C0OTHER01: {}, C0DIGEST1: {}, C0NOTIN01: { member: false } }, rateLimits: { postBurst: 1 } },
     });
     ({ emulator, xnode } = env);
   });
   after(async () => env?.stop());
 
-  test("healthy: a thread that says all pairs reachable, with no buttons", async () => {
+  test("healthy: a thread that says all pairs reachable, with no buttons; complete and in order though every reply was rate limited", async () => {
     await postSlashCommand(xnode.botUrl, SIGNING_SECRET, { command: "/xnode", text: "check lab", user_id: "U0BOB0001", channel_id: CHANNEL });
     const root = await emulator.waitFor(() => emulator.messages(CHANNEL).find((m) => /U0BOB0001/.test(textOf(m))), 10_000);
     const replies = await waitForReport(emulator, CHANNEL, root.ts, 1);
     const all = replies.map(textOf).join("\n");
     assert.match(all, /reachable/i);
     assert.deepEqual(replies.flatMap(actionIds), [], "no buttons on a healthy report");
+    await new Promise((r) => setTimeout(r, 1500)); // anything late (a duplicate) would land now
+    const texts = emulator
+      .thread(CHANNEL, root.ts)
+      .slice(1)
+      .map((m) => m.text);
+    assert.equal(texts.length, 3, `exactly the summary, the matrix and the finding: ${texts.join(" | ")}`);
+    assert.deepEqual(texts.slice(0, 2), ["xnode check lab: healthy", "xnode check lab: connectivity"], "in posting order");
+    assert.match(texts[2]!, /^xnode: cluster-healthy/);
+    const limited = emulator.callsOf("chat.postMessage").filter((c) => c.status === 429 && c.args.thread_ts === root.ts);
+    assert.ok(limited.length >= 1, "the workspace rate-limited replies in this thread");
   });
 
   test("/xnode trace: an ephemeral ack at once, then every capture point in the channel; a bad node name is refused", async () => {
