@@ -126,6 +126,7 @@ export function rejectActionListener(deps: DecisionDeps) {
       await respond({ response_type: "ephemeral", replace_original: false, text: ":information_source: These fixes were already decided." });
       return;
     }
+    deps.countOutcome?.("rejected");
     for (const r of recs) {
       await deps.audit.record({
         event: "rejected",

@@ -56,7 +56,7 @@ export class XnodeMetrics {
   });
   private readonly approvals = new Counter({
     name: "xnode_approvals_total",
-    help: "Clicks on Approve/Rollback, by outcome: approved, or why it was refused",
+    help: "Decisions on fixes, by outcome: approved (Approve or Rollback), rejected, or why a click was refused (not-approver, expired, decided, busy, …)",
     labelNames: ["outcome"],
     registers: [this.registry],
   });

@@ -13,11 +13,12 @@ import { countingKube } from "../../src/ops/instrument.js";
 import { XnodeMetrics } from "../../src/ops/metrics.js";
 import { openSharedServices, type SharedServices } from "../../src/processes/shared-services.js";
 import { ApprovalStore } from "../../src/store/approval-store.js";
+import { createRedis } from "../../src/store/redis-connection.js";
 import { podOn, startLab, type StartedLab } from "../helpers/lab-fixture.js";
 import { getOps, sample } from "../helpers/ops-endpoints.js";
 import { deleteKeys, REDIS_URL, SIGNING_SECRET, startXnode } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type SlackEmulator } from "../slack/emulator.js";
-import { postSlashCommand } from "../slack/signed-request.js";
+import { postBlockAction, postSlashCommand } from "../slack/signed-request.js";
 
 const CHANNEL = "C0METRIC1";
 const silent = pino({ level: "silent" });
@@ -127,6 +128,53 @@ test("a check that cannot run is counted as failed by the worker that tried it",
     assert.equal(sample(text, "xnode_checks_total", { verdict: "failed" }), 1, text);
     assert.equal(sample(text, "xnode_checks_total", { verdict: "healthy" }), undefined);
   } finally {
+    await xnode.stop();
+    await emulator.close();
+  }
+});
+
+test("a [Reject] click through the real bot is counted as a rejected approval", async () => {
+  const emulator = await startSlackEmulator({ channels: { [CHANNEL]: {} } });
+  const xnode = await startXnode({
+    emulator,
+    clusters: [{ name: "a", kubeconfig: "/nonexistent/a.kubeconfig" }],
+    file: { approvals: { approvers: { users: ["U0APPROV1"] } } },
+  });
+  const redis = createRedis(REDIS_URL);
+  try {
+    const approvals = new ApprovalStore(redis, `${xnode.prefix}:`);
+    const id = ApprovalStore.newId();
+    const now = new Date();
+    const threadTs = "1700000000.000200";
+    await approvals.save({
+      id,
+      purpose: "fix",
+      cluster: "a",
+      findingId: "route-missing",
+      plan: { kind: "add-routes", summary: "s", commands: [], diff: [], persistent: false, risks: [] },
+      planHash: "h",
+      fingerprint: { routes: {} },
+      requestedBy: "U0ASKER01",
+      channel: CHANNEL,
+      threadTs,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 60_000).toISOString(),
+    });
+    const res = await postBlockAction(xnode.botUrl, SIGNING_SECRET, {
+      user_id: "U0APPROV1",
+      channel_id: CHANNEL,
+      message_ts: "1700000000.000300",
+      thread_ts: threadTs,
+      actions: [{ action_id: "xnode_reject", block_id: "b1", value: id }],
+    });
+    assert.equal(res.status, 200);
+    // The listener acks first and decides after: wait for the decision, then read the count.
+    for (let i = 0; i < 50 && (await approvals.get(id))?.status !== "rejected"; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await approvals.get(id))?.status, "rejected");
+    const text = (await getOps(xnode.bot.opsPort!, "/metrics")).text;
+    assert.equal(sample(text, "xnode_approvals_total", { outcome: "rejected", process: "bot" }), 1, text);
+  } finally {
+    redis.disconnect();
     await xnode.stop();
     await emulator.close();
   }
