@@ -101,6 +101,8 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
       XNODE_REDIS_PREFIX: prefix,
       XNODE_CONFIG: configPath,
       LOG_LEVEL: "info",
+      // several workers on one machine: each takes any free port for /metrics
+      METRICS_PORT: "0",
     };
     const processes: XnodeProcess[] = [];
     cleanups.push(() => Promise.all(processes.map((p) => p.kill("SIGKILL"))));
