@@ -60,6 +60,37 @@ describe("patch-flannel-iface", () => {
     assert.match(f.explanation, /No flannel patch is proposed: the interfaces proven to reach every node share neither a name nor a subnet/);
   });
 
+  test("a proven interface whose shared-subnet address is secondary: the regex still selects it (flanneld matches every address), and flannel advertises that address", () => {
+    const ev = fx.natWithDifferentInterfaceNames();
+    // vm-1's eth1 holds another address first; flanneld's --iface-regex tries every IPv4 address of an interface
+    host(ev, "vm-1")
+      .interfaces!.find((i) => i.name === "eth1")!
+      .addresses.unshift({ address: "172.31.0.5", prefixLength: 24 });
+    const p = plan(ev, "vtep-wrong-interface", "patch-flannel-iface");
+    assert.ok(p, "a patch although vm-1's first address is outside the subnet");
+    assert.deepEqual(p.diff, ["args: [--ip-masq, --kube-subnet-mgr] → [--ip-masq, --kube-subnet-mgr, --iface-regex=^10\\.20\\.30\\.]"]);
+    assert.deepEqual(p.expectedPublicIPs, { "vm-0": "10.20.30.11", "vm-1": "10.20.30.12", "vm-2": "10.20.30.13" });
+  });
+
+  test("no patch when a regex would match the secondary address of an earlier, unproven interface", () => {
+    const ev = fx.natWithDifferentInterfaceNames();
+    host(ev, "vm-1").interfaces!.unshift({
+      name: "wlan0",
+      index: 0,
+      mtu: 1500,
+      up: true,
+      addresses: [
+        { address: "192.0.2.9", prefixLength: 24 },
+        { address: "10.20.30.99", prefixLength: 24 },
+      ],
+    });
+    const f = diagnose(ev).find((x) => x.id === "vtep-wrong-interface")!;
+    assert.deepEqual(
+      f.remediations.map((r) => r.kind),
+      ["add-routes"],
+    );
+  });
+
   test("no patch when some node's interfaces were never proven", () => {
     const ev = fx.wrongInterfaceBackplane();
     ev.matrix = ev.matrix.filter((e) => !(e.kind === "underlay-icmp" && e.from === "edge-c"));

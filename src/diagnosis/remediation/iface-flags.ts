@@ -1,9 +1,7 @@
 // flanneld's interface-selection flags (--iface, --iface-regex,
 // --iface-can-reach) as they appear in args, and the interface a plan chose.
+import { IFACE_SELECTION_FLAGS } from "../flannel-flags.js";
 import type { ProvenInterface } from "../underlay-proof.js";
-
-/** in flanneld's order of trying them */
-export const IFACE_FLAGS = ["iface", "iface-regex", "iface-can-reach"];
 
 /** The args split into interface-selection flags (`--iface=x`, `--iface x`, single-dash too) and the rest. */
 export function splitIfaceFlags(args: readonly string[]): { others: string[]; iface: string[] } {
@@ -11,7 +9,7 @@ export function splitIfaceFlags(args: readonly string[]): { others: string[]; if
   const iface: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const m = /^--?([a-z-]+)(=.*)?$/.exec(args[i]!);
-    if (!m || !IFACE_FLAGS.includes(m[1]!)) {
+    if (!m || !IFACE_SELECTION_FLAGS.includes(m[1]!)) {
       others.push(args[i]!);
       continue;
     }

@@ -3,9 +3,11 @@
 // name is the proven one everywhere, else by a regex of the shared subnet
 // (flannel tries --iface-regex against interface addresses first, then names).
 // Where the setting goes depends on the installation (plan-iface-*.ts).
-import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
+import type { CheckEvidence, FlannelFlag, RemediationPlan } from "../../model/index.js";
 import { hostOf, nodeNamed } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
+import { flannelFlagsOn, IFACE_SELECTION_FLAGS } from "../flannel-flags.js";
+import { flannelIfaceChoice, type IfaceChoiceResult } from "../flannel-iface-choice.js";
 import { formatIpv4, parseCidr, subnetOf } from "../ipv4.js";
 import type { ProvenInterface, UnderlayProof } from "../underlay-proof.js";
 import type { IfaceChoice } from "./iface-flags.js";
@@ -46,9 +48,23 @@ function byName(proof: UnderlayProof): IfaceChoice | undefined {
 }
 
 /**
+ * What flanneld picks on `node` once `flag` replaces its interface-selection
+ * flags (the imitation of flanneld, so a plan and flanneld agree: --iface-regex
+ * matches any IPv4 address of an interface, not only its first).
+ */
+function choiceWith(ev: CheckEvidence, node: string, flag: FlannelFlag): IfaceChoiceResult | undefined {
+  const snapshot = nodeNamed(ev, node);
+  const host = hostOf(ev, node);
+  if (!snapshot || !host) return undefined;
+  const kept = flannelFlagsOn(ev, node).filter((f) => !IFACE_SELECTION_FLAGS.includes(f.name));
+  return flannelIfaceChoice([...kept, flag], snapshot, host);
+}
+
+const planFlag = (name: IfaceChoice["flagName"], value: string): FlannelFlag => ({ name, values: [value], source: "args", from: "the plan" });
+
+/**
  * A subnet every node's proven interface has an address in, whose regex makes
- * flannel land on a proven interface on every node: flannel takes the first
- * interface (by index) whose first IPv4 address matches.
+ * flannel land on a proven interface on every node.
  */
 function bySubnet(ev: CheckEvidence, proof: UnderlayProof): IfaceChoice | undefined {
   const [first] = [...proof.proven];
@@ -59,12 +75,10 @@ function bySubnet(ev: CheckEvidence, proof: UnderlayProof): IfaceChoice | undefi
   for (const subnet of subnets) {
     const regex = subnetRegex(subnet);
     if (!regex) continue;
-    const pattern = new RegExp(regex);
     const perNode = new Map<string, ProvenInterface>();
     for (const [node, proven] of proof.proven) {
-      const interfaces = [...(hostOf(ev, node)?.interfaces ?? [])].sort((a, b) => a.index - b.index);
-      const picked = interfaces.find((i) => i.addresses[0] !== undefined && pattern.test(i.addresses[0].address));
-      const match = picked && proven.find((p) => p.iface === picked.name);
+      const picked = choiceWith(ev, node, planFlag("iface-regex", regex))?.iface;
+      const match = proven.find((p) => p.iface === picked);
       if (match) perNode.set(node, match);
     }
     if (perNode.size === proof.proven.size)
@@ -83,9 +97,8 @@ export interface IfacePlan {
 /** node → the address flannel advertises once it uses the chosen interface (a public-ip-overwrite still wins). */
 function expectedPublicIPs(ev: CheckEvidence, choice: IfaceChoice): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [node, proven] of choice.perNode) {
-    const address = hostOf(ev, node)?.interfaces?.find((i) => i.name === proven.iface)?.addresses[0]?.address;
-    const ip = nodeNamed(ev, node)?.flannel.publicIPOverwrite ?? address;
+  for (const node of choice.perNode.keys()) {
+    const ip = nodeNamed(ev, node)?.flannel.publicIPOverwrite ?? choiceWith(ev, node, planFlag(choice.flagName, choice.value))?.external;
     if (ip) out[node] = ip;
   }
   return out;

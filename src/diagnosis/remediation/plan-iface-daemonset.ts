@@ -7,8 +7,9 @@
 // kubespray's next run), the change to commit there instead.
 import { stringify } from "yaml";
 import type { CheckEvidence, FlannelDaemonSetInfo, FlannelEnvVar, RemediationPlan } from "../../model/index.js";
+import { IFACE_SELECTION_FLAGS } from "../flannel-flags.js";
 import { argsDiffLine, envDiffLine, restartDiffLine } from "./flannel-diff-lines.js";
-import { IFACE_FLAGS, withIfaceFlag, type IfaceChoice } from "./iface-flags.js";
+import { withIfaceFlag, type IfaceChoice } from "./iface-flags.js";
 
 type Op = NonNullable<RemediationPlan["patch"]>["ops"][number];
 
@@ -17,14 +18,14 @@ export const envNameOf = (flag: string) => `FLANNELD_${flag.toUpperCase().replac
 /** The env entries that feed interface-selection flags flanneld really takes from the env (none of them on its command line). */
 function ifaceEnvInUse(ev: CheckEvidence, ds: FlannelDaemonSetInfo): FlannelEnvVar[] {
   const flags = ev.snapshot.flannel.flags ?? [];
-  return IFACE_FLAGS.flatMap((name) => {
+  return IFACE_SELECTION_FLAGS.flatMap((name) => {
     if (flags.find((f) => f.name === name)?.source !== "env") return [];
     return ds.env?.filter((e) => e.name === envNameOf(name)) ?? [];
   });
 }
 
 function onCommandLine(ev: CheckEvidence): boolean {
-  return (ev.snapshot.flannel.flags ?? []).some((f) => IFACE_FLAGS.includes(f.name) && (f.source === "args" || f.source === "command"));
+  return (ev.snapshot.flannel.flags ?? []).some((f) => IFACE_SELECTION_FLAGS.includes(f.name) && (f.source === "args" || f.source === "command"));
 }
 
 /** `test` ops that the env entry still is what the check read. */
