@@ -15,6 +15,7 @@ const UNIT = [
   "test/approvals/",
   "test/architecture/",
   "test/check/inspect-host-iptables.test.ts",
+  "test/check/sample-peers.test.ts",
   "test/config.test.ts",
   "test/deploy/manifests.test.ts",
   "test/deploy/slack-manifest.test.ts",

@@ -1,8 +1,11 @@
 // Decides what every agent contacts in the reachability round. Pure.
-// Pod agents build the N×N pod matrix (N execs, not N²); host agents check
-// the underlay per interface, node→pod and every NodePort.
+// Pod agents build the pod matrix (N execs, not N²); host agents check the
+// underlay per interface, node→pod and every NodePort. Which peers: all of
+// them in a small cluster, a bounded sample plus the suspects' full rows and
+// columns in a large one (sample-peers.ts).
 import { cidrContains, sameSubnet } from "../diagnosis/ipv4.js";
 import type { ClusterSnapshot, HostEvidence, InterfaceInfo, PlannedEntry, PlannedTarget, ReachTarget } from "../model/index.js";
+import { samplePeers, type PeerSample } from "./sample-peers.js";
 
 export const POD_AGENT_PORT = 8080;
 
@@ -35,8 +38,13 @@ function peerAddressesVia(iface: InterfaceInfo, peerIfaces: InterfaceInfo[], own
   );
 }
 
-export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[]): ReachPlan {
+export function planReachTargets(
+  snapshot: ClusterSnapshot,
+  hosts: HostEvidence[],
+  peers: PeerSample = samplePeers(snapshot.nodes.map((n) => n.name)),
+): ReachPlan {
   const plan: ReachPlan = { host: new Map(), pod: new Map() };
+  const nodeByName = new Map(snapshot.nodes.map((n) => [n.name, n]));
   const byNode = new Map(hosts.map((h) => [h.node, h]));
   const podCIDROf = new Map(snapshot.nodes.map((n) => [n.name, n.podCIDR]));
   const underlay = new Map(hosts.map((h) => [h.node, underlayInterfaces(h, podCIDROf.get(h.node))]));
@@ -50,8 +58,9 @@ export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[
     const fromHost = byNode.get(from.name);
     const fromIfaces = underlay.get(from.name) ?? [];
     const own = new Set(fromIfaces.flatMap((i) => i.addresses.map((a) => a.address)));
-    for (const to of snapshot.nodes) {
-      if (to.name === from.name) continue;
+    const toNodes = peers.peersOf(from.name).map((name) => nodeByName.get(name)!);
+    const probed = new Set([from.name, ...toNodes.map((n) => n.name)]);
+    for (const to of toNodes) {
       if (fromHost) {
         for (const iface of fromIfaces) {
           for (const address of peerAddressesVia(iface, underlay.get(to.name) ?? [], own)) {
@@ -84,9 +93,9 @@ export function planReachTargets(snapshot: ClusterSnapshot, hosts: HostEvidence[
       }
     }
     if (!fromHost) continue;
-    // NodePorts: every node's port, from every node, through an address the source can address directly.
+    // NodePorts: the port of the node itself and of every peer it probes, through an address the source can address directly.
     for (const svc of snapshot.services) {
-      for (const to of snapshot.nodes) {
+      for (const to of snapshot.nodes.filter((n) => probed.has(n.name))) {
         const address =
           to.name === from.name
             ? (to.internalIP ?? fromIfaces[0]?.addresses[0]?.address)

@@ -20,6 +20,7 @@ import { collectSnapshot } from "./collect-snapshot.js";
 import { hostAgentTarget, inspectHost, runProbe } from "./inspect-host.js";
 import { traceFailingPairs } from "./observe-packets.js";
 import { planReachTargets } from "./plan-reach-targets.js";
+import { FULL_MESH_MAX_NODES, samplePeers } from "./sample-peers.js";
 
 export interface CheckOptions {
   execTimeoutMs: number;
@@ -66,9 +67,21 @@ export interface AgentProbes {
   planned: PlannedTarget[];
 }
 
+/**
+ * Nodes the host evidence alone already finds something wrong with (the rules
+ * run without a matrix): in a large cluster they get their full row and column.
+ */
+export function evidenceSuspects(snapshot: ClusterSnapshot, hosts: HostEvidence[]): string[] {
+  const findings = diagnose({ snapshot, hosts, matrix: [], unreachableNodes: [] });
+  const named = findings.filter((f) => f.id !== "cluster-healthy" && f.id !== "connectivity-unexplained").flatMap((f) => f.nodes);
+  return [...new Set(named)];
+}
+
 /** Every agent's share of the reachability round, grouped per node. */
 export function planAgentProbes(snapshot: ClusterSnapshot, hosts: HostEvidence[]): AgentProbes[] {
-  const plan = planReachTargets(snapshot, hosts);
+  const names = snapshot.nodes.map((n) => n.name);
+  const suspects = names.length > FULL_MESH_MAX_NODES ? evidenceSuspects(snapshot, hosts) : [];
+  const plan = planReachTargets(snapshot, hosts, samplePeers(names, suspects));
   const jobs: AgentProbes[] = [];
   for (const node of snapshot.nodes) {
     const host = hostAgentTarget(node);

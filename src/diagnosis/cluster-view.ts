@@ -7,12 +7,80 @@ import { cidrContains, formatIpv4, parseCidr, sameSubnet } from "./ipv4.js";
 /** The bridge the CNI bridge plugin attaches pods to on flannel nodes. */
 export const POD_BRIDGE = "cni0";
 
+/**
+ * The evidence indexed by node name and address, built once per diagnosis:
+ * the rules look nodes, hosts and addresses up for every pair of nodes, which
+ * scanning the lists would make cubic in the cluster's size. Only inside
+ * withEvidenceIndex (the evidence is not changed while rules read it); any
+ * other caller reads the lists as they are.
+ */
+interface EvidenceIndex {
+  nodes: Map<string, NodeSnapshot>;
+  hosts: Map<string, HostEvidence>;
+  holders: Map<string, { node: string; iface: string }[]>;
+  everyNodeHasInterfaces: boolean;
+  memo: Map<string, WeakMap<object, unknown>>;
+}
+
+const indexes = new WeakMap<CheckEvidence, EvidenceIndex>();
+
+function firstBy<T>(list: readonly T[], key: (t: T) => string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of list) if (!map.has(key(item))) map.set(key(item), item);
+  return map;
+}
+
+function buildIndex(ev: CheckEvidence): EvidenceIndex {
+  const hosts = firstBy(ev.hosts, (h) => h.node);
+  const holders = new Map<string, { node: string; iface: string }[]>();
+  for (const h of ev.hosts) {
+    const seen = new Set<string>();
+    for (const iface of h.interfaces ?? []) {
+      for (const { address } of iface.addresses) {
+        if (seen.has(address)) continue; // the first interface holding it, as interfaceHolding finds it
+        seen.add(address);
+        holders.set(address, [...(holders.get(address) ?? []), { node: h.node, iface: iface.name }]);
+      }
+    }
+  }
+  return {
+    nodes: firstBy(ev.snapshot.nodes, (n) => n.name),
+    hosts,
+    holders,
+    everyNodeHasInterfaces: ev.snapshot.nodes.every((n) => hosts.get(n.name)?.interfaces !== undefined),
+    memo: new Map(),
+  };
+}
+
+/** Runs `fn` (one diagnosis) with the evidence indexed; nested calls share the index. */
+export function withEvidenceIndex<T>(ev: CheckEvidence, fn: () => T): T {
+  if (indexes.has(ev)) return fn();
+  indexes.set(ev, buildIndex(ev));
+  try {
+    return fn();
+  } finally {
+    indexes.delete(ev);
+  }
+}
+
+/** `build(key)` once per key object during a diagnosis (`tag` names what is built); at every call outside one. */
+export function memoized<K extends object, V>(ev: CheckEvidence, tag: string, key: K, build: (key: K) => V): V {
+  const index = indexes.get(ev);
+  if (!index) return build(key);
+  let memo = index.memo.get(tag);
+  if (!memo) index.memo.set(tag, (memo = new WeakMap()));
+  if (!memo.has(key)) memo.set(key, build(key));
+  return memo.get(key) as V;
+}
+
 export function nodeNamed(ev: CheckEvidence, name: string): NodeSnapshot | undefined {
-  return ev.snapshot.nodes.find((n) => n.name === name);
+  const index = indexes.get(ev);
+  return index ? index.nodes.get(name) : ev.snapshot.nodes.find((n) => n.name === name);
 }
 
 export function hostOf(ev: CheckEvidence, name: string): HostEvidence | undefined {
-  return ev.hosts.find((h) => h.node === name);
+  const index = indexes.get(ev);
+  return index ? index.hosts.get(name) : ev.hosts.find((h) => h.node === name);
 }
 
 /** Distinct names in the order of the snapshot's nodes (names it does not know last). */
@@ -83,6 +151,8 @@ export function vtepInterface(ev: CheckEvidence, name: string): VtepInterface | 
 
 /** The nodes, and their interface, holding `ip` (as far as their interfaces were read). */
 export function addressHolders(ev: CheckEvidence, ip: string): { node: string; iface: string }[] {
+  const index = indexes.get(ev);
+  if (index) return [...(index.holders.get(ip) ?? [])];
   return ev.hosts.flatMap((h) => {
     const iface = interfaceHolding(h, ip);
     return iface ? [{ node: h.node, iface: iface.name }] : [];
@@ -91,6 +161,8 @@ export function addressHolders(ev: CheckEvidence, ip: string): { node: string; i
 
 /** Whether every node's interfaces were read, so "no node holds X" is a fact, not a gap. */
 export function everyNodeHasInterfaces(ev: CheckEvidence): boolean {
+  const index = indexes.get(ev);
+  if (index) return index.everyNodeHasInterfaces;
   return ev.snapshot.nodes.every((n) => hostOf(ev, n.name)?.interfaces !== undefined);
 }
 

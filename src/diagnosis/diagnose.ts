@@ -1,6 +1,7 @@
 // diagnose: evidence of one check → findings. Pure: the same evidence always
 // gives the same findings, in the order of the rules below (causes that
 // explain others first; the rules that must stand down for them after).
+import { withEvidenceIndex } from "./cluster-view.js";
 import type { CheckEvidence, Finding } from "../model/index.js";
 import { linkCauses } from "./link-causes.js";
 import { cni0AddressMismatch } from "./rules/cni0-address-mismatch.js";
@@ -46,9 +47,11 @@ const rules: readonly Rule[] = [
 ];
 
 export function diagnose(evidence: CheckEvidence): Finding[] {
-  const found = rules.reduce<Finding[]>((acc, rule) => {
-    const finding = rule(evidence, acc);
-    return finding ? [...acc, finding] : acc;
-  }, []);
-  return linkCauses(found);
+  return withEvidenceIndex(evidence, () => {
+    const found = rules.reduce<Finding[]>((acc, rule) => {
+      const finding = rule(evidence, acc);
+      return finding ? [...acc, finding] : acc;
+    }, []);
+    return linkCauses(found);
+  });
 }

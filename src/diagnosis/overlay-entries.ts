@@ -1,10 +1,21 @@
 // What flannel should have programmed on a node for each peer lease (route,
 // then for VXLAN the neighbour and FDB entries the route relies on), compared
 // with what the node shows. route-missing, fdb-stale and the trace share it.
-import type { CheckEvidence, NodeSnapshot, RouteEntry } from "../model/index.js";
-import { addressHolders, backendOf, everyNodeHasInterfaces, flannelDevice, flannelPeers, hostOf, nodeNamed, POD_BRIDGE, sameMac } from "./cluster-view.js";
+import type { CheckEvidence, HostEvidence, NodeSnapshot, RouteEntry } from "../model/index.js";
+import {
+  addressHolders,
+  backendOf,
+  everyNodeHasInterfaces,
+  flannelDevice,
+  flannelPeers,
+  hostOf,
+  memoized,
+  nodeNamed,
+  POD_BRIDGE,
+  sameMac,
+} from "./cluster-view.js";
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
-import { cidrContains, cidrCovers, networkAddress, parseCidr } from "./ipv4.js";
+import { cidrContains, cidrCovers, networkAddress, parseCidr, parseIpv4 } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
 
 export interface EntryProblem {
@@ -30,6 +41,48 @@ export function routeLookup(routes: readonly RouteEntry[], ip: string): RouteEnt
     .reduce<RouteEntry | undefined>((best, r) => (best === undefined || prefixOf(r) > prefixOf(best) ? r : best), undefined);
 }
 
+/** routeLookup by prefix length: the routes grouped by (prefix, network), the first of equals kept as reduce keeps it. */
+function routeIndex(routes: readonly RouteEntry[]): Map<number, Map<number, RouteEntry>> {
+  const byPrefix = new Map<number, Map<number, RouteEntry>>();
+  for (const r of routes) {
+    const net = parseCidr(r.dst);
+    if (!net) continue;
+    let nets = byPrefix.get(net.prefixLength);
+    if (!nets) byPrefix.set(net.prefixLength, (nets = new Map()));
+    if (!nets.has(net.network)) nets.set(net.network, r);
+  }
+  return byPrefix;
+}
+
+/** routeLookup for the rules: the same answer from an index built once per route table and diagnosis. */
+function indexedRouteLookup(ev: CheckEvidence, routes: readonly RouteEntry[], ip: string): RouteEntry | undefined {
+  const index = memoized(ev, "routes", routes, routeIndex);
+  const address = parseIpv4(ip);
+  if (address === undefined) return undefined;
+  for (let len = 32; len >= 0; len--) {
+    const found = index.get(len)?.get(len === 0 ? 0 : (address & ((0xffffffff << (32 - len)) >>> 0)) >>> 0);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The first neighbour entry per destination and device, as find() would return it. */
+function neighbourIndex(neighbours: NonNullable<HostEvidence["neighbours"]>): Map<string, NonNullable<HostEvidence["neighbours"]>[number]> {
+  const map = new Map<string, NonNullable<HostEvidence["neighbours"]>[number]>();
+  for (const n of neighbours) if (!map.has(`${n.dst} ${n.dev}`)) map.set(`${n.dst} ${n.dev}`, n);
+  return map;
+}
+
+/** FDB entries by device and lower-case MAC, in their order. */
+function fdbIndex(fdb: NonNullable<HostEvidence["fdb"]>): Map<string, NonNullable<HostEvidence["fdb"]>> {
+  const map = new Map<string, NonNullable<HostEvidence["fdb"]>>();
+  for (const e of fdb) {
+    const key = `${e.dev} ${e.mac.toLowerCase()}`;
+    map.set(key, [...(map.get(key) ?? []), e]);
+  }
+  return map;
+}
+
 /** Why `route` (the kernel's pick for a pod CIDR) does not carry it to its node, or undefined when it does. */
 export function routeProblem(route: RouteEntry | undefined, cidr: string): string | undefined {
   if (route === undefined) return `no route for ${cidr}`;
@@ -46,7 +99,7 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const routes = host?.routes;
   const cidr = peer.podCIDR;
   if (!routes || !cidr) return [];
-  const route = routeLookup(routes, networkAddress(cidr) ?? "");
+  const route = indexedRouteLookup(ev, routes, networkAddress(cidr) ?? "");
   const problem = routeProblem(route, cidr);
   const at = { node: node.name, peer: peer.name };
   if (problem) return [{ ...at, kind: "route", line: `${node.name}: ${problem}, ${peer.name}'s podCIDR` }];
@@ -56,7 +109,7 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const mac = peer.flannel.vtepMac;
   const problems: EntryProblem[] = [];
   const gateway = route.gateway;
-  const neighbour = gateway && host.neighbours?.find((n) => n.dst === gateway && n.dev === device.name);
+  const neighbour = gateway && host.neighbours && memoized(ev, "neighbours", host.neighbours, neighbourIndex).get(`${gateway} ${device.name}`);
   if (gateway && host.neighbours && !neighbour) {
     problems.push({
       ...at,
@@ -66,7 +119,7 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   } else if (neighbour && !sameMac(neighbour.lladdr, mac)) {
     problems.push({ ...at, kind: "neighbour", line: `${describeNeighbour(node.name, neighbour)}, but ${peer.name}'s VtepMAC is ${mac}` });
   }
-  const fdb = host.fdb?.filter((e) => e.dev === device.name && sameMac(e.mac, mac));
+  const fdb = host.fdb && (memoized(ev, "fdb", host.fdb, fdbIndex).get(`${device.name} ${mac.toLowerCase()}`) ?? []);
   if (fdb && fdb.length === 0) {
     problems.push({ ...at, kind: "fdb", line: `${node.name}: no FDB entry for ${peer.name}'s VtepMAC ${mac} on ${device.name}` });
   }
@@ -100,8 +153,9 @@ function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, peers: readonly
   const host = hostOf(ev, node.name);
   const device = flannelDevice(ev, host);
   if (!device) return [];
+  const peerMacs = new Set(peers.flatMap((p) => (p.flannel.vtepMac === undefined ? [] : [p.flannel.vtepMac.toLowerCase()])));
   return (host?.fdb ?? [])
-    .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !peers.some((p) => sameMac(p.flannel.vtepMac, e.mac)))
+    .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !peerMacs.has(e.mac.toLowerCase()))
     .filter((e) => isNowhere(ev, e.dst))
     .map((e) => ({ node: node.name, kind: "fdb" as const, line: `${describeFdb(node.name, e)}: no node holds ${e.dst} and no node has that VtepMAC` }));
 }
@@ -113,6 +167,12 @@ function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, peers: readonly
 export function overlayEntryProblems(ev: CheckEvidence, name: string): EntryProblem[] {
   const node = nodeNamed(ev, name);
   if (!node?.podCIDR) return [];
+  // route-missing, fdb-stale and the trace each ask: computed once per node and diagnosis
+  return memoized(ev, "overlay-entries", node, (n) => nodeEntryProblems(ev, n));
+}
+
+function nodeEntryProblems(ev: CheckEvidence, node: NodeSnapshot): EntryProblem[] {
+  const name = node.name;
   const backend = backendOf(ev, node);
   const programmed = backend === "host-gw" || (backend === "vxlan" && flannelDevice(ev, hostOf(ev, name)) !== undefined);
   if (!programmed) return [];

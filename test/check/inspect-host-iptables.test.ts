@@ -19,9 +19,20 @@ const node: NodeSnapshot = {
   hostAgent: { namespace: "xnode-system", name: "xnode-host-agent-w2" },
 };
 
-/** A host agent answering the iptables probes from `answers` (argv[0] → result) and failing every other probe. */
+/**
+ * A host agent answering the iptables probes from `answers` (command → result) and failing every other probe,
+ * through the one exec the host probes share (src/probes/host-batch.ts), printed as its script prints it.
+ */
 function agent(answers: Record<string, Partial<ExecResult>>): KubeClient {
-  return execOnlyKube((_t, argv) => Promise.resolve({ stdout: "", stderr: "not in this test\n", exitCode: 1, durationMs: 1, ...answers[argv[0]!] }), "c");
+  return execOnlyKube((_t, argv) => {
+    const params = argv.slice(4); // sh -c SCRIPT host-batch, then name and command words per probe
+    let stdout = "";
+    for (let i = 0; i + 1 < params.length; i += 2) {
+      const r = { stdout: "", stderr: "not in this test\n", exitCode: 1, ...answers[params[i + 1]!.split(" ")[0]!] };
+      stdout += `XNODE-SECTION ${params[i]} ${r.exitCode}\n${r.stdout}\nXNODE-STDERR ${params[i]} ${r.stderr.split("\n")[0]}\n`;
+    }
+    return Promise.resolve({ stdout, stderr: "", exitCode: 0, durationMs: 1 });
+  }, "c");
 }
 
 test("both backends read, each on its own; an empty legacy ruleset is kept as empty", async () => {

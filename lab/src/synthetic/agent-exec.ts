@@ -83,7 +83,22 @@ export class AgentExec {
     const [name, ...args] = params;
     if (name === "xnode-reach") return this.shellReach(from, args);
     if (name === "packet-capture" && !from.pod) return this.capture(from.node, args);
+    if (name === "host-batch" && !from.pod) return this.batch({ node: from.node, network: "node" }, args);
     return answer("", 0, `sh: this synthetic node does not simulate script ${JSON.stringify(name)}\n`, 2);
+  }
+
+  /** host-batch.ts's script: each (name, command words) pair run in turn, between its markers. */
+  private batch(agent: AgentRef, args: readonly string[]): ExecAnswer {
+    let stdout = "";
+    let busy = 0;
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      const r = this.run(agent, args[i + 1]!.split(" "), "");
+      const exitCode = r.exitCode === 127 && r.stderr.startsWith("exec:") ? 127 : r.exitCode;
+      const stderr = exitCode === 127 ? `host-batch: 5: ${args[i + 1]!.split(" ")[0]}: not found` : (r.stderr.split("\n")[0] ?? "");
+      stdout += `XNODE-SECTION ${args[i]} ${exitCode}\n${r.stdout}\nXNODE-STDERR ${args[i]} ${stderr}\n`;
+      busy += r.busyMs;
+    }
+    return answer(stdout, busy);
   }
 
   private probe(from: Endpoint, kind: Proto, address: string, port?: number): { ok: boolean; rttMs: number } {

@@ -38,11 +38,13 @@ function blockedByRule(ev: CheckEvidence): Finding | undefined {
   const port = ev.snapshot.flannel.vxlanPort;
   const failing = failingPairs(ev);
   const found = ev.snapshot.nodes.flatMap((n) => {
+    // only a node in failing pairs can be the one dropping: ask its firewalls about every peer then (in a large cluster, few nodes)
+    const pairs = pairsInvolving(failing, [n.name]);
+    if (pairs.length === 0) return [];
     const blocks = otherVteps(ev, n.name).flatMap((peer) => {
       const block = vxlanFirewall(ev, n.name, peer);
       return block?.verdict === "drop" ? [{ peer, block }] : [];
     });
-    const pairs = pairsInvolving(failing, [n.name]);
     const ping = blocks.map((b) => vtepPing(ev, n.name, b.peer)).find((e) => e !== undefined);
     return blocks.length > 0 && pairs.length > 0 && ping ? [{ node: n.name, blocks, pairs, ping }] : [];
   });
