@@ -117,6 +117,31 @@ describe("evidence quotes the cluster's own values", () => {
     assert.match(f.explanation, /kubectl -n kube-flannel delete pod kube-flannel-ds-m4q9z/);
   });
 
+  test("fdb-stale on k3s: no flannel pod to delete, so the advice and the plan restart k3s on the node, with no Approve button", () => {
+    const ev = fx.staleFdb();
+    ev.snapshot.flannel.distribution = "k3s";
+    delete ev.snapshot.flannel.daemonSet;
+    ev.snapshot.flannel.pods = [];
+    const f = finding(ev, "fdb-stale");
+    assert.doesNotMatch(JSON.stringify(f), /kubectl|delete pod|flannel pod/);
+    assert.match(f.explanation, /on worker-0: systemctl restart k3s/);
+    const [plan] = f.remediations;
+    assert.equal(plan?.kind, "restart-flannel-pod");
+    assert.equal(plan.approvable, false);
+    assert.match(plan.steps?.[0] ?? "", /^On worker-0, restart k3s/);
+  });
+
+  test("route-missing's add-routes on k3s says to restart k3s, not a flannel pod, if the entries are missing too", () => {
+    const ev = fx.routeMissing();
+    ev.snapshot.flannel.distribution = "k3s";
+    delete ev.snapshot.flannel.daemonSet;
+    ev.snapshot.flannel.pods = [];
+    const plan = finding(ev, "route-missing").remediations.find((r) => r.kind === "add-routes");
+    assert.ok(plan);
+    assert.doesNotMatch(JSON.stringify(plan), /kubectl|flannel pod/);
+    assert.ok(plan.risks.some((r) => /restart flannel \(on cp-0: systemctl restart k3s/.test(r)));
+  });
+
   test("pod-cidr-missing explains the crash-looping flannel pod instead of reporting it again", () => {
     const f = finding(fx.podCidrMissing(), "pod-cidr-missing");
     assert.deepEqual(f.nodes, ["worker-1"]);

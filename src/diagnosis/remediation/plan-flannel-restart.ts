@@ -36,6 +36,14 @@ export function annotationDiffLine(node: string, key: string, before: string | u
 const K3S_RESTART = (node: string) =>
   `On ${node}, restart k3s (\`systemctl restart k3s\` on a server, \`systemctl restart k3s-agent\` on an agent): flannel runs inside k3s and reads the Node's annotations only when it starts.`;
 
+/** How a person restarts flannel on `node`, in one phrase: k3s restarted there, or its flannel pod deleted. */
+export function flannelRestartCommand(ev: CheckEvidence, node: string): string {
+  const { distribution, daemonSet, pods } = ev.snapshot.flannel;
+  if (distribution === "k3s") return `on ${node}: systemctl restart k3s (k3s-agent on an agent)`;
+  const pod = pods.find((p) => p.node === node);
+  return pod && daemonSet ? `kubectl -n ${daemonSet.namespace} delete pod ${pod.name}` : `the flannel pod on ${node}`;
+}
+
 /** How flannel gets restarted on `nodes`: its DaemonSet's pods one node at a time, or (k3s, no DaemonSet found) steps. */
 function restartOn(ev: CheckEvidence, nodes: readonly string[]): Pick<RemediationPlan, "restartPods" | "steps" | "diff"> | undefined {
   const { distribution, daemonSet } = ev.snapshot.flannel;

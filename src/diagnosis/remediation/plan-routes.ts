@@ -7,6 +7,7 @@ import { networkAddress } from "../ipv4.js";
 import type { EntryProblem } from "../overlay-entries.js";
 import type { ProvenInterface } from "../underlay-proof.js";
 import { commandPlan, type NodeCommand } from "./command-plan.js";
+import { flannelRestartCommand } from "./plan-flannel-restart.js";
 
 /** One route per (node, peer): the peer's podCIDR via the address the node's proven interface reached it at. */
 export function planUnderlayRoutes(ev: CheckEvidence, chosen: ReadonlyMap<string, ProvenInterface>): RemediationPlan | undefined {
@@ -52,6 +53,6 @@ export function planRestoreFlannelRoutes(ev: CheckEvidence, problems: readonly E
   if (commands.length === 0) return undefined;
   return commandPlan("add-routes", "Put back the routes flannel programs for the peers' pod CIDRs", commands, false, [
     "Not persistent, but flannel programs the same route itself when it starts; if the route disappears again, something else on the node deletes it (a network manager, a cleanup script).",
-    "For VXLAN the route relies on flannel's neighbour and FDB entries for that peer; restart the node's flannel pod if those are missing too.",
+    `For VXLAN the route relies on flannel's neighbour and FDB entries for that peer; if those are missing too, restart flannel (${[...new Set(commands.map((c) => c.node))].map((n) => flannelRestartCommand(ev, n)).join("; ")}).`,
   ]);
 }

@@ -8,7 +8,7 @@ import { capLines, joinNames } from "../evidence-lines.js";
 import { overlayProvenWorking } from "../matrix-view.js";
 import { overlayEntryProblems, type EntryProblem } from "../overlay-entries.js";
 import { representativeTrace } from "../path-trace.js";
-import { planRestartFlannel } from "../remediation/plan-flannel-restart.js";
+import { flannelRestartCommand, planRestartFlannel } from "../remediation/plan-flannel-restart.js";
 import { vtepMacDrift } from "../vtep-mac-drift.js";
 
 /** An FDB entry sending to the address a wrong override annotation made the peer advertise: public-ip-overwrite-wrong shows it already. */
@@ -30,11 +30,7 @@ export function fdbStale(ev: CheckEvidence, earlier: readonly Finding[] = []): F
   );
   const drifted = drifts.map((d) => d.node);
   const nodes = inNodeOrder(ev, [...problems.flatMap((p) => [p.node, ...(p.peer ? [p.peer] : [])]), ...drifted]);
-  const ns = ev.snapshot.flannel.daemonSet?.namespace ?? "kube-flannel";
-  const restarts = stale.map((node) => {
-    const pod = ev.snapshot.flannel.pods.find((p) => p.node === node);
-    return pod ? `kubectl -n ${ns} delete pod ${pod.name}` : `the flannel pod on ${node}`;
-  });
+  const restarts = stale.map((node) => flannelRestartCommand(ev, node));
   // flannel re-writes a current peer's entries when it starts (neigh/fdb replace); entries of no current peer it leaves alone
   const reprogram = inNodeOrder(
     ev,
