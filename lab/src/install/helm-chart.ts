@@ -5,33 +5,20 @@
 // EVENT_QUEUE_DEPTH/CONT_WHEN_CACHE_NOT_READY, a readinessProbe on /readyz.
 import type { Scenario } from "../scenario.js";
 import { flannelInitContainers, flannelVolumeMounts, flannelVolumes } from "./manifest.js";
-import { netConfJson } from "./net-conf.js";
-import {
-  configMapObject,
-  daemonSetObject,
-  FLANNEL_CNI_CONF,
-  FLANNEL_CONTAINER,
-  podFieldEnv,
-  scenarioEnv,
-  updateStrategy,
-  type InstallObjects,
-} from "./objects.js";
+import { FLANNEL_CONTAINER, kubeFlannelCfg, podFieldEnv, scenarioDaemonSet, scenarioEnv, type InstallObjects } from "./objects.js";
 
 const IMAGE = "ghcr.io/flannel-io/flannel:v0.28.9";
 const HEALTHZ_PORT = 8081;
 const CHART_LABELS = { tier: "node", app: "flannel" };
 
 export function renderHelmChart(s: Scenario): InstallObjects {
-  const { namespace, daemonSet, args } = s.flannel;
+  const { args } = s.flannel;
   return {
-    daemonSet: daemonSetObject({
-      name: daemonSet,
-      namespace,
-      labels: CHART_LABELS,
-      selector: { app: "flannel" },
-      updateStrategy: updateStrategy(s),
-      managedBy: s.flannel.managedBy,
-      podSpec: {
+    daemonSet: scenarioDaemonSet(
+      s,
+      CHART_LABELS,
+      { app: "flannel" },
+      {
         hostNetwork: true,
         priorityClassName: "system-node-critical",
         serviceAccountName: "flannel",
@@ -55,10 +42,8 @@ export function renderHelmChart(s: Scenario): InstallObjects {
         ],
         volumes: flannelVolumes("kube-flannel-cfg"),
       },
-    }),
-    configMaps: [
-      configMapObject("kube-flannel-cfg", namespace, CHART_LABELS, { "cni-conf.json": FLANNEL_CNI_CONF, "net-conf.json": netConfJson(s) }, s.flannel.managedBy),
-    ],
+    ),
+    configMaps: [kubeFlannelCfg(s, CHART_LABELS)],
     others: [],
   };
 }

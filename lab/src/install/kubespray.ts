@@ -4,81 +4,55 @@
 // install-cni as a second ordinary container (flannel-cni's /install-cni.sh),
 // so the kubelet's name-sorted containerStatuses start with install-cni.
 import type { Scenario } from "../scenario.js";
-import { netConfJson } from "./net-conf.js";
-import {
-  configMapObject,
-  daemonSetObject,
-  FLANNEL_CNI_CONF,
-  FLANNEL_CONTAINER,
-  podFieldEnv,
-  scenarioEnv,
-  updateStrategy,
-  type InstallObjects,
-} from "./objects.js";
+import { FLANNEL_CONTAINER, kubeFlannelCfg, podFieldEnv, scenarioDaemonSet, scenarioEnv, type InstallObjects } from "./objects.js";
 
 const LABELS = { tier: "node", "k8s-app": "flannel" };
 
 export function renderKubespray(s: Scenario): InstallObjects {
-  const { namespace, daemonSet, args } = s.flannel;
+  const { args } = s.flannel;
   return {
-    daemonSet: daemonSetObject({
-      name: daemonSet,
-      namespace,
-      labels: LABELS,
-      selector: LABELS,
-      updateStrategy: updateStrategy(s),
-      managedBy: s.flannel.managedBy,
-      podSpec: {
-        priorityClassName: "system-node-critical",
-        serviceAccountName: "flannel",
-        nodeSelector: { "beta.kubernetes.io/os": "linux" },
-        hostNetwork: true,
-        dnsPolicy: "ClusterFirstWithHostNet",
-        tolerations: [{ operator: "Exists" }, { key: "CriticalAddonsOnly", operator: "Exists" }],
-        containers: [
-          {
-            name: FLANNEL_CONTAINER,
-            image: "quay.io/coreos/flannel:v0.12.0",
-            command: ["/opt/bin/flanneld", ...args],
-            securityContext: { privileged: true },
-            env: [...podFieldEnv(), { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }, ...scenarioEnv(s)],
-            volumeMounts: [
-              { name: "run", mountPath: "/run" },
-              { name: "cni", mountPath: "/etc/cni/net.d" },
-              { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
-            ],
-          },
-          {
-            name: "install-cni",
-            image: "quay.io/coreos/flannel-cni:v0.3.0",
-            command: ["/install-cni.sh"],
-            env: [
-              { name: "CNI_NETWORK_CONFIG", valueFrom: { configMapKeyRef: { name: "kube-flannel-cfg", key: "cni-conf.json" } } },
-              { name: "CNI_CONF_NAME", value: "10-flannel.conflist" },
-            ],
-            volumeMounts: [
-              { name: "cni", mountPath: "/host/etc/cni/net.d" },
-              { name: "host-cni-bin", mountPath: "/host/opt/cni/bin/" },
-            ],
-          },
-        ],
-        volumes: [
-          { name: "run", hostPath: { path: "/run" } },
-          { name: "cni", hostPath: { path: "/etc/cni/net.d" } },
-          { name: "flannel-cfg", configMap: { name: "kube-flannel-cfg" } },
-          { name: "host-cni-bin", hostPath: { path: "/opt/cni/bin" } },
-        ],
-      },
+    daemonSet: scenarioDaemonSet(s, LABELS, LABELS, {
+      priorityClassName: "system-node-critical",
+      serviceAccountName: "flannel",
+      nodeSelector: { "beta.kubernetes.io/os": "linux" },
+      hostNetwork: true,
+      dnsPolicy: "ClusterFirstWithHostNet",
+      tolerations: [{ operator: "Exists" }, { key: "CriticalAddonsOnly", operator: "Exists" }],
+      containers: [
+        {
+          name: FLANNEL_CONTAINER,
+          image: "quay.io/coreos/flannel:v0.12.0",
+          command: ["/opt/bin/flanneld", ...args],
+          securityContext: { privileged: true },
+          env: [...podFieldEnv(), { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }, ...scenarioEnv(s)],
+          volumeMounts: [
+            { name: "run", mountPath: "/run" },
+            { name: "cni", mountPath: "/etc/cni/net.d" },
+            { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
+          ],
+        },
+        {
+          name: "install-cni",
+          image: "quay.io/coreos/flannel-cni:v0.3.0",
+          command: ["/install-cni.sh"],
+          env: [
+            { name: "CNI_NETWORK_CONFIG", valueFrom: { configMapKeyRef: { name: "kube-flannel-cfg", key: "cni-conf.json" } } },
+            { name: "CNI_CONF_NAME", value: "10-flannel.conflist" },
+          ],
+          volumeMounts: [
+            { name: "cni", mountPath: "/host/etc/cni/net.d" },
+            { name: "host-cni-bin", mountPath: "/host/opt/cni/bin/" },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "run", hostPath: { path: "/run" } },
+        { name: "cni", hostPath: { path: "/etc/cni/net.d" } },
+        { name: "flannel-cfg", configMap: { name: "kube-flannel-cfg" } },
+        { name: "host-cni-bin", hostPath: { path: "/opt/cni/bin" } },
+      ],
     }),
-    configMaps: [
-      configMapObject(
-        "kube-flannel-cfg",
-        namespace,
-        { tier: "node", app: "flannel" },
-        { "cni-conf.json": FLANNEL_CNI_CONF, "net-conf.json": netConfJson(s, { EnableIPv4: true }) },
-        s.flannel.managedBy,
-      ),
-    ],
+    configMaps: [kubeFlannelCfg(s, { tier: "node", app: "flannel" }, { EnableIPv4: true })],
     others: [],
   };
 }

@@ -3,17 +3,7 @@
 // labels app/k8s-app/tier, flags in `args` (or, for some old manifests, in
 // `command` after the binary), install-cni-plugin and install-cni as init containers.
 import type { Scenario } from "../scenario.js";
-import { netConfJson } from "./net-conf.js";
-import {
-  configMapObject,
-  daemonSetObject,
-  FLANNEL_CNI_CONF,
-  FLANNEL_CONTAINER,
-  podFieldEnv,
-  scenarioEnv,
-  updateStrategy,
-  type InstallObjects,
-} from "./objects.js";
+import { FLANNEL_CONTAINER, kubeFlannelCfg, podFieldEnv, scenarioDaemonSet, scenarioEnv, type InstallObjects } from "./objects.js";
 
 export const MANIFEST_LABELS = { app: "flannel", "k8s-app": "flannel", tier: "node" };
 
@@ -49,17 +39,14 @@ export function flannelInitContainers(image: string): object[] {
 }
 
 export function renderManifest(s: Scenario): InstallObjects {
-  const { namespace, daemonSet, args } = s.flannel;
+  const { args } = s.flannel;
   const flags = s.flannel.flagsInCommand ? { command: ["/opt/bin/flanneld", ...args] } : { command: ["/opt/bin/flanneld"], args: [...args] };
   return {
-    daemonSet: daemonSetObject({
-      name: daemonSet,
-      namespace,
-      labels: MANIFEST_LABELS,
-      selector: { app: "flannel" },
-      updateStrategy: updateStrategy(s),
-      managedBy: s.flannel.managedBy,
-      podSpec: {
+    daemonSet: scenarioDaemonSet(
+      s,
+      MANIFEST_LABELS,
+      { app: "flannel" },
+      {
         hostNetwork: true,
         priorityClassName: "system-node-critical",
         serviceAccountName: "flannel",
@@ -77,16 +64,8 @@ export function renderManifest(s: Scenario): InstallObjects {
         ],
         volumes: flannelVolumes("kube-flannel-cfg"),
       },
-    }),
-    configMaps: [
-      configMapObject(
-        "kube-flannel-cfg",
-        namespace,
-        { app: "flannel", tier: "node" },
-        { "cni-conf.json": FLANNEL_CNI_CONF, "net-conf.json": netConfJson(s) },
-        s.flannel.managedBy,
-      ),
-    ],
+    ),
+    configMaps: [kubeFlannelCfg(s, { app: "flannel", tier: "node" })],
     others: [],
   };
 }

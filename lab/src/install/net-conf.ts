@@ -4,7 +4,7 @@
 // the upstream spelling (Network/Backend/Type/VNI/Port).
 import type { Scenario } from "../scenario.js";
 
-type Json = string | number | boolean | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | Json[] | { [key: string]: Json };
 
 function lowerKeys(v: Json): Json {
   if (Array.isArray(v)) return v.map(lowerKeys);

@@ -2,6 +2,7 @@
 import type { Scenario } from "../scenario.js";
 import type { ContainerEnvVar } from "./flanneld-flags.js";
 import { managerMetadata, type ManagerMetadata } from "./managers.js";
+import { netConfJson, type Json } from "./net-conf.js";
 
 export type K8sObjectInit = Record<string, unknown> & {
   apiVersion: string;
@@ -66,6 +67,23 @@ export function daemonSetObject(d: DaemonSetInit): K8sObjectInit {
     },
     status: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 },
   };
+}
+
+/** The scenario's flannel DaemonSet (its name, namespace, update strategy and manager) with an installation's labels, selector and pod spec. */
+export function scenarioDaemonSet(
+  s: Scenario,
+  labels: Record<string, string>,
+  selector: Record<string, string>,
+  podSpec: Record<string, unknown>,
+): K8sObjectInit {
+  const { daemonSet: name, namespace, managedBy } = s.flannel;
+  return daemonSetObject({ name, namespace, labels, selector, updateStrategy: updateStrategy(s), managedBy, podSpec });
+}
+
+/** kube-flannel-cfg with the CNI config and the scenario's net-conf.json (`extra`: top-level keys the installation adds). */
+export function kubeFlannelCfg(s: Scenario, labels: Record<string, string>, extra: Record<string, Json> = {}): K8sObjectInit {
+  const data = { "cni-conf.json": FLANNEL_CNI_CONF, "net-conf.json": netConfJson(s, extra) };
+  return configMapObject("kube-flannel-cfg", s.flannel.namespace, labels, data, s.flannel.managedBy);
 }
 
 /** `manager`: a managedBy value, or the metadata a manager other than managedBy leaves (RKE2's Helm). */
