@@ -27,7 +27,25 @@ async function withLab<T>(scenario: string, fn: (kubeconfig: string, lab: Starte
 const flag = (s: ClusterSnapshot, name: string, node?: string) =>
   (node ? s.nodes.find((n) => n.name === node)?.flannel.flags : s.flannel.flags)?.find((f) => f.name === name);
 
+/** `xnode check <label> --kubeconfig … --json` as a person runs it: the exit status and the finding ids. */
+async function checkThroughCli(label: string, kubeconfig: string): Promise<{ code: number; ids: string[]; detail: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(["check", label, "--kubeconfig", kubeconfig, "--json"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {} });
+  const findings = code === 2 ? [] : (JSON.parse(out.join("")) as { findings: { id: string; evidence: string[] }[] }).findings;
+  const detail = [err.join(""), ...findings.map((f) => `${f.id}: ${f.evidence.slice(0, 3).join(" | ")}`)].join("\n");
+  return { code, ids: findings.map((f) => f.id), detail };
+}
+
 const HEALTHY: { scenario: string; see: (s: ClusterSnapshot) => void }[] = [
+  {
+    scenario: "healthy-three-nodes",
+    see: (s) => {
+      assert.equal(s.flannel.distribution, "manifest");
+      assert.equal(`${s.flannel.daemonSet?.namespace}/${s.flannel.daemonSet?.name}`, "kube-flannel/kube-flannel-ds");
+      assert.equal(s.flannel.daemonSet?.updateStrategy, undefined, "RollingUpdate");
+    },
+  },
   {
     scenario: "healthy-k3s",
     see: (s) => {
@@ -80,17 +98,12 @@ const HEALTHY: { scenario: string; see: (s: ClusterSnapshot) => void }[] = [
 
 describe("every installation of flannel, healthy, in the lab", () => {
   for (const { scenario, see } of HEALTHY) {
-    test(`${scenario}: discovered, and cluster-healthy`, async () => {
+    test(`${scenario}: discovered, and through the CLI cluster-healthy with exit 0`, async () => {
       await withLab(scenario, async (kubeconfig) => {
-        const kube = createKubeClient({ cluster: scenario, kubeconfig });
-        see(await collectSnapshot(kube));
-        const { report } = await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 });
-        const detail = report.findings.map((f) => `${f.id}: ${f.evidence.slice(0, 3).join(" | ")}`).join("\n");
-        assert.deepEqual(
-          report.findings.map((f) => f.id),
-          ["cluster-healthy"],
-          detail,
-        );
+        see(await collectSnapshot(createKubeClient({ cluster: scenario, kubeconfig })));
+        const { code, ids, detail } = await checkThroughCli(scenario, kubeconfig);
+        assert.deepEqual(ids, ["cluster-healthy"], detail);
+        assert.equal(code, 0, detail);
       });
     });
   }
@@ -133,20 +146,26 @@ describe("every installation of flannel, healthy, in the lab", () => {
     });
   });
 
-  test("healthy-k3s through the CLI: exit 0", async () => {
-    await withLab("healthy-k3s", async (kubeconfig) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(["check", "healthy-k3s", "--kubeconfig", kubeconfig, "--json"], {
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-        env: {},
-      });
-      assert.equal(code, 0, err.join(""));
-      assert.deepEqual(
-        (JSON.parse(out.join("")) as { findings: { id: string }[] }).findings.map((f) => f.id),
-        ["cluster-healthy"],
-      );
+  test("XNODE_CONFIG's `flannel:` location, healthy: cluster-healthy with exit 0 through the CLI", async () => {
+    await withLab("healthy-kubespray", async (kubeconfig) => {
+      const dir = await mkdtemp(join(tmpdir(), "xnode-cfg-"));
+      try {
+        const file = join(dir, "config.yaml");
+        await writeFile(
+          file,
+          `clusters:\n  - name: lab\n    kubeconfig: ${kubeconfig}\n    flannel: { namespace: kube-system, daemonSet: kube-flannel, container: kube-flannel }\n`,
+        );
+        const out: string[] = [];
+        const err: string[] = [];
+        // a Redis nobody listens on: the check is not recorded (nothing left behind) and still exits by its verdict
+        const env = { REDIS_URL: "redis://127.0.0.1:1" };
+        const code = await runCli(["check", "lab", "--config", file, "--json"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env });
+        const ids = code === 2 ? [] : (JSON.parse(out.join("")) as { findings: { id: string }[] }).findings.map((f) => f.id);
+        assert.deepEqual(ids, ["cluster-healthy"], err.join(""));
+        assert.equal(code, 0, err.join(""));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });
