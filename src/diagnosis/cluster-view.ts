@@ -150,9 +150,9 @@ export function vtepInterface(ev: CheckEvidence, name: string): VtepInterface | 
 }
 
 /** The nodes, and their interface, holding `ip` (as far as their interfaces were read). */
-export function addressHolders(ev: CheckEvidence, ip: string): { node: string; iface: string }[] {
+export function addressHolders(ev: CheckEvidence, ip: string): readonly { node: string; iface: string }[] {
   const index = indexes.get(ev);
-  if (index) return [...(index.holders.get(ip) ?? [])];
+  if (index) return index.holders.get(ip) ?? [];
   return ev.hosts.flatMap((h) => {
     const iface = interfaceHolding(h, ip);
     return iface ? [{ node: h.node, iface: iface.name }] : [];
