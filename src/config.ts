@@ -6,7 +6,7 @@ import { CronExpressionParser } from "cron-parser";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { errorMessage, XnodeError } from "./errors.js";
-import { flannelLocationSchema } from "./model/index.js";
+import { flannelLocationSchema, remediationKindSchema } from "./model/index.js";
 
 // Empty strings count as unset: `FOO=` in a .env file means "not given".
 const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
@@ -47,7 +47,6 @@ export type Env = z.infer<typeof envSchema>;
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, "must be a Slack user id like U0123ABCD");
 const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, "must be a Slack user group id like S0456EFGH");
-const remediationKind = z.enum(["patch-flannel-iface", "add-routes", "open-vxlan-port", "set-forward-accept", "enable-ip-forward"]);
 
 export const clusterSchema = z
   .object({
@@ -57,7 +56,7 @@ export const clusterSchema = z
     // IP (no cluster DNS needed, which matters when pod networking is broken).
     inCluster: z.boolean().optional(),
     context: z.string().min(1).optional(),
-    allowedRemediations: z.array(remediationKind).optional(),
+    allowedRemediations: z.array(remediationKindSchema).optional(),
     // where flannel lives when neither its names nor its labels find it
     flannel: flannelLocationSchema.optional(),
   })

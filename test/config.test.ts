@@ -103,6 +103,20 @@ describe("slackMode and findCluster", () => {
     ]);
   });
 
+  test("allowedRemediations takes every fix kind, the installation work's too (remove-public-ip-overwrite, fix-cni0-address, restart-flannel-pod)", () => {
+    const kinds = "[patch-flannel-iface, add-routes, remove-public-ip-overwrite, fix-cni0-address, restart-flannel-pod]";
+    const ok = parseFileConfig(parseYaml(`clusters: [{ name: a, kubeconfig: /k, allowedRemediations: ${kinds} }]`));
+    assert.deepEqual(ok.problems, []);
+    assert.deepEqual(ok.config?.clusters[0]?.allowedRemediations, [
+      "patch-flannel-iface",
+      "add-routes",
+      "remove-public-ip-overwrite",
+      "fix-cni0-address",
+      "restart-flannel-pod",
+    ]);
+    assert.equal(parseFileConfig(parseYaml("clusters: [{ name: a, kubeconfig: /k, allowedRemediations: [reboot-node] }]")).problems.length, 1);
+  });
+
   test("an unknown cluster names the known ones", () => {
     const c = loadConfig({ XNODE_CONFIG: "/c" }, files({ "/c": "clusters: [{ name: a, kubeconfig: /k }]" }));
     assert.equal(findCluster(c.file, "a").kubeconfig, "/k");
