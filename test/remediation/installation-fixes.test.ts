@@ -3,7 +3,8 @@
 // the add-routes stopgap beside the manual steps) makes every pair reachable,
 // through the installation's manager: RKE2 keeps a HelmChartConfig where it
 // reverts a direct patch, OnDelete pods are replaced one node at a time,
-// Argo CD's sync reverts a direct patch and the re-check says so.
+// Argo CD's sync reverts a direct patch and the re-check says so, a plain
+// Helm release keeps it until the next helm upgrade and the plan says so.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
@@ -246,6 +247,27 @@ describe("flannel's Helm chart synced by Argo CD", () => {
     assert.match(reverted ?? "(not reverted within 45 s)", /^DaemonSet kube-flannel\/\S+ no longer holds the change: reverted by argocd \(/);
     assert.deepEqual(await findingsOnceThey(env, SEED_FINDINGS, 30_000), SEED_FINDINGS);
     t.diagnostic(`reverted ${Math.round((Date.now() - t0) / 1000)} s after the check`);
+  });
+});
+
+describe("flannel's Helm chart, installed with helm (no GitOps)", () => {
+  let env: FixLab;
+  before(async () => (env = await openFixLab("seed-nat-helm")));
+  after(async () => env?.stop());
+
+  test("patched now, saying the next helm upgrade reverts it and giving flannel.args to commit; every pair reachable; nothing reverts it on its own", async () => {
+    const first = await env.check();
+    assert.deepEqual(ids(first), SEED_FINDINGS);
+    const plan = planOf(first, "patch-flannel-iface");
+    assert.equal(plan.revertedBy?.manager, "helm");
+    assert.match(plan.summary, /the next helm upgrade reverts it/);
+    const [chartValues] = parseAllDocuments(plan.revertedBy!.values).map((d) => d.toJS());
+    assert.ok((chartValues as { flannel: { args: string[] } }).flannel.args.includes("--iface=enp0s8"), plan.revertedBy!.values);
+    const { outcome } = await env.fix(plan, await env.fingerprint(plan), plan.diff, 20_000);
+    assertApplied(outcome);
+    assert.deepEqual(ids(await env.check()), ["cluster-healthy"]);
+    assert.deepEqual(await allPairsPing(env, ["helm-cp", "helm-node"]), []);
+    assert.equal(await revertOf(env.kube, outcome.applied as Extract<typeof outcome.applied, { kind: "flannel" }>), undefined);
   });
 });
 
