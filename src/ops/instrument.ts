@@ -54,7 +54,7 @@ export function countingSlack(slack: SlackPort, metrics: XnodeMetrics): SlackPor
     ...slack,
     post: counted(slack.post.bind(slack)),
     update: counted(slack.update.bind(slack)),
-    uploadText: counted(slack.uploadText.bind(slack)),
+    uploadFiles: counted(slack.uploadFiles.bind(slack)),
     usergroupMembers: counted(slack.usergroupMembers.bind(slack)),
   };
 }

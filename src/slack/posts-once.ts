@@ -33,10 +33,10 @@ export function postsOnce(slack: SlackPort, ledger: PostLedger, step: string): S
       await ledger.set(slot, posted);
       return posted;
     },
-    async uploadText(channel, threadTs, filename, title, content) {
+    async uploadFiles(channel, threadTs, files) {
       const slot = `${step}:upload:${uploads++}`;
       if (await ledger.get(slot)) return;
-      await slack.uploadText(channel, threadTs, filename, title, content);
+      await slack.uploadFiles(channel, threadTs, files);
       await ledger.set(slot, { channel, ts: threadTs });
     },
   };

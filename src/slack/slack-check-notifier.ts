@@ -9,6 +9,7 @@ import { renderRootMessage, type CheckPhase } from "./render/render-root-message
 import { renderTrace, renderTraceFailed } from "./render/render-trace.js";
 import type { SlackPort } from "./slack-port.js";
 import { postsOnce, type PostLedger } from "./posts-once.js";
+import { reportFiles } from "./report-files.js";
 
 const PHASES: readonly CheckPhase[] = ["snapshot", "inspect", "reach", "diagnose"];
 
@@ -50,20 +51,14 @@ export function slackCheckNotifier(slack: SlackPort, logger: Logger, ledger?: Po
         const messages = renderReportMessages(report, { actionsFor: (group) => groupActions(group, check.cluster, approvals) });
         const thread = once(`check:${check.id}:report`);
         for (const m of messages) await thread.post(check.channel, m, check.rootTs);
-        if (messages.needsAttachment) {
-          await thread
-            .uploadText(
-              check.channel,
-              check.rootTs,
-              `xnode-${check.cluster}-report.json`,
-              `Full xnode report for ${check.cluster}`,
-              JSON.stringify(report, null, 2),
-            )
-            .catch(async (err: unknown) => {
-              // The thread says what is missing and where the rest is, instead of a silent gap.
-              logger.warn({ err, checkId: check.id }, "report upload failed");
-              await thread.post(check.channel, renderAttachmentFailed(check.cluster, check.id, errorMessage(err)), check.rootTs);
-            });
+        const files = reportFiles(report, messages);
+        if (files.length > 0) {
+          await thread.uploadFiles(check.channel, check.rootTs, files).catch(async (err: unknown) => {
+            // The thread says what is missing and where the rest is, instead of a silent gap.
+            logger.warn({ err, checkId: check.id }, "report upload failed");
+            const names = files.map((f) => f.filename);
+            await thread.post(check.channel, renderAttachmentFailed(check.cluster, check.id, errorMessage(err), names), check.rootTs);
+          });
         }
       }
       await eachJoiner(check, subscribers, (threadLink) => renderRootMessage({ state: "done", ...subject, report, threadLink }));

@@ -10,11 +10,19 @@ export interface SlackMessage {
   blocks?: types.AnyBlock[];
 }
 
+/** A file to upload: text (a report, a CSV) or bytes (a picture). */
+export interface SlackFile {
+  filename: string;
+  title: string;
+  content: string | Buffer;
+}
+
 export interface SlackPort {
   post(channel: string, message: SlackMessage, threadTs?: string): Promise<{ channel: string; ts: string }>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
   permalink(channel: string, ts: string): Promise<string | undefined>;
-  uploadText(channel: string, threadTs: string, filename: string, title: string, content: string): Promise<void>;
+  /** the files shared together, as one message in the thread */
+  uploadFiles(channel: string, threadTs: string, files: readonly SlackFile[]): Promise<void>;
   usergroupMembers(groupId: string): Promise<string[]>;
 }
 
@@ -89,9 +97,12 @@ export function webApiSlack(client: WebClient, lookups: WebClient = client): Sla
         return undefined; // a link is a convenience; the answer still goes out without it
       }
     },
-    async uploadText(channel, threadTs, filename, title, content) {
+    async uploadFiles(channel, threadTs, files) {
+      const file_uploads = files.map(({ filename, title, content }) =>
+        typeof content === "string" ? { filename, title, content } : { filename, title, file: content },
+      );
       try {
-        await client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title, content });
+        await client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, file_uploads });
       } catch (err) {
         throw scopeRefusal(channelRefusal(err, channel));
       }

@@ -15,7 +15,7 @@ function recordingSlack() {
     },
     update: async (channel, t, m) => void calls.push(`update ${channel} ${t} ${m.text}`),
     permalink: async () => undefined,
-    uploadText: async (channel, thread, filename) => void calls.push(`upload ${channel} ${thread} ${filename}`),
+    uploadFiles: async (channel, thread, files) => void calls.push(`upload ${channel} ${thread} ${files.map((f) => f.filename).join(" ")}`),
     usergroupMembers: async () => [],
   };
   return { port, calls };
@@ -34,7 +34,7 @@ describe("postsOnce", () => {
       const once = postsOnce(slack.port, ledger, "check:k1:report");
       const a = await once.post("C1", { text: `summary${suffix}` }, "9.9");
       const b = await once.post("C1", { text: `matrix${suffix}` }, "9.9");
-      await once.uploadText("C1", "9.9", "report.json", "t", "{}");
+      await once.uploadFiles("C1", "9.9", [{ filename: "report.json", title: "t", content: "{}" }]);
       return [a.ts, b.ts];
     };
     const first = await run("");

@@ -345,3 +345,91 @@ export const sixtyNodeReport: CheckReport = {
     },
   ],
 };
+
+/**
+ * A cluster of `size` nodes probed as the check samples at scale: each node
+ * its next `peers` nodes, the two faulty nodes (one dropping VXLAN, one with
+ * FORWARD policy DROP) their full row and column. Every pair with a faulty
+ * node fails.
+ */
+export function sampledReport(size: number, peers = 10): CheckReport {
+  const nodes: Node[] = Array.from({ length: size }, (_, i) => ({
+    name: `synth-${String(i).padStart(4, "0")}`,
+    internalIP: `10.${Math.floor(i / 250)}.${i % 250}.10`,
+    podCIDR: `10.${100 + Math.floor(i / 250)}.${i % 250}.0/24`,
+    publicIP: `10.${Math.floor(i / 250)}.${i % 250}.10`,
+    probed: true,
+  }));
+  const vxlan = nodes[Math.floor(size / 3)]!.name;
+  const forward = nodes[Math.floor((2 * size) / 3)]!.name;
+  const faulty = new Set([vxlan, forward]);
+  const pairs = new Set<string>();
+  const matrix: MatrixEntry[] = [];
+  const probe = (from: number, to: number) => {
+    if (from === to || pairs.has(`${from}>${to}`)) return;
+    pairs.add(`${from}>${to}`);
+    const [a, b] = [nodes[from]!.name, nodes[to]!.name];
+    const fails = faulty.has(a) || faulty.has(b);
+    for (const kind of ["pod-icmp", "pod-tcp"] as const)
+      matrix.push(
+        fails
+          ? { from: a, to: b, kind, target: `10.${100 + Math.floor(to / 250)}.${to % 250}.2`, ok: false, error: "no reply (timeout)" }
+          : { from: a, to: b, kind, target: `10.${100 + Math.floor(to / 250)}.${to % 250}.2`, ok: true, rttMs: 0.4 },
+      );
+  };
+  for (let i = 0; i < size; i++) for (let k = 1; k <= peers; k++) probe(i, (i + k) % size);
+  for (const name of faulty) {
+    const f = nodes.findIndex((n) => n.name === name);
+    for (let j = 0; j < size; j++) {
+      probe(f, j);
+      probe(j, f);
+    }
+  }
+  const others = size - 1;
+  return {
+    cluster: `synth-${size}`,
+    startedAt: "2026-12-01T09:00:00.000Z",
+    durationMs: 8_400,
+    nodes,
+    matrix,
+    findings: [
+      {
+        id: "udp-vxlan-blocked",
+        severity: "critical",
+        nodes: [vxlan],
+        evidence: [
+          `${vxlan} iptables-nft INPUT: -A INPUT -p udp -m udp --dport 8472 -j DROP (rule 1 of 12)`,
+          `${vxlan}: VXLAN from ${others} peers counted at eth0, none at flannel.1`,
+        ],
+        explanation: `${vxlan} drops VXLAN (UDP 8472) in its INPUT chain, so nothing reaches its pods from the other ${others} nodes.`,
+        remediations: [
+          {
+            kind: "open-vxlan-port",
+            summary: `Accept UDP 8472 before the drop on ${vxlan}`,
+            commands: [{ node: vxlan, argv: ["iptables-nft", "-I", "INPUT", "1", "-p", "udp", "--dport", "8472", "-j", "ACCEPT"] }],
+            diff: [`${vxlan} INPUT: + -A INPUT -p udp --dport 8472 -j ACCEPT (before rule 1)`],
+            persistent: false,
+            risks: ["a firewall manager on the node may remove the rule"],
+          },
+        ],
+      },
+      {
+        id: "forward-policy-drop",
+        severity: "critical",
+        nodes: [forward],
+        evidence: [`${forward} iptables-nft filter FORWARD: policy DROP, no rule accepts 10.100.0.0/14`],
+        explanation: `${forward} drops forwarded pod traffic: its FORWARD chain's policy is DROP and no rule accepts the pod network.`,
+        remediations: [
+          {
+            kind: "set-forward-accept",
+            summary: `Accept pod traffic in FORWARD on ${forward}`,
+            commands: [{ node: forward, argv: ["iptables-nft", "-A", "FORWARD", "-s", "10.100.0.0/14", "-j", "ACCEPT"] }],
+            diff: [`${forward} FORWARD: + -A FORWARD -s 10.100.0.0/14 -j ACCEPT`],
+            persistent: false,
+            risks: ["a firewall manager on the node may set the policy back"],
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -95,7 +95,9 @@ export class SlackEmulator {
 
   /** Files completed by files.completeUploadExternal, optionally only those shared to a channel. */
   files(channel?: string): EmulatedFile[] {
-    return this.workspace.files.filter((f) => channel === undefined || f.channel_id === channel).map((f) => structuredClone(f));
+    return this.workspace.files
+      .filter((f) => channel === undefined || f.channel_id === channel)
+      .map((f) => ({ ...structuredClone(f), bytes: Buffer.from(f.bytes) }));
   }
 
   /** The next `times` calls of `method` fail this way (UPLOAD_STEP fails the bytes POST). */

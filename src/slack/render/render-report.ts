@@ -37,7 +37,11 @@ function renderSummary(report: CheckReport): { message: SlackMessage; cut: boole
   const { ok, total: pairs } = countPodPairs(report);
   const problems = problemsOf(report.findings);
   const probed = report.nodes.filter((n) => n.probed).length;
-  const nodes = capLines(report.nodes.map(nodeLine), MAX_NODE_LINES, omittedNote(report.cluster, "nodes"));
+  // Too many to list: the nodes the findings name and those not probed come first, so the cut keeps them.
+  const named = new Set(problems.flatMap((f) => f.nodes));
+  const involved = (n: CheckReport["nodes"][number]) => (named.has(n.name) || !n.probed ? 0 : 1);
+  const listed = report.nodes.length > MAX_NODE_LINES ? [...report.nodes].sort((a, b) => involved(a) - involved(b)) : report.nodes;
+  const nodes = capLines(listed.map(nodeLine), MAX_NODE_LINES, omittedNote(report.cluster, "nodes"));
   const notProbed = report.nodes
     .filter((n) => !n.probed)
     .map((n) => `:warning: ${bold(n.name)} was not probed: ${escape(truncate(n.error ?? "its agents did not answer", 500))}. Its pairs are unknown.`);
@@ -65,12 +69,12 @@ function renderSummary(report: CheckReport): { message: SlackMessage; cut: boole
   return composeMessage(escape(fallback), parts);
 }
 
-/** Said in the thread when the full report could not be attached: what failed and where the report still is. */
-export function renderAttachmentFailed(cluster: string, checkId: string, reason: string): SlackMessage {
+/** Said in the thread when the files (the full report, the matrix's picture and CSV) could not be attached: what failed and where the report still is. */
+export function renderAttachmentFailed(cluster: string, checkId: string, reason: string, files: readonly string[]): SlackMessage {
   return toMessage(escape(`xnode check ${cluster}: the full report could not be attached`), [
     section(
-      `:warning: Some detail above was left out to fit Slack, and the full report could not be attached: ${escape(truncate(reason, 500))}.\n` +
-        `It is kept for 7 days: ${code(`xnode report ${checkId} --json`)}`,
+      `:warning: The full report could not be attached (${escape(files.join(", "))}): ${escape(truncate(reason, 500))}.\n` +
+        `Some detail above may be left out to fit Slack; the report is kept for 7 days: ${code(`xnode report ${checkId} --json`)}`,
     ),
   ]);
 }

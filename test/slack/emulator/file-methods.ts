@@ -12,15 +12,15 @@ const getUploadURLExternal: MethodHandler = (args, ctx) => {
   const length = Number(args.length);
   if (!Number.isInteger(length) || length < 0) fail("invalid_arguments");
   const id = ctx.workspace.nextFileId();
-  ctx.workspace.pendingUploads.set(id, { id, filename });
+  ctx.workspace.pendingUploads.set(id, { id, filename, length });
   return { upload_url: ctx.uploadUrl(id), file_id: id };
 };
 
-/** The bytes POSTed to an upload URL; false when no such upload was asked for. */
+/** The bytes POSTed to an upload URL, kept as they came; false when no such upload was asked for or the length differs from the one announced. */
 export function receiveUpload(ctx: ApiContext, fileId: string, bytes: Buffer): boolean {
   const pending = ctx.workspace.pendingUploads.get(fileId);
-  if (!pending) return false;
-  pending.content = bytes.toString("utf8");
+  if (!pending || bytes.length !== pending.length) return false;
+  pending.bytes = Buffer.from(bytes);
   return true;
 }
 
@@ -37,7 +37,7 @@ const completeUploadExternal: MethodHandler = (args, ctx) => {
     const { id, title } = (entry ?? {}) as { id?: unknown; title?: unknown };
     const pending = typeof id === "string" ? ctx.workspace.pendingUploads.get(id) : undefined;
     // Completing a file whose bytes never arrived is refused like an unknown id.
-    if (!pending || pending.content === undefined) fail("file_not_found");
+    if (!pending?.bytes) fail("file_not_found");
     return { pending, title: typeof title === "string" && title !== "" ? title : pending.filename };
   });
   const shared = files.map(({ pending, title }) => {
@@ -46,7 +46,8 @@ const completeUploadExternal: MethodHandler = (args, ctx) => {
       id: pending.id,
       name: pending.filename,
       title,
-      content: pending.content ?? "",
+      bytes: pending.bytes!,
+      content: pending.bytes!.toString("utf8"),
       ...(channel ? { channel_id: channel } : {}),
       ...(channel && threadTs ? { thread_ts: threadTs } : {}),
       ...(initialComment ? { initial_comment: initialComment } : {}),

@@ -30,13 +30,18 @@ export interface EmulatedChannel {
 export interface PendingUpload {
   id: string;
   filename: string;
-  content?: string;
+  /** the length files.getUploadURLExternal was told; the bytes POSTed must match it */
+  length: number;
+  bytes?: Buffer;
 }
 
 export interface EmulatedFile {
   id: string;
   name: string;
   title: string;
+  /** the bytes as uploaded (a picture stays binary) */
+  bytes: Buffer;
+  /** the bytes read as UTF-8, for text files */
   content: string;
   channel_id?: string;
   thread_ts?: string;
