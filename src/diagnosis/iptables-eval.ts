@@ -57,7 +57,20 @@ const MODELLED_MODULES = new Set(["comment", "udp", "tcp", "icmp", "multiport", 
 const PROTOCOL_NUMBERS: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp" };
 const MAX_CHAIN_DEPTH = 16;
 
+// parseRule's answers by spec: every node's ruleset repeats the same rules, and the rules are asked about every pair of nodes
+const parsedRules = new Map<string, ParsedRule>();
+const PARSED_RULES_MAX = 50_000;
+
 function parseRule(spec: string): ParsedRule {
+  const known = parsedRules.get(spec);
+  if (known) return known;
+  if (parsedRules.size >= PARSED_RULES_MAX) parsedRules.clear();
+  const parsed = parseRuleText(spec);
+  parsedRules.set(spec, parsed);
+  return parsed;
+}
+
+function parseRuleText(spec: string): ParsedRule {
   const t = ruleTokens(spec);
   const rule: ParsedRule = { conditions: [], isGoto: false, opaque: false };
   let negated = false;
@@ -152,6 +165,11 @@ export function evaluateChain(state: IptablesState, table: string, chain: string
   // a table that was never loaded has no policy line: the kernel accepts
   const policy = chainPolicy(state, table, chain) ?? "ACCEPT";
   return { verdict: policy === "DROP" ? "drop" : "accept", table, chain, policy };
+}
+
+/** Every address range a rule of `state` matches the source against (-s, split at commas): sources inside the same ones meet the same verdicts. */
+export function sourceRanges(state: IptablesState): string[] {
+  return [...new Set(state.rules.flatMap((r) => parseRule(r.spec).conditions.flatMap((c) => (c.option === "-s" ? c.value.split(",") : []))))];
 }
 
 /** Whether the rule names a destination port: a deliberate block of that port, not a catch-all. */

@@ -44,18 +44,33 @@ function firstDrop(state: IptablesState, chains: readonly (readonly [string, str
   return undefined;
 }
 
-/** VXLAN from `peer`'s VTEP to `node`'s: dropped on arrival (a rule or a policy), or by a FORWARD rule naming the port. */
+/** The ruleset and verdict that drop a packet, before it is put in words. */
+export interface RulesetDrop {
+  view: IptablesView;
+  verdict: Verdict;
+}
+
+/** VXLAN from `src` to `node`'s VTEP address `dst`: dropped on arrival (a rule or a policy), or by a FORWARD rule naming the port. */
+export function vxlanDrop(ev: CheckEvidence, node: string, src: string, dst: string): RulesetDrop | undefined {
+  const packet: Packet = { protocol: "udp", src, dst, dport: ev.snapshot.flannel.vxlanPort, inIface: vtepInterface(ev, node)?.name };
+  for (const view of iptablesViews(hostOf(ev, node))) {
+    const verdict = firstDrop(view.state, ARRIVAL, packet, false) ?? firstDrop(view.state, [["filter", "FORWARD"]], packet, true);
+    if (verdict) return { view, verdict };
+  }
+  return undefined;
+}
+
+/** VXLAN from `peer`'s VTEP to `node`'s, when a ruleset of `node` drops it. */
 export function vxlanBlock(ev: CheckEvidence, node: string, peer: string): FilterBlock | undefined {
   const src = vtepAddress(ev, peer);
   const dst = vtepAddress(ev, node);
-  if (!src || !dst) return undefined;
-  const port = ev.snapshot.flannel.vxlanPort;
-  const packet: Packet = { protocol: "udp", src, dst, dport: port, inIface: vtepInterface(ev, node)?.name };
-  for (const view of iptablesViews(hostOf(ev, node))) {
-    const verdict = firstDrop(view.state, ARRIVAL, packet, false) ?? firstDrop(view.state, [["filter", "FORWARD"]], packet, true);
-    if (verdict) return block(node, view, verdict, `udp ${port} from ${src}`);
-  }
-  return undefined;
+  const drop = src && dst ? vxlanDrop(ev, node, src, dst) : undefined;
+  return drop && vxlanBlockOf(node, drop, ev.snapshot.flannel.vxlanPort, src!);
+}
+
+/** A vxlanDrop of VXLAN from `src`, with the line that proves it. */
+export function vxlanBlockOf(node: string, drop: RulesetDrop, port: number, src: string): FilterBlock {
+  return block(node, drop.view, drop.verdict, `udp ${port} from ${src}`);
 }
 
 /**

@@ -3,7 +3,7 @@
 // stops at the first hop the evidence shows broken.
 import type { CheckEvidence, Finding, TraceHop } from "../model/index.js";
 import { flannelDevice, hostOf, nodeNamed } from "./cluster-view.js";
-import { failingPairs, pairsInvolving } from "./matrix-view.js";
+import { entriesBetween, failingPairs, pairsInvolving } from "./matrix-view.js";
 import {
   bridgeHop,
   destinationPodHop,
@@ -19,7 +19,7 @@ import {
 
 /** The address the source's pod agent was pointed at (the matrix), else the peer's pod agent IP. */
 function destinationPodIp(ev: CheckEvidence, from: string, to: string): string | undefined {
-  return ev.matrix.find((e) => e.from === from && e.to === to && e.kind === "pod-icmp")?.target ?? nodeNamed(ev, to)?.podAgent?.podIP;
+  return entriesBetween(ev, from, to).find((e) => e.kind === "pod-icmp")?.target ?? nodeNamed(ev, to)?.podAgent?.podIP;
 }
 
 export function tracePair(ev: CheckEvidence, fromNode: string, toNode: string): TraceHop[] {
@@ -72,7 +72,12 @@ export function tracePair(ev: CheckEvidence, fromNode: string, toNode: string): 
  */
 export function representativeTrace(ev: CheckEvidence, nodes: readonly string[]): Finding["trace"] {
   const pairs = pairsInvolving(failingPairs(ev), nodes).filter((p) => p.entries.some((e) => e.kind !== "node-pod-icmp"));
-  const traced = pairs.map((p) => ({ from: p.from, to: p.to, hops: tracePair(ev, p.from, p.to) }));
-  const brokenOnTheWay = traced.find((t) => t.hops.some((h) => !h.ok && h.hop !== "destination pod"));
-  return brokenOnTheWay ?? traced[0];
+  // traced one by one up to the first that shows its break: a node in a large cluster is in thousands of pairs
+  let first: Finding["trace"];
+  for (const p of pairs) {
+    const traced = { from: p.from, to: p.to, hops: tracePair(ev, p.from, p.to) };
+    if (traced.hops.some((h) => !h.ok && h.hop !== "destination pod")) return traced;
+    first ??= traced;
+  }
+  return first;
 }

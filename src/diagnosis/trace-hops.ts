@@ -4,6 +4,7 @@ import type { CheckEvidence, HostEvidence, NodeSnapshot, RouteEntry, TraceHop, V
 import { addressHolders, everyNodeHasInterfaces, hostOf, interfaceHolding, POD_BRIDGE, sameMac, vtepAddress } from "./cluster-view.js";
 import { describeRoute, describeUnderlayPing, reachResult } from "./evidence-lines.js";
 import { iptablesFullyRead } from "./iptables-views.js";
+import { entriesBetween, entriesFrom } from "./matrix-view.js";
 import { cidrContains, networkAddress } from "./ipv4.js";
 import { podForwardBlock } from "./node-filters.js";
 import { routeLookup, routeProblem } from "./overlay-entries.js";
@@ -115,7 +116,7 @@ export function vtepAddressHop(ev: CheckEvidence, from: string, to: string, dst:
 }
 
 export function underlayHop(ev: CheckEvidence, from: string, dst: string): TraceHop {
-  const pings = ev.matrix.filter((e) => e.kind === "underlay-icmp" && e.from === from && e.target === dst);
+  const pings = entriesFrom(ev, from).filter((e) => e.kind === "underlay-icmp" && e.target === dst);
   const answered = pings.find((e) => e.ok);
   if (answered) return fine("underlay", describeUnderlayPing(answered));
   if (pings[0]) return broken("underlay", describeUnderlayPing(pings[0]));
@@ -133,7 +134,7 @@ export function vxlanPortHop(ev: CheckEvidence, from: string, to: string): Trace
 
 /** `pathVerified`: every earlier hop was checked against evidence, so a failure here lies beyond what the nodes show. */
 export function destinationPodHop(ev: CheckEvidence, from: string, to: string, pathVerified: boolean): TraceHop {
-  const checks = ev.matrix.filter((e) => e.from === from && e.to === to && (e.kind === "pod-icmp" || e.kind === "pod-tcp"));
+  const checks = entriesBetween(ev, from, to).filter((e) => e.kind === "pod-icmp" || e.kind === "pod-tcp");
   const failed = checks.filter((e) => !e.ok);
   const results = checks.map((e) => `${e.kind === "pod-tcp" ? "TCP" : "ICMP"} ${e.target} ${reachResult(e)}`).join(", ");
   if (checks.length === 0) return unverified("destination pod", `no pod check from ${from} to ${to} in the matrix`);

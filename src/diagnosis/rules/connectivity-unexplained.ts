@@ -10,7 +10,7 @@ import { podForwardBlock } from "../node-filters.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { lastSeenLine, observedTrace, traceTouching } from "../observed-trace.js";
 import { representativeTrace } from "../path-trace.js";
-import { vxlanFirewall } from "../vxlan-firewall.js";
+import { vxlanFirewalls } from "../vxlan-firewall.js";
 
 /** Nodes that findings explain failures on. `nodeport-unreachable` explains NodePort probes only: it names nodes without saying why pods fail there. */
 function explainedNodes(earlier: readonly Finding[], kind: MatrixEntry["kind"] | "agent"): Set<string> {
@@ -35,7 +35,11 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
     if (overlayEntryProblems(ev, node).length === 0) lines.push(`${node}: routes, neighbour and FDB entries for every peer match the Node annotations`);
   }
   // VXLAN in from the peers, through iptables (both backends) and native nftables: what each said, including "could not tell"
-  const firewall = peers.map((p) => vxlanFirewall(ev, node, p.name)).filter((v) => v !== undefined);
+  const firewall = vxlanFirewalls(
+    ev,
+    node,
+    peers.map((p) => p.name),
+  ).filter((v) => v !== undefined);
   if (firewall.length > 0 && firewall.every((v) => v.verdict === "accept"))
     lines.push(`${node}: iptables and nftables accept udp ${port} from the other nodes`);
   else lines.push(...new Set(firewall.filter((v) => v.verdict === "unknown" || v.verdict === "unread").map((v) => v.line)));
@@ -50,8 +54,10 @@ function ruledOut(ev: CheckEvidence, node: string): string[] {
 
 export function connectivityUnexplained(ev: CheckEvidence, earlier: readonly Finding[]): Finding | undefined {
   const explained = explainedNodes(earlier, "agent");
+  // the sets once, not per entry: the matrix is O(N²)
+  const [byNodePort, byOther] = [explainedNodes(earlier, "nodeport"), explainedNodes(earlier, "pod-icmp")];
   const failed = ev.matrix.filter((e) => {
-    const by = explainedNodes(earlier, e.kind);
+    const by = e.kind === "nodeport" ? byNodePort : byOther;
     return !e.ok && !by.has(e.from) && !by.has(e.to);
   });
   // a node whose pod agent never got an address is often the node whose CNI is broken: its pairs were never probed

@@ -6,7 +6,7 @@
 import type { CheckEvidence, Finding, NodeSnapshot } from "../../model/index.js";
 import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf } from "../cluster-view.js";
 import { capLines, describeFdb, describeFlannelPod, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
-import { overlayProvenWorking } from "../matrix-view.js";
+import { entriesTo, overlayProvenWorking } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
 import { FLANNEL_ANNOTATIONS, planRemovePublicIpOverride, type WrongOverride } from "../remediation/plan-flannel-restart.js";
 
@@ -27,7 +27,7 @@ function whyWrong(ev: CheckEvidence, node: string, address: string): string[] | 
     return everyNodeHasInterfaces(ev) ? [`no interface of any node holds ${address}`] : undefined;
   }
   // the node's own address: wrong only when the peers tried it and none got an answer
-  const pings = ev.matrix.filter((e) => e.kind === "underlay-icmp" && e.to === node && e.target === address);
+  const pings = entriesTo(ev, node).filter((e) => e.kind === "underlay-icmp" && e.target === address);
   if (pings.length === 0 || pings.some((e) => e.ok)) return undefined;
   return [`${node}'s peers cannot reach ${address} (${holders[0]!.iface}):`, ...capLines(pings.map(describeUnderlayPing), 3, "pings")];
 }

@@ -12,7 +12,7 @@ import { droppedBetweenNodes } from "../observed-trace.js";
 import { overlayEntryProblems } from "../overlay-entries.js";
 import { representativeTrace } from "../path-trace.js";
 import { planOpenVxlanPort, type VxlanPortOpening } from "../remediation/plan-host-fixes.js";
-import { vxlanFirewall, type VxlanFirewall } from "../vxlan-firewall.js";
+import { vxlanFirewalls, type VxlanFirewall } from "../vxlan-firewall.js";
 
 type Drop = Extract<VxlanFirewall, { verdict: "drop" }>;
 
@@ -41,10 +41,8 @@ function blockedByRule(ev: CheckEvidence): Finding | undefined {
     // only a node in failing pairs can be the one dropping: ask its firewalls about every peer then (in a large cluster, few nodes)
     const pairs = pairsInvolving(failing, [n.name]);
     if (pairs.length === 0) return [];
-    const blocks = otherVteps(ev, n.name).flatMap((peer) => {
-      const block = vxlanFirewall(ev, n.name, peer);
-      return block?.verdict === "drop" ? [{ peer, block }] : [];
-    });
+    const peers = otherVteps(ev, n.name);
+    const blocks = vxlanFirewalls(ev, n.name, peers).flatMap((block, i) => (block?.verdict === "drop" ? [{ peer: peers[i]!, block }] : []));
     const ping = blocks.map((b) => vtepPing(ev, n.name, b.peer)).find((e) => e !== undefined);
     return blocks.length > 0 && pairs.length > 0 && ping ? [{ node: n.name, blocks, pairs, ping }] : [];
   });
@@ -83,7 +81,7 @@ function suspectedOutsideFirewall(ev: CheckEvidence, earlier: readonly Finding[]
     const host = hostOf(ev, node);
     const readAll = host?.routes && host.fdb && host.neighbours && iptablesFullyRead(host);
     const peers = otherVteps(ev, node);
-    const firewalls = peers.flatMap((p) => vxlanFirewall(ev, node, p) ?? []);
+    const firewalls = vxlanFirewalls(ev, node, peers).flatMap((f) => f ?? []);
     if (!readAll || !nodeNamed(ev, node)?.podCIDR || overlayEntryProblems(ev, node).length > 0 || firewalls.some((f) => f.verdict === "drop")) return [];
     const ping = peers.map((p) => vtepPing(ev, node, p)).find((e) => e !== undefined);
     // nftables: read and accepting, not evaluable (the lines say why), or not read

@@ -3,7 +3,7 @@
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../cluster-view.js";
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
-import { overlayProvenWorking, underlayEntries, underlayReach } from "../matrix-view.js";
+import { entriesBetween, overlayProvenWorking, underlayReach } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
 import { describeFlag, flannelFlagsOn, ifaceSelection } from "../flannel-flags.js";
 import { flannelIfaceChoice } from "../flannel-iface-choice.js";
@@ -32,7 +32,7 @@ function evidenceLines(ev: CheckEvidence, w: WrongVtep): string[] {
   const device = flannelDevice(ev, hostOf(ev, w.node));
   const lines = [device ? describeVxlan(w.node, device) : `${w.node}: VTEP ${w.vtep.address ?? "(address unknown)"} on ${w.vtep.name}`];
   for (const peer of w.unreached) {
-    const failed = underlayEntries(ev, w.node).filter((e) => e.via === w.vtep.name && e.to === peer);
+    const failed = entriesBetween(ev, w.node, peer).filter((e) => e.kind === "underlay-icmp" && e.via === w.vtep.name);
     if (failed.length > 0) lines.push(...capLines(failed.map(describeUnderlayPing), 2, `pings to ${peer}`));
     else lines.push(`${w.node} ${w.vtep.name}: no address of ${peer} on ${w.vtep.name}'s network other than our own`);
   }
