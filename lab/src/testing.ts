@@ -44,6 +44,16 @@ export async function startLab(scenario: string, name = `${scenario}-${process.p
   };
 }
 
+/** A lab of `scenario` (unique name) for the length of `body`, stopped afterwards whatever happens. */
+export async function withLab<T>(scenario: string, body: (started: StartedLab) => Promise<T>): Promise<T> {
+  const started = await startLab(scenario);
+  try {
+    return await body(started);
+  } finally {
+    await started.stop();
+  }
+}
+
 export interface CommandResult {
   stdout: string;
   stderr: string;
@@ -63,6 +73,13 @@ export async function run(argv: string[], timeoutMs = 30_000): Promise<CommandRe
 
 export function kubectl(kubeconfigPath: string, ...args: string[]): Promise<CommandResult> {
   return run(["kubectl", "--kubeconfig", kubeconfigPath, ...args]);
+}
+
+/** kubectl against `started` that must succeed: its stdout (a failure names the command and kubectl's stderr). */
+export async function kubectlStdout(started: StartedLab, ...args: string[]): Promise<string> {
+  const r = await kubectl(started.kubeconfigPath, ...args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** The lab's pod names are random: look them up like an operator would. */

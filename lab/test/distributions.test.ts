@@ -4,19 +4,10 @@
 // and the data plane that follows (which pod pairs answer). Needs root.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { kubectl, requireLabPrerequisites, startLab, type StartedLab } from "../src/testing.js";
+import { kubectl, requireLabPrerequisites, type StartedLab, withLab } from "../src/testing.js";
 import { assertMatrix, out, podMatrix } from "./net-probes.js";
 
 const ANN = "flannel.alpha.coreos.com/";
-
-async function withLab(scenario: string, body: (l: StartedLab) => Promise<void>): Promise<void> {
-  const started = await startLab(scenario);
-  try {
-    await body(started);
-  } finally {
-    await started.stop();
-  }
-}
 
 async function kjson<T = unknown>(l: StartedLab, ...args: string[]): Promise<T> {
   const r = await kubectl(l.kubeconfigPath, ...args, "-o", "json");

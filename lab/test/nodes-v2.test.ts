@@ -7,19 +7,10 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { chooseInterface } from "../src/dataplane/flannel.js";
 import { parseScenario } from "../src/scenario.js";
-import { requireLabPrerequisites, startLab, type StartedLab } from "../src/testing.js";
+import { requireLabPrerequisites, type StartedLab, withLab } from "../src/testing.js";
 import { assertMatrix, out, podMatrix } from "./net-probes.js";
 
 const ANN = "flannel.alpha.coreos.com/";
-
-async function withLab(scenario: string, body: (l: StartedLab) => Promise<void>): Promise<void> {
-  const started = await startLab(scenario);
-  try {
-    await body(started);
-  } finally {
-    await started.stop();
-  }
-}
 
 const annotationsOf = (l: StartedLab, node: string) => l.lab.store.get("Node", undefined, node)!.metadata.annotations!;
 const vtepMacOf = (l: StartedLab, node: string) => (JSON.parse(annotationsOf(l, node)[`${ANN}backend-data`]!) as { VtepMAC: string }).VtepMAC;

@@ -8,31 +8,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { kubectl, podOn, requireLabPrerequisites, startLab, type StartedLab } from "../src/testing.js";
+import { kubectl, kubectlStdout, podOn, requireLabPrerequisites, type StartedLab, withLab } from "../src/testing.js";
 import { assertMatrix, podMatrix } from "./net-probes.js";
 
 const ANN = "flannel.alpha.coreos.com/";
-
-async function withLab(scenario: string, body: (l: StartedLab) => Promise<void>): Promise<void> {
-  const started = await startLab(scenario);
-  try {
-    await body(started);
-  } finally {
-    await started.stop();
-  }
-}
-
-async function k(l: StartedLab, ...args: string[]): Promise<string> {
-  const r = await kubectl(l.kubeconfigPath, ...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function apply(l: StartedLab, yaml: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "xnode-rke2-"));
   try {
     await writeFile(join(dir, "hcc.yaml"), yaml);
-    return await k(l, "apply", "-f", join(dir, "hcc.yaml"));
+    return await kubectlStdout(l, "apply", "-f", join(dir, "hcc.yaml"));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -67,14 +52,14 @@ describe("RKE2 canal and its helm controller in a running lab (kubectl, needs ro
 
   test("healthy-rke2-canal: helm.cattle.io served with discovery; calico-node's status comes first; every pair answers", async () => {
     await withLab("healthy-rke2-canal", async (l) => {
-      const resources = await k(l, "api-resources", "--api-group=helm.cattle.io", "-o", "name");
+      const resources = await kubectlStdout(l, "api-resources", "--api-group=helm.cattle.io", "-o", "name");
       assert.deepEqual(resources.trim().split("\n").sort(), ["helmchartconfigs.helm.cattle.io", "helmcharts.helm.cattle.io"]);
       const none = await kubectl(l.kubeconfigPath, "get", "helmchartconfig", "-n", "kube-system");
       assert.equal(none.code, 0, none.stderr);
       assert.match(none.stderr, /No resources found in kube-system namespace/);
-      assert.match(await k(l, "get", "helmcharts", "-n", "kube-system"), /^NAME\s+AGE\nrke2-canal\s+/);
+      assert.match(await kubectlStdout(l, "get", "helmcharts", "-n", "kube-system"), /^NAME\s+AGE\nrke2-canal\s+/);
       const pod = JSON.parse(
-        await k(l, "-n", "kube-system", "get", "pod", await podOn(l.kubeconfigPath, "kube-system", "k8s-app=canal", "rke2-agent1"), "-o", "json"),
+        await kubectlStdout(l, "-n", "kube-system", "get", "pod", await podOn(l.kubeconfigPath, "kube-system", "k8s-app=canal", "rke2-agent1"), "-o", "json"),
       );
       assert.deepEqual(
         pod.status.containerStatuses.map((c: { name: string }) => c.name),
@@ -97,7 +82,7 @@ describe("RKE2 canal and its helm controller in a running lab (kubectl, needs ro
       assert.equal(publicIP(l, "rke2-agent1"), "10.0.2.15");
       const original = structuredClone(canal(l).spec);
       // kube-flannel is containers/1 (calico-node is 0)
-      await k(
+      await kubectlStdout(
         l,
         "-n",
         "kube-system",
@@ -119,7 +104,7 @@ describe("RKE2 canal and its helm controller in a running lab (kubectl, needs ro
 
       assert.match(await apply(l, HCC("enp0s8")), /helmchartconfig.helm.cattle.io\/rke2-canal created/);
       await waitFor("the controller's upgrade", () => canal(l).metadata.generation === 4, 5000);
-      const cm = JSON.parse(await k(l, "-n", "kube-system", "get", "configmap", "rke2-canal-config", "-o", "json"));
+      const cm = JSON.parse(await kubectlStdout(l, "-n", "kube-system", "get", "configmap", "rke2-canal-config", "-o", "json"));
       assert.equal(cm.data.canal_iface, "enp0s8");
       await sleep(100);
       await l.lab.settled();
@@ -131,10 +116,13 @@ describe("RKE2 canal and its helm controller in a running lab (kubectl, needs ro
       await sleep(2500); // longer than the revert delay: the controller's own rendering is not reverted
       assert.equal(canal(l).metadata.generation, 4);
       assertMatrix(await podMatrix(l.lab.topology), () => true);
-      assert.match(await k(l, "get", "helmchartconfig", "rke2-canal", "-n", "kube-system", "-o", "jsonpath={.spec.valuesContent}"), /iface: enp0s8/);
+      assert.match(
+        await kubectlStdout(l, "get", "helmchartconfig", "rke2-canal", "-n", "kube-system", "-o", "jsonpath={.spec.valuesContent}"),
+        /iface: enp0s8/,
+      );
 
       // deleting the HelmChartConfig renders the chart's defaults again
-      await k(l, "delete", "helmchartconfig", "rke2-canal", "-n", "kube-system");
+      await kubectlStdout(l, "delete", "helmchartconfig", "rke2-canal", "-n", "kube-system");
       await waitFor("the controller's upgrade back to the defaults", () => canal(l).metadata.generation === 5, 5000);
       await sleep(100);
       await l.lab.settled();

@@ -9,25 +9,10 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Lab } from "../src/lab.js";
 import { loadScenario } from "../src/scenario.js";
-import { kubectl, podOn, requireLabPrerequisites, scenarioPath, startLab, type StartedLab } from "../src/testing.js";
+import { kubectlStdout, podOn, requireLabPrerequisites, scenarioPath, type StartedLab, withLab } from "../src/testing.js";
 import { assertMatrix, podMatrix } from "./net-probes.js";
 
 const ANN = "flannel.alpha.coreos.com/";
-
-async function withLab(scenario: string, body: (l: StartedLab) => Promise<void>): Promise<void> {
-  const started = await startLab(scenario);
-  try {
-    await body(started);
-  } finally {
-    await started.stop();
-  }
-}
-
-async function k(l: StartedLab, ...args: string[]): Promise<string> {
-  const r = await kubectl(l.kubeconfigPath, ...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 const annotation = (l: StartedLab, node: string, key: string) => l.lab.store.get("Node", undefined, node)!.metadata.annotations?.[`${ANN}${key}`];
 const vtepMac = (l: StartedLab, node: string) => (JSON.parse(annotation(l, node, "backend-data")!) as { VtepMAC: string }).VtepMAC;
@@ -57,7 +42,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
     await withLab("seed-nat-ondelete", async (l) => {
       const podsBefore = flannelPods(l);
       const macBefore = vtepMac(l, "old-node1");
-      await k(
+      await kubectlStdout(
         l,
         "-n",
         "kube-system",
@@ -76,7 +61,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
       assert.equal(annotation(l, "old-node1", "public-ip"), "10.0.2.15");
 
       const victim = await podOn(l.kubeconfigPath, "kube-system", "app=flannel", "old-node1");
-      await k(l, "-n", "kube-system", "delete", "pod", victim);
+      await kubectlStdout(l, "-n", "kube-system", "delete", "pod", victim);
       // no readinessProbe: the replacement is Ready before its flanneld programmed the node
       await waitFor("a Ready replacement on old-node1", () =>
         l.lab.store
@@ -90,14 +75,17 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
       );
       assert.equal(annotation(l, "old-node1", "public-ip"), "10.0.2.15", "programmed before the ~2 s delay");
       const replacement = await podOn(l.kubeconfigPath, "kube-system", "app=flannel", "old-node1");
-      assert.equal(JSON.parse(await k(l, "-n", "kube-system", "get", "pod", replacement, "-o", "json")).metadata.labels["pod-template-generation"], "2");
+      assert.equal(
+        JSON.parse(await kubectlStdout(l, "-n", "kube-system", "get", "pod", replacement, "-o", "json")).metadata.labels["pod-template-generation"],
+        "2",
+      );
       await l.lab.settled();
       assert.equal(annotation(l, "old-node1", "public-ip"), "192.168.61.12");
       assert.notEqual(vtepMac(l, "old-node1"), macBefore, "flannel before v0.24.1 makes a new MAC when flannel.1 is recreated");
       assert.equal(ds(l).status.updatedNumberScheduled, 1);
 
       for (const node of ["old-master", "old-node2"])
-        await k(l, "-n", "kube-system", "delete", "pod", await podOn(l.kubeconfigPath, "kube-system", "app=flannel", node));
+        await kubectlStdout(l, "-n", "kube-system", "delete", "pod", await podOn(l.kubeconfigPath, "kube-system", "app=flannel", node));
       await l.lab.settled();
       assert.deepEqual([ds(l).status.updatedNumberScheduled, ds(l).status.numberReady], [3, 3]);
       assertMatrix(await podMatrix(l.lab.topology), () => true);
@@ -107,7 +95,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
   test("seed-virtualbox-nat: a RollingUpdate that recreates flannel.1 keeps each node's VTEP MAC (persistentMac)", async () => {
     await withLab("seed-virtualbox-nat", async (l) => {
       const macs = ["k8s-master1", "k8s-node1"].map((n) => vtepMac(l, n));
-      await k(
+      await kubectlStdout(
         l,
         "-n",
         "kube-system",
@@ -135,7 +123,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
   test("healthy-kubespray: a pod deleted under RollingUpdate is replaced on its node from the template", async () => {
     await withLab("healthy-kubespray", async (l) => {
       const victim = await podOn(l.kubeconfigPath, "kube-system", "k8s-app=flannel", "k8s-wk2");
-      await k(l, "-n", "kube-system", "delete", "pod", victim);
+      await kubectlStdout(l, "-n", "kube-system", "delete", "pod", victim);
       await sleep(100);
       await l.lab.settled();
       const replacement = await podOn(l.kubeconfigPath, "kube-system", "k8s-app=flannel", "k8s-wk2");
@@ -174,11 +162,19 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
 
   test("public-ip-overwrite-wrong: removing the annotation (JSON patch) changes nothing until w1's flannel pod restarts", async () => {
     await withLab("public-ip-overwrite-wrong", async (l) => {
-      await k(l, "patch", "node", "w1", "--type=json", "-p", '[{"op":"remove","path":"/metadata/annotations/flannel.alpha.coreos.com~1public-ip-overwrite"}]');
+      await kubectlStdout(
+        l,
+        "patch",
+        "node",
+        "w1",
+        "--type=json",
+        "-p",
+        '[{"op":"remove","path":"/metadata/annotations/flannel.alpha.coreos.com~1public-ip-overwrite"}]',
+      );
       assert.equal(annotation(l, "w1", "public-ip-overwrite"), undefined);
       await sleep(300);
       assert.equal(annotation(l, "w1", "public-ip"), "192.168.70.250");
-      await k(l, "-n", "kube-flannel", "delete", "pod", await podOn(l.kubeconfigPath, "kube-flannel", "app=flannel", "w1"));
+      await kubectlStdout(l, "-n", "kube-flannel", "delete", "pod", await podOn(l.kubeconfigPath, "kube-flannel", "app=flannel", "w1"));
       await sleep(100);
       await l.lab.settled();
       assert.equal(annotation(l, "w1", "public-ip"), "192.168.70.11");

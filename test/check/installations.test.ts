@@ -12,26 +12,17 @@ import { runCheck } from "../../src/check/run-check.js";
 import { createKubeClient } from "../../src/kube/kube-client.js";
 import type { ClusterSnapshot } from "../../src/model/index.js";
 import { openCluster } from "../../src/cli/open-cluster.js";
-import { labAdmin, startLab, type StartedLab } from "../helpers/lab-fixture.js";
+import { labAdmin, withLab } from "../helpers/lab-fixture.js";
 import { runCli } from "../../src/cli.js";
-
-async function withLab<T>(scenario: string, fn: (kubeconfig: string, lab: StartedLab) => Promise<T>): Promise<T> {
-  const lab = await startLab(scenario);
-  try {
-    return await fn(lab.kubeconfigPath, lab);
-  } finally {
-    await lab.stop();
-  }
-}
 
 const flag = (s: ClusterSnapshot, name: string, node?: string) =>
   (node ? s.nodes.find((n) => n.name === node)?.flannel.flags : s.flannel.flags)?.find((f) => f.name === name);
 
-/** `xnode check <label> --kubeconfig … --json` as a person runs it: the exit status and the finding ids. */
-async function checkThroughCli(label: string, kubeconfig: string): Promise<{ code: number; ids: string[]; detail: string }> {
+/** `xnode check <args> --json` as a person runs it: the exit status and the finding ids. */
+async function checkThroughCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; ids: string[]; detail: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(["check", label, "--kubeconfig", kubeconfig, "--json"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env: {} });
+  const code = await runCli(["check", ...args, "--json"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env });
   const findings = code === 2 ? [] : (JSON.parse(out.join("")) as { findings: { id: string; evidence: string[] }[] }).findings;
   const detail = [err.join(""), ...findings.map((f) => `${f.id}: ${f.evidence.slice(0, 3).join(" | ")}`)].join("\n");
   return { code, ids: findings.map((f) => f.id), detail };
@@ -99,9 +90,9 @@ const HEALTHY: { scenario: string; see: (s: ClusterSnapshot) => void }[] = [
 describe("every installation of flannel, healthy, in the lab", () => {
   for (const { scenario, see } of HEALTHY) {
     test(`${scenario}: discovered, and through the CLI cluster-healthy with exit 0`, async () => {
-      await withLab(scenario, async (kubeconfig) => {
+      await withLab(scenario, async ({ kubeconfigPath: kubeconfig }) => {
         see(await collectSnapshot(createKubeClient({ cluster: scenario, kubeconfig })));
-        const { code, ids, detail } = await checkThroughCli(scenario, kubeconfig);
+        const { code, ids, detail } = await checkThroughCli([scenario, "--kubeconfig", kubeconfig]);
         assert.deepEqual(ids, ["cluster-healthy"], detail);
         assert.equal(code, 0, detail);
       });
@@ -109,7 +100,7 @@ describe("every installation of flannel, healthy, in the lab", () => {
   }
 
   test("net-conf-lower-case-port-blocked: port 4789 and VNI 4096 read from lower-case keys, and the drop of 4789 found", async () => {
-    await withLab("net-conf-lower-case-port-blocked", async (kubeconfig) => {
+    await withLab("net-conf-lower-case-port-blocked", async ({ kubeconfigPath: kubeconfig }) => {
       const kube = createKubeClient({ cluster: "lc", kubeconfig });
       const { report, evidence } = await runCheck(kube, { execTimeoutMs: 15_000, pingTimeoutSeconds: 1 });
       assert.equal(evidence.snapshot.flannel.vxlanPort, 4789);
@@ -121,8 +112,8 @@ describe("every installation of flannel, healthy, in the lab", () => {
     });
   });
 
-  test("XNODE_CONFIG's `flannel:` location (through openCluster): that DaemonSet only, with its container", async () => {
-    await withLab("healthy-kubespray", async (kubeconfig, lab) => {
+  test("XNODE_CONFIG's `flannel:` location: discovery reads that DaemonSet only, with its container, and the CLI's check is cluster-healthy with exit 0", async () => {
+    await withLab("healthy-kubespray", async ({ kubeconfigPath: kubeconfig, lab }) => {
       const dir = await mkdtemp(join(tmpdir(), "xnode-cfg-"));
       try {
         const file = join(dir, "config.yaml");
@@ -131,38 +122,19 @@ describe("every installation of flannel, healthy, in the lab", () => {
           `clusters:\n  - name: lab\n    kubeconfig: ${kubeconfig}\n    flannel: { namespace: kube-system, daemonSet: kube-flannel, container: kube-flannel }\n`,
         );
         const { kube } = openCluster(["lab", "--config", file], {});
-        await labAdmin(lab.lab, "DELETE", "/_lab/requests");
+        await labAdmin(lab, "DELETE", "/_lab/requests");
         const s = await collectSnapshot(kube);
         assert.equal(s.flannel.distribution, "configured");
         assert.equal(`${s.flannel.daemonSet?.namespace}/${s.flannel.daemonSet?.name}`, "kube-system/kube-flannel");
-        const log = (await labAdmin(lab.lab, "GET", "/_lab/requests")).json as { resource?: string; verb: string; name?: string }[];
+        const log = (await labAdmin(lab, "GET", "/_lab/requests")).json as { resource?: string; verb: string; name?: string }[];
         assert.deepEqual(
           log.filter((r) => r.resource === "daemonsets").map((r) => `${r.verb} ${r.name}`),
           ["get kube-flannel"],
         );
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
-  });
-
-  test("XNODE_CONFIG's `flannel:` location, healthy: cluster-healthy with exit 0 through the CLI", async () => {
-    await withLab("healthy-kubespray", async (kubeconfig) => {
-      const dir = await mkdtemp(join(tmpdir(), "xnode-cfg-"));
-      try {
-        const file = join(dir, "config.yaml");
-        await writeFile(
-          file,
-          `clusters:\n  - name: lab\n    kubeconfig: ${kubeconfig}\n    flannel: { namespace: kube-system, daemonSet: kube-flannel, container: kube-flannel }\n`,
-        );
-        const out: string[] = [];
-        const err: string[] = [];
         // a Redis nobody listens on: the check is not recorded (nothing left behind) and still exits by its verdict
-        const env = { REDIS_URL: "redis://127.0.0.1:1" };
-        const code = await runCli(["check", "lab", "--config", file, "--json"], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), env });
-        const ids = code === 2 ? [] : (JSON.parse(out.join("")) as { findings: { id: string }[] }).findings.map((f) => f.id);
-        assert.deepEqual(ids, ["cluster-healthy"], err.join(""));
-        assert.equal(code, 0, err.join(""));
+        const { code, ids, detail } = await checkThroughCli(["lab", "--config", file], { REDIS_URL: "redis://127.0.0.1:1" });
+        assert.deepEqual(ids, ["cluster-healthy"], detail);
+        assert.equal(code, 0, detail);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
