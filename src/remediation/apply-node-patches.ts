@@ -5,7 +5,7 @@ import { XnodeError, isXnodeError } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import type { JsonPatchOp, KubeNode } from "../kube/types.js";
 import type { RemediationPlan } from "../model/index.js";
-import { annotationDiffLine, annotationPath } from "../diagnosis/remediation/plan-flannel-restart.js";
+import { annotationDiffLine, annotationPath } from "../diagnosis/remediation/node-annotations.js";
 import { jsonPatchOps } from "./daemonset-args.js";
 
 export type NodePatch = NonNullable<RemediationPlan["nodePatches"]>[number];

@@ -1,17 +1,12 @@
 // Fixes that end in flannel restarting on a node, so it reads the Node again
 // and re-advertises its lease: remove-public-ip-overwrite (an annotation
-// removed first) and restart-flannel-pod (VtepMAC drift). On k3s flannel
+// removed first) and restart-flannel-pod (VtepMAC drift, stale entries). On k3s flannel
 // runs inside k3s: restarting k3s on the node is a step for a person.
 import type { CheckEvidence, RemediationPlan } from "../../model/index.js";
 import { flannelDevice, hostOf } from "../cluster-view.js";
 import { joinNames } from "../evidence-lines.js";
 import { restartDiffLine } from "./flannel-diff-lines.js";
-
-export const FLANNEL_ANNOTATIONS = {
-  publicIPOverwrite: "flannel.alpha.coreos.com/public-ip-overwrite",
-  nodePublicIP: "flannel.alpha.coreos.com/node-public-ip",
-} as const;
-export type FlannelOverrideAnnotation = (typeof FLANNEL_ANNOTATIONS)[keyof typeof FLANNEL_ANNOTATIONS];
+import { annotationDiffLine, annotationPath, type FlannelOverrideAnnotation } from "./node-annotations.js";
 
 /** A node whose override annotation makes flannel advertise a wrong address. */
 export interface WrongOverride {
@@ -20,17 +15,6 @@ export interface WrongOverride {
   value: string;
   /** evidence lines saying why the address is wrong */
   why: string[];
-}
-
-/** JSON pointer of an annotation: "/" in the key is written "~1" (RFC 6901). */
-export function annotationPath(key: string): string {
-  return `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-}
-
-/** The line a person approves for an annotation change, the same from the plan and from the dry run. */
-export function annotationDiffLine(node: string, key: string, before: string | undefined, after: string | undefined): string {
-  const show = (v: string | undefined) => (v === undefined ? "(unset)" : JSON.stringify(v));
-  return `Node ${node}: annotation ${key}: ${show(before)} → ${show(after)}`;
 }
 
 const K3S_RESTART = (node: string) =>

@@ -8,7 +8,8 @@ import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf } from ".
 import { capLines, describeFdb, describeFlannelPod, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesTo, overlayProvenWorking } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
-import { FLANNEL_ANNOTATIONS, planRemovePublicIpOverride, type WrongOverride } from "../remediation/plan-flannel-restart.js";
+import { FLANNEL_ANNOTATIONS } from "../remediation/node-annotations.js";
+import { planRemovePublicIpOverride, type WrongOverride } from "../remediation/plan-flannel-restart.js";
 
 /** Why `address` is wrong as the address VXLAN packets to `node` are sent to, or undefined when nothing shows it wrong. */
 function whyWrong(ev: CheckEvidence, node: string, address: string): string[] | undefined {
