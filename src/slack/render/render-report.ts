@@ -6,7 +6,7 @@ import { capLines, omittedNote, truncate } from "./limits.js";
 import { bold, code, escape, plural } from "./mrkdwn.js";
 import { renderFinding, type FindingActions } from "./render-finding.js";
 import { renderMatrixBlocks } from "./render-matrix.js";
-import { countPodPairs } from "../../model/index.js";
+import { countPodPairs, countStates, probedPodPairs } from "../../model/index.js";
 import { formatDuration, slackDate } from "./time-text.js";
 import { problemsOf } from "../../model/index.js";
 import { findingEmoji, verdictText } from "./verdict.js";
@@ -28,13 +28,18 @@ function nodeLine(n: CheckReport["nodes"][number]): string {
   return `${bold(n.name)} · InternalIP ${value(n.internalIP)} · podCIDR ${value(n.podCIDR)} · public-ip ${value(n.publicIP)}${probed}`;
 }
 
-function reachabilityLine(ok: number, total: number): string {
+/** `probed` is less than `total` when the check probed a sample of the pairs (large clusters) or a node did not answer. */
+function reachabilityLine(ok: number, probed: number, total: number): string {
   if (total === 0) return "No pod-to-pod pairs to check";
+  if (probed < total && ok === probed) return `:white_check_mark: All ${probed} probed pod-to-pod pairs reachable (of ${total})`;
+  if (probed < total) return `:x: ${ok}/${probed} probed pod-to-pod pairs reachable (of ${total})`;
   return ok === total ? `:white_check_mark: All ${total} pod-to-pod pairs reachable` : `:x: ${ok}/${total} pod-to-pod pairs reachable`;
 }
 
 function renderSummary(report: CheckReport): { message: SlackMessage; cut: boolean } {
   const { ok, total: pairs } = countPodPairs(report);
+  const probedPairs = countStates(probedPodPairs(report));
+  const probedCount = probedPairs.ok + probedPairs.fail;
   const problems = problemsOf(report.findings);
   const probed = report.nodes.filter((n) => n.probed).length;
   // Too many to list: the nodes the findings name and those not probed come first, so the cut keeps them.
@@ -51,7 +56,7 @@ function renderSummary(report: CheckReport): { message: SlackMessage; cut: boole
     {
       blocks: [
         header(`xnode check: ${report.cluster}`),
-        section(`${verdictText(problems.length)} · ${reachabilityLine(ok, pairs)}`),
+        section(`${verdictText(problems.length)} · ${reachabilityLine(ok, probedCount, pairs)}`),
         ...fieldSections([
           `*Nodes*\n${report.nodes.length} (${probed} probed)`,
           `*Pod pairs reachable*\n${ok}/${pairs}`,
