@@ -52,8 +52,7 @@ describe("missing evidence", () => {
 });
 
 describe("udp-vxlan-blocked without a visible rule", () => {
-  const firewalledOutside = () =>
-    buildEvidence({ ...healthySpecFrom(fx.healthyThreeNodes()), fails: (_k, from, to) => from === "worker-1" || to === "worker-1" });
+  const firewalledOutside = () => buildEvidence({ ...fx.healthySpec(), fails: (_k, from, to) => from === "worker-1" || to === "worker-1" });
 
   test("suspected when every failing pair touches one node whose entries are all right", () => {
     const f = only(firewalledOutside());
@@ -75,7 +74,7 @@ describe("udp-vxlan-blocked without a visible rule", () => {
   });
 
   test("says nothing when the failing pairs do not share a node", () => {
-    const spec = healthySpecFrom(fx.healthyThreeNodes());
+    const spec = fx.healthySpec();
     spec.nodes.push({ name: "worker-2", podCIDR: "10.42.3.0/24", interfaces: [{ name: "eth0", network: "lan", address: "172.31.10.13/24" }] });
     const broken = ["cp-0,worker-0", "worker-1,worker-2"];
     const ev = buildEvidence({ ...spec, fails: (_k, from, to) => broken.includes([from, to].sort().join()) });
@@ -143,7 +142,7 @@ describe("pod-cidr-missing", () => {
 describe("fdb-stale and public-ip-overwrite", () => {
   /** worker-1 announces an address outside the cluster (a NAT in front of it), and peers send there. */
   const overwritten = (fails: boolean) => {
-    const ev = buildEvidence({ ...healthySpecFrom(fx.healthyThreeNodes()), fails: (_k, from, to) => fails && (from === "worker-1" || to === "worker-1") });
+    const ev = buildEvidence({ ...fx.healthySpec(), fails: (_k, from, to) => fails && (from === "worker-1" || to === "worker-1") });
     Object.assign(ev.snapshot.nodes[2]!.flannel, { publicIP: "198.51.100.7", publicIPOverwrite: "198.51.100.7" });
     for (const name of ["cp-0", "worker-0"]) host(ev, name).fdb!.find((e) => e.dst === "172.31.10.12")!.dst = "198.51.100.7";
     return ev;
@@ -191,16 +190,6 @@ describe("host-gw", () => {
     ]);
   });
 });
-
-/** The healthy lab's spec, recovered from its evidence, to rebuild it with other failures. */
-function healthySpecFrom(ev: CheckEvidence) {
-  return {
-    cluster: ev.snapshot.cluster,
-    networks: [{ name: "lan", gateway: "172.31.10.1" }],
-    nodes: ev.snapshot.nodes.map((n) => ({ name: n.name, podCIDR: n.podCIDR, interfaces: [{ name: "eth0", network: "lan", address: `${n.internalIP}/24` }] })),
-    flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.42.0.0/16", args: ["--ip-masq", "--kube-subnet-mgr"] },
-  };
-}
 
 describe("connectivity-unexplained covers what the matrix never probed or a consequence hides", () => {
   test("a node whose pod agent never got an address: its pairs were not probed, so never healthy", () => {

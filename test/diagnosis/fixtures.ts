@@ -37,7 +37,8 @@ export function seedVirtualboxNat(): CheckEvidence {
   });
 }
 
-const healthySpec = (overrides: Partial<ClusterSpec> = {}): ClusterSpec => ({
+/** Three nodes on one flat network, flannel VXLAN working: other fixtures and tests rebuild it with failures or changes. */
+export const healthySpec = (overrides: Partial<ClusterSpec> = {}): ClusterSpec => ({
   cluster: "healthy-three-nodes",
   networks: [{ name: "lan", gateway: "172.31.10.1" }],
   nodes: ["cp-0", "worker-0", "worker-1"].map((name, i) => ({

@@ -6,20 +6,11 @@ import { describe, test } from "node:test";
 import type { CheckEvidence, Finding, MatrixKind } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { buildEvidence, host, type ClusterSpec } from "./fixture-builder.js";
+import { healthySpec } from "./fixtures.js";
 
 const involves = (node: string) => (_kind: MatrixKind, from: string, to: string) => from === node || to === node;
 
-const spec = (fails?: ClusterSpec["fails"]): ClusterSpec => ({
-  cluster: "three-nodes",
-  networks: [{ name: "lan", gateway: "172.31.10.1" }],
-  nodes: ["cp-0", "worker-0", "worker-1"].map((name, i) => ({
-    name,
-    podCIDR: `10.42.${i}.0/24`,
-    interfaces: [{ name: "eth0", network: "lan", address: `172.31.10.${10 + i}/24` }],
-  })),
-  flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.42.0.0/16", args: ["--ip-masq", "--kube-subnet-mgr"] },
-  ...(fails ? { fails } : {}),
-});
+const spec = (fails?: ClusterSpec["fails"]): ClusterSpec => healthySpec(fails ? { fails } : {});
 
 const ids = (ev: CheckEvidence) =>
   diagnose(ev)
