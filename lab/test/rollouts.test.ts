@@ -35,6 +35,20 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What xnode's fix does to both scenarios' kube-flannel-ds-amd64: --iface=enp0s8 appended to the flannel container's args. */
+const addIfaceFlag = (l: StartedLab) =>
+  kubectlStdout(
+    l,
+    "-n",
+    "kube-system",
+    "patch",
+    "ds",
+    "kube-flannel-ds-amd64",
+    "--type=json",
+    "-p",
+    JSON.stringify([{ op: "add", path: "/spec/template/spec/containers/0/args/-", value: "--iface=enp0s8" }]),
+  );
+
 describe("flannel pod replacement and managers in a running lab (kubectl, needs root)", () => {
   before(() => requireLabPrerequisites());
 
@@ -42,17 +56,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
     await withLab("seed-nat-ondelete", async (l) => {
       const podsBefore = flannelPods(l);
       const macBefore = vtepMac(l, "old-node1");
-      await kubectlStdout(
-        l,
-        "-n",
-        "kube-system",
-        "patch",
-        "ds",
-        "kube-flannel-ds-amd64",
-        "--type=json",
-        "-p",
-        '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--iface=enp0s8"}]',
-      );
+      await addIfaceFlag(l);
       await sleep(1000);
       await l.lab.settled();
       assert.equal(ds(l).metadata.generation, 2);
@@ -95,17 +99,7 @@ describe("flannel pod replacement and managers in a running lab (kubectl, needs 
   test("seed-virtualbox-nat: a RollingUpdate that recreates flannel.1 keeps each node's VTEP MAC (persistentMac)", async () => {
     await withLab("seed-virtualbox-nat", async (l) => {
       const macs = ["k8s-master1", "k8s-node1"].map((n) => vtepMac(l, n));
-      await kubectlStdout(
-        l,
-        "-n",
-        "kube-system",
-        "patch",
-        "ds",
-        "kube-flannel-ds-amd64",
-        "--type=json",
-        "-p",
-        '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--iface=enp0s8"}]',
-      );
+      await addIfaceFlag(l);
       await sleep(200);
       await l.lab.settled();
       assert.deepEqual(
