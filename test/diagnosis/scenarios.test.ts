@@ -117,6 +117,18 @@ describe("evidence quotes the cluster's own values", () => {
     assert.match(f.explanation, /kubectl -n kube-flannel delete pod kube-flannel-ds-m4q9z/);
   });
 
+  test("mtu-mismatch names where this installation keeps net-conf.json: the ConfigMap, k3s's own file, or RKE2's chart", () => {
+    assert.match(finding(fx.mtuMismatch(), "mtu-mismatch").explanation, /flannel's ConfigMap in kube-flannel \(kube-flannel-cfg in the upstream manifest\)/);
+    const k3s = fx.mtuMismatch();
+    k3s.snapshot.flannel.distribution = "k3s";
+    delete k3s.snapshot.flannel.daemonSet;
+    assert.match(finding(k3s, "mtu-mismatch").explanation, /k3s's own net-conf\.json on each node/);
+    assert.doesNotMatch(finding(k3s, "mtu-mismatch").explanation, /ConfigMap/);
+    const rke2 = fx.mtuMismatch();
+    rke2.snapshot.flannel.distribution = "rke2-canal";
+    assert.match(finding(rke2, "mtu-mismatch").explanation, /HelmChartConfig rke2-canal/);
+  });
+
   test("fdb-stale on k3s: no flannel pod to delete, so the advice and the plan restart k3s on the node, with no Approve button", () => {
     const ev = fx.staleFdb();
     ev.snapshot.flannel.distribution = "k3s";
