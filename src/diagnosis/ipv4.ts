@@ -69,7 +69,12 @@ function formatCidr(cidr: Cidr): string {
 export function cidrContains(cidr: string, ip: string): boolean {
   const net = parseCidr(cidr);
   const address = parseIpv4(ip);
-  return net !== undefined && address !== undefined && (address & mask(net.prefixLength)) >>> 0 === net.network;
+  return net !== undefined && address !== undefined && netContains(net, address);
+}
+
+/** cidrContains for what is parsed already (loops over many addresses). */
+export function netContains(net: Cidr, address: number): boolean {
+  return (address & mask(net.prefixLength)) >>> 0 === net.network;
 }
 
 /** Whether `outer` contains every address of `inner`. */

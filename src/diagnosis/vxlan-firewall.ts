@@ -8,7 +8,7 @@ import { hostOf, vtepAddress, vtepInterface } from "./cluster-view.js";
 import { describeNftRule } from "./evidence-lines.js";
 import { sourceRanges } from "./iptables-eval.js";
 import { iptablesFullyRead, iptablesViews } from "./iptables-views.js";
-import { cidrContains } from "./ipv4.js";
+import { netContains, parseCidr, parseIpv4 } from "./ipv4.js";
 import { baseChains, evaluateNftPath, type NftHook, type NftVerdict } from "./nft-eval.js";
 import { vxlanBlockOf, vxlanDrop, type FilterBlock, type RulesetDrop } from "./node-filters.js";
 
@@ -58,8 +58,11 @@ type Evaluated = { drop: RulesetDrop } | { drop?: undefined; nft: NftVerdict | u
 function sourceClass(host: HostEvidence | undefined): (src: string) => string {
   const ruleset = host?.nftables;
   if (ruleset && ARRIVAL_HOOKS.some((hook) => baseChains(ruleset, hook).length > 0)) return (src) => src;
-  const ranges = [...new Set(iptablesViews(host).flatMap((view) => sourceRanges(view.state)))];
-  return (src) => ranges.map((range) => (cidrContains(range, src) ? "1" : "0")).join("");
+  const ranges = [...new Set(iptablesViews(host).flatMap((view) => sourceRanges(view.state)))].map((range) => parseCidr(range));
+  return (src) => {
+    const address = parseIpv4(src);
+    return ranges.map((net) => (net && address !== undefined && netContains(net, address) ? "1" : "0")).join("");
+  };
 }
 
 function evaluate(ev: CheckEvidence, node: string, src: string, dst: string): Evaluated {
@@ -84,7 +87,9 @@ export function vxlanFirewall(ev: CheckEvidence, node: string, peer: string): Vx
  */
 export function vxlanFirewalls(ev: CheckEvidence, node: string, peers: readonly string[]): (VxlanFirewall | undefined)[] {
   const dst = vtepAddress(ev, node);
-  const classOf = sourceClass(hostOf(ev, node));
+  const host = hostOf(ev, node);
+  const classOf = sourceClass(host);
+  const iptablesRead = iptablesFullyRead(host);
   const evaluated = new Map<string, Evaluated>();
   return peers.map((peer) => {
     const src = vtepAddress(ev, peer);
@@ -92,14 +97,13 @@ export function vxlanFirewalls(ev: CheckEvidence, node: string, peers: readonly 
     const key = classOf(src);
     let decided = evaluated.get(key);
     if (!decided) evaluated.set(key, (decided = evaluate(ev, node, src, dst)));
-    return inWords(ev, node, src, decided);
+    return inWords(ev, node, src, decided, iptablesRead);
   });
 }
 
-function inWords(ev: CheckEvidence, node: string, src: string, decided: Evaluated): VxlanFirewall {
+function inWords(ev: CheckEvidence, node: string, src: string, decided: Evaluated, iptables: boolean): VxlanFirewall {
   const port = ev.snapshot.flannel.vxlanPort;
   const what = `udp ${port} from ${src}`;
-  const host = hostOf(ev, node);
   if (decided.drop) {
     const block: FilterBlock = vxlanBlockOf(node, decided.drop, port, src);
     return { verdict: "drop", backend: "iptables", block, line: block.line };
@@ -107,7 +111,6 @@ function inWords(ev: CheckEvidence, node: string, src: string, decided: Evaluate
   const nft = decided.nft;
   if (nft?.verdict === "drop") return { verdict: "drop", backend: "nftables", nft, spot: nftSpot(nft), line: nftLine(node, nft, what) };
   if (nft?.verdict === "unknown") return { verdict: "unknown", nft, line: nftLine(node, nft, what) };
-  const iptables = iptablesFullyRead(host);
   if (!iptables || !nft) {
     const unread = [!iptables && "iptables", !nft && "nftables"].filter(Boolean).join(" and ");
     const read = iptables ? "iptables accept" : nft ? "nftables accept" : "";
