@@ -4,6 +4,7 @@
 // --nodes size. Prints a table (or --json); asserts nothing.
 //   npm run --silent bench -- --nodes 10,100,1000 --exec-latency-ms 50 --json
 //   --faults two: one node drops UDP 8472, another has FORWARD policy DROP
+import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { measureCheck, type BenchRun } from "./bench/measure-check.js";
 
@@ -29,6 +30,10 @@ const faultsFor = (n: number) =>
         { kind: "forward-policy-drop", node: nodeName(Math.floor((3 * n) / 4)) },
       ]
     : [];
+
+// The processes run as production runs them: the compiled dist/, not the source through tsx.
+process.stderr.write("bench: npm run build\n");
+execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
 
 const runs: BenchRun[] = [];
 for (const nodes of sizes) {

@@ -106,10 +106,10 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
     };
     const processes: XnodeProcess[] = [];
     cleanups.push(() => Promise.all(processes.map((p) => p.kill("SIGKILL"))));
-    const bot = await startXnodeProcess("bot", { ...env, PORT: "0" });
+    const bot = await startXnodeProcess("bot", { ...env, PORT: "0" }, { built: true });
     processes.push(bot);
     const botUrl = `http://127.0.0.1:${String((await bot.waitForLog((l) => l.msg === "xnode bot started")).port)}/slack/events`;
-    const workers = await Promise.all(Array.from({ length: opts.workers }, () => startXnodeProcess("worker", env)));
+    const workers = await Promise.all(Array.from({ length: opts.workers }, () => startXnodeProcess("worker", env, { built: true })));
     processes.push(...workers);
 
     // The lower bound's first part: what listing the cluster costs through the same client.

@@ -79,7 +79,7 @@ describe("planReachTargets on 1000 nodes", () => {
   const hosts: HostEvidence[] = snapshot.nodes.map((n) => ({
     node: n.name,
     errors: [],
-    interfaces: [{ name: "eth0", mtu: 1500, addresses: [{ address: n.internalIP!, prefixLength: 16 }] }],
+    interfaces: [{ name: "eth0", index: 2, mtu: 1500, up: true, addresses: [{ address: n.internalIP!, prefixLength: 16 }] }],
   }));
 
   it("plans O(N) targets: a bounded sample per node, plus the suspect's row and column", () => {

@@ -58,9 +58,13 @@ export class XnodeProcess {
   }
 }
 
-/** Starts `xnode <role>` with `env` and resolves once it logged that it started. */
-export async function startXnodeProcess(role: "bot" | "worker", env: Record<string, string>): Promise<XnodeProcess> {
-  const child = spawn(process.execPath, [...XNODE, role], {
+/**
+ * Starts `xnode <role>` with `env` and resolves once it logged that it started:
+ * from the source through tsx, or with `built` as production runs it, `node dist/main.js`
+ * (after `npm run build`), so its memory is not the transpiler's.
+ */
+export async function startXnodeProcess(role: "bot" | "worker", env: Record<string, string>, opts: { built?: boolean } = {}): Promise<XnodeProcess> {
+  const child = spawn(process.execPath, [...(opts.built ? ["dist/main.js"] : XNODE), role], {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
