@@ -25,6 +25,7 @@ const UNIT = [
   "test/digest/render-digest.test.ts",
   "test/handlers/parse-command.test.ts",
   "test/kube/semaphore.test.ts",
+  "test/ops/slack-connection.test.ts",
   "test/probes/",
   "test/remediation/addr-and-node-patch.test.ts",
   "test/remediation/compare-reports.test.ts",

@@ -1,6 +1,6 @@
 // The one doorway to a cluster's API: the calls xnode makes, nothing more.
 // Everything else in xnode talks to the `KubeClient` interface.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, VersionApi } from "@kubernetes/client-node";
 import { errorMessage, XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
@@ -27,6 +27,8 @@ export interface KubeClient {
   patchCustomObject(ref: CustomObjectRef, ops: JsonPatchOp[], opts?: { dryRun?: boolean }): Promise<KubeCustomObject>;
   getConfigMap(namespace: string, name: string): Promise<KubeConfigMap | undefined>;
   listServices(): Promise<KubeService[]>;
+  /** GET /version within `timeoutMs`: whether the API server answers at all (cheap at any cluster size). */
+  ping(timeoutMs: number): Promise<void>;
   /** `stdin`, when given, is written to the command and then closed (how probes pass many targets without the exec URL). */
   exec(target: ExecTarget, argv: string[], timeoutMs: number, stdin?: string): Promise<ExecResult>;
 }
@@ -93,11 +95,12 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const version = kc.makeApiClient(VersionApi);
   const cluster = opts.cluster;
 
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const execSlots = new Semaphore(opts.maxConcurrentExecs ?? DEFAULT_MAX_CONCURRENT_EXECS);
-  async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>): Promise<T> {
+  async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>, limitMs = timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -105,11 +108,11 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
           reject(
             new XnodeError(
               "KUBE_UNREACHABLE",
-              `the API server of cluster ${cluster} did not answer ${d.verb} ${d.resource} within ${Math.round(timeoutMs / 1000)} s`,
-              "Check the API server's health and the network path to it.",
+              `the API server of cluster ${cluster} did not answer ${d.verb} ${d.resource} within ${Math.round(limitMs / 1000)} s`,
+              "Check the API server's health (kubectl get --raw /readyz) and the network path to it.",
             ),
           ),
-        timeoutMs,
+        limitMs,
       );
     });
     try {
@@ -208,6 +211,14 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     getConfigMap: (namespace, name) =>
       orUndefined(
         call({ verb: "get", resource: "configmaps", namespace, name }, async () => (await core.readNamespacedConfigMap({ name, namespace })) as KubeConfigMap),
+      ),
+    ping: (limitMs) =>
+      call(
+        { verb: "get", resource: "version" },
+        async () => {
+          await version.getCode();
+        },
+        limitMs,
       ),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
     exec: (target, argv, timeoutMs, stdin) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs, stdin)),

@@ -4,10 +4,12 @@
 // the network, though: this KubeClient remembers the first such failure, so
 // the check can end saying what to grant or fix instead of reporting every
 // node "unexplained".
-import { isXnodeError, type ErrorCode, type XnodeError } from "../errors.js";
+import { isXnodeError, XnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "./kube-client.js";
 
 const API_FAILURES: ErrorCode[] = ["KUBE_UNAUTHORIZED", "KUBE_FORBIDDEN", "KUBE_UNREACHABLE"];
+/** how long the API server may take to answer GET /version after an exec stalled */
+const PING_TIMEOUT_MS = 3000;
 
 export interface WatchedKube {
   kube: KubeClient;
@@ -22,6 +24,17 @@ export function watchApiFailures(kube: KubeClient): WatchedKube {
       return await kube.exec(...args);
     } catch (err) {
       if (isXnodeError(err) && API_FAILURES.includes(err.code)) failure ??= err;
+      // A stalled exec is the agent's silence, or the API server's: only the latter stops answering /version too.
+      if (isXnodeError(err) && err.code === "EXEC_TIMEOUT" && !failure) {
+        await kube.ping(PING_TIMEOUT_MS).catch((cause: unknown) => {
+          failure ??= new XnodeError(
+            "KUBE_UNREACHABLE",
+            `the API server of cluster ${kube.cluster} stopped answering during the check: ${err.message}, and GET /version got no answer within ${PING_TIMEOUT_MS / 1000} s`,
+            "Check the API server's health (kubectl get --raw /readyz) and the network path to it, then re-run the check.",
+            { cause },
+          );
+        });
+      }
       throw err;
     }
   };

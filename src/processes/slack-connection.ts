@@ -5,9 +5,10 @@
 // (slackapi/bolt-js#929), and only a restart brings such a bot back.
 import type { HealthCheck } from "../ops/ops-server.js";
 
-/** What Socket Mode's client reports: the SocketModeClient's lifecycle events. */
+/** What Socket Mode's client reports: the SocketModeClient's lifecycle events, and its current socket. */
 interface SocketEvents {
   on(event: string, listener: () => void): unknown;
+  websocket?: { isActive(): boolean };
 }
 
 export const SOCKET_STUCK_MS = 5 * 60_000;
@@ -34,7 +35,12 @@ export class SlackConnection {
 
   watch(client: SocketEvents): void {
     client.on("connected", () => this.up());
-    for (const lost of ["close", "disconnected", "reconnecting"]) client.on(lost, () => this.down());
+    // The old socket's close can arrive after the new one said hello (a `disconnect` from Slack):
+    // as the client itself does, only a close while no socket is open means down.
+    for (const lost of ["close", "disconnected", "reconnecting"])
+      client.on(lost, () => {
+        if (!client.websocket?.isActive()) this.down();
+      });
   }
 
   readonly ready: HealthCheck = { name: "slack", ok: () => this.connected };

@@ -19,6 +19,7 @@ export function execOnlyKube(exec: (target: ExecTarget, argv: string[]) => Promi
     patchCustomObject: unused,
     getConfigMap: unused,
     listServices: unused,
+    ping: unused,
     exec,
   };
 }

@@ -78,6 +78,7 @@ export function objectsKube(objects: Obj[], opts: { refuse?: (request: string) =
     getConfigMap: async (namespace, name) => (guard("get", "configmaps", namespace, name), named<KubeConfigMap>("ConfigMap", namespace, name)),
     getCustomObject: async (ref) => (guard("get", ref.plural, ref.namespace, ref.name), named<KubeCustomObject>("HelmChartConfig", ref.namespace, ref.name)),
     listServices: async () => (guard("list", "services"), []),
+    ping: unused,
     patchDaemonSet: unused,
     patchNode: unused,
     deletePod: unused,
