@@ -15,10 +15,21 @@ export const HOST_AGENT_LABEL = "xnode-host-agent";
 export const POD_AGENT_LABEL = "xnode-pod-agent";
 export const POD_AGENT_PORT = 8080;
 
-/** Kubernetes-style random pod name suffix. */
+// Suffixes given out by this process: five random characters collide often
+// enough across thousands of pods (a synthetic cluster has three per node) that
+// the store would refuse a duplicate name, so a suffix is never handed out twice.
+const issued = new Set<string>();
+
+/** Kubernetes-style random pod name suffix, unique within this process. */
 export function podSuffix(): string {
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join("");
+  for (;;) {
+    const suffix = [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join("");
+    if (!issued.has(suffix)) {
+      issued.add(suffix);
+      return suffix;
+    }
+  }
 }
 
 /** The upstream manifest's flannel labels (each installation's own are on its DaemonSet template). */

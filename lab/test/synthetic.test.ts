@@ -47,21 +47,17 @@ describe("synthetic scenario schema", () => {
 describe("synth-1000: a thousand generated nodes", () => {
   let lab: Lab;
   let kc: { path: string; cleanup: () => Promise<void> };
-  let startMs = 0;
   before(async () => {
     const scenario = await loadScenario(scenarioPath("synth-1000"));
     const started = Date.now();
     lab = await Lab.start(scenario, { name: `synth-1000-${process.pid}` });
-    startMs = Date.now() - started;
+    // a figure, not an assertion: the bench and the README say how fast this is
+    console.log(`synth-1000 started in ${Date.now() - started} ms`);
     kc = await withKubeconfig(lab);
   });
   after(async () => {
     await lab?.stop();
     await kc?.cleanup();
-  });
-
-  test("starts in well under a second", () => {
-    assert.ok(startMs < 1000, `took ${startMs} ms`);
   });
 
   test("kubectl lists 1000 Ready nodes with podCIDRs from flannel.network and flannel's annotations", async () => {
