@@ -4,32 +4,13 @@
 // never give an empty or healthy verdict, and every failed probe is named by a
 // problem finding (explained by a rule, or connectivity-unexplained).
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
-import { clusterSnapshotSchema, hostEvidenceSchema, matrixEntrySchema, type CheckEvidence } from "../../src/model/index.js";
-import { z } from "zod";
+import type { CheckEvidence } from "../../src/model/index.js";
+import { seededRandom } from "../helpers/seeded-random.js";
+import { capturedEvidence } from "./captured-evidence-files.js";
 
-const evidenceSchema = z.object({
-  snapshot: clusterSnapshotSchema,
-  hosts: z.array(hostEvidenceSchema),
-  matrix: z.array(matrixEntrySchema),
-  unreachableNodes: z.array(z.object({ node: z.string(), error: z.string() })),
-});
-const dir = new URL("../fixtures/evidence/", import.meta.url);
-const captured = readdirSync(dir)
-  .filter((f) => f.endsWith(".json"))
-  .map((f) => ({ name: f.slice(0, -5), evidence: evidenceSchema.parse(JSON.parse(readFileSync(new URL(f, dir), "utf8"))) }));
-
-/** mulberry32: a small seeded PRNG, so a failure names a case that reproduces. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const captured = capturedEvidence();
 
 const HOST_FIELDS = ["interfaces", "routes", "vxlan", "fdb", "neighbours", "sysctls", "iptables"] as const;
 
@@ -63,7 +44,7 @@ test("failed probes never read as healthy, and every one is named by a problem f
   let withFailures = 0;
   for (let i = 0; i < 2000; i++) {
     const { name, evidence } = captured[i % captured.length]!;
-    const ev = mutate(evidence, prng(i + 1));
+    const ev = mutate(evidence, seededRandom(i + 1));
     const findings = diagnose(ev);
     const where = `case ${i} (from ${name}): ${findings.map((f) => f.id).join(", ") || "no findings"}`;
     assert.ok(findings.length > 0, `empty verdict in ${where}`);

@@ -4,24 +4,14 @@
 // (a failure alone proves none of them), and not with the harmless variations
 // real clusters show on healthy captures.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
-import { z } from "zod";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
-import { clusterSnapshotSchema, hostEvidenceSchema, matrixEntrySchema, type CheckEvidence, type FindingId } from "../../src/model/index.js";
+import type { CheckEvidence, FindingId } from "../../src/model/index.js";
+import { seededRandom } from "../helpers/seeded-random.js";
+import { capturedEvidence } from "./captured-evidence-files.js";
 
-const evidenceSchema = z.object({
-  snapshot: clusterSnapshotSchema,
-  hosts: z.array(hostEvidenceSchema),
-  matrix: z.array(matrixEntrySchema),
-  unreachableNodes: z.array(z.object({ node: z.string(), error: z.string() })),
-});
-const dir = new URL("../fixtures/evidence/", import.meta.url);
 // captures of these very faults are read by captured-evidence.test.ts (they must yield them)
-const OF_THESE_FAULTS = ["public-ip-overwrite-wrong", "cni0-address-mismatch", "vtep-mac-change"];
-const captured = readdirSync(dir)
-  .filter((f) => f.endsWith(".json") && !OF_THESE_FAULTS.includes(f.slice(0, -5)))
-  .map((f) => ({ name: f.slice(0, -5), evidence: evidenceSchema.parse(JSON.parse(readFileSync(new URL(f, dir), "utf8"))) as CheckEvidence }));
+const captured = capturedEvidence(["public-ip-overwrite-wrong", "cni0-address-mismatch", "vtep-mac-change"]);
 
 const NEW: readonly FindingId[] = ["public-ip-overwrite-wrong", "cni0-address-mismatch"];
 const newIds = (ev: CheckEvidence) => diagnose(ev).flatMap((f) => (NEW.includes(f.id) ? [f.id] : []));
@@ -29,15 +19,6 @@ const driftLines = (ev: CheckEvidence) =>
   diagnose(ev)
     .filter((f) => f.id === "fdb-stale")
     .flatMap((f) => f.evidence.filter((l) => l.includes("VtepMAC (backend-data annotation)")));
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("captured evidence as it is: none of the three", () => {
   for (const { name, evidence } of captured) {
@@ -50,7 +31,7 @@ test("captured evidence with probes failing at random: still none of the three (
   for (let i = 0; i < 1500; i++) {
     const { name, evidence } = captured[i % captured.length]!;
     const ev = structuredClone(evidence);
-    const random = prng(i + 7);
+    const random = seededRandom(i + 7);
     const rate = random() < 0.3 ? 1 : random() * 0.6;
     for (const e of ev.matrix) if (random() < rate) Object.assign(e, { ok: false, error: "timeout", rttMs: undefined });
     for (const h of ev.hosts) if (random() < 0.1) delete h.interfaces;

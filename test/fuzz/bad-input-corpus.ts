@@ -1,18 +1,7 @@
 // A generated corpus of what people (and attackers) type after `/xnode` and
 // what forged or stale interactive payloads look like. Deterministic: a seeded
 // generator, so a failure names an input that can be replayed.
-
-/** mulberry32: small, seedable, good enough to pick inputs. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.js";
 
 /** A file the shell-looking inputs would create if anything ever ran them through a shell. */
 export interface Canary {
