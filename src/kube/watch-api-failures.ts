@@ -19,6 +19,9 @@ export interface WatchedKube {
 
 export function watchApiFailures(kube: KubeClient): WatchedKube {
   let failure: XnodeError | undefined;
+  // Execs that stall together (a whole cluster's, when the API server hangs) share one GET /version.
+  let ping: Promise<unknown> | undefined;
+  const apiAnswers = (): Promise<unknown> => (ping ??= kube.ping(PING_TIMEOUT_MS).finally(() => (ping = undefined)));
   const exec: KubeClient["exec"] = async (...args) => {
     try {
       return await kube.exec(...args);
@@ -26,7 +29,7 @@ export function watchApiFailures(kube: KubeClient): WatchedKube {
       if (isXnodeError(err) && API_FAILURES.includes(err.code)) failure ??= err;
       // A stalled exec is the agent's silence, or the API server's: only the latter stops answering /version too.
       if (isXnodeError(err) && err.code === "EXEC_TIMEOUT" && !failure) {
-        await kube.ping(PING_TIMEOUT_MS).catch((cause: unknown) => {
+        await apiAnswers().catch((cause: unknown) => {
           failure ??= new XnodeError(
             "KUBE_UNREACHABLE",
             `the API server of cluster ${kube.cluster} stopped answering during the check: ${err.message}, and GET /version got no answer within ${PING_TIMEOUT_MS / 1000} s`,
