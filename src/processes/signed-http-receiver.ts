@@ -7,12 +7,12 @@ import bolt from "@slack/bolt";
 
 const MAX_SKEW_SECONDS = 5 * 60;
 
-export function signedHttpReceiver(opts: ConstructorParameters<typeof bolt.HTTPReceiver>[0], now: () => number = Date.now): bolt.HTTPReceiver {
+export function signedHttpReceiver(opts: ConstructorParameters<typeof bolt.HTTPReceiver>[0]): bolt.HTTPReceiver {
   const receiver = new bolt.HTTPReceiver(opts);
   const handle = receiver.requestListener;
   receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
     const stamp = Number(req.headers["x-slack-request-timestamp"]);
-    if (Number.isFinite(stamp) && stamp - Math.floor(now() / 1000) > MAX_SKEW_SECONDS) {
+    if (Number.isFinite(stamp) && stamp - Math.floor(Date.now() / 1000) > MAX_SKEW_SECONDS) {
       res.writeHead(401, { "content-type": "text/plain" }).end("request timestamp is in the future");
       return;
     }
