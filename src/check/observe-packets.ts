@@ -7,6 +7,7 @@
 // Bounded: a few pairs, filtered to the probe's addresses, capped in packets
 // and seconds; three execs per pair.
 import { routeLookup } from "../diagnosis/overlay-entries.js";
+import { expandOverlay } from "../diagnosis/overlay-templates.js";
 import { errorMessage, XnodeError } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
 import type { CheckEvidence, ClusterSnapshot, Finding, HostEvidence, ObservedPoint, PacketTrace } from "../model/index.js";
@@ -102,14 +103,13 @@ async function observe(
   const [srcAgent, dstAgent] = [hostAgentTarget(src), hostAgentTarget(dst)];
   if (!pinger || !srcAgent || !dstAgent) return unavailable(`no xnode agents to capture with on ${!srcAgent ? from : to}`);
   const filters = captureFilters(srcIP, dstIP, snapshot.flannel.vxlanPort);
-  const out = hopsOn(
-    hosts.find((h) => h.node === from),
-    dst.podCIDR,
-  );
-  const into = hopsOn(
-    hosts.find((h) => h.node === to),
-    src.podCIDR,
-  );
+  // the route to the peer's pod CIDR may be one compaction stored as a template
+  const hostOf = (name: string) => {
+    const host = hosts.find((h) => h.node === name);
+    return host && expandOverlay(snapshot, host);
+  };
+  const out = hopsOn(hostOf(from), dst.podCIDR);
+  const into = hopsOn(hostOf(to), src.podCIDR);
   if (!out.underlay || !into.underlay) return unavailable(`no route to the other node's pod CIDR read on ${!out.underlay ? from : to}: the path is not known`);
   const wire = (tunnelled: boolean) => (tunnelled ? filters.vxlan : filters.inner);
   const path: Point[] = [

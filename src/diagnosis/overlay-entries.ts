@@ -17,6 +17,7 @@ import {
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
 import { cidrContains, cidrCovers, networkAddress, parseCidr, parseIpv4 } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
+import { elidedPeer, isFlannelsPattern } from "./overlay-templates.js";
 
 export interface EntryProblem {
   node: string;
@@ -99,17 +100,32 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const routes = host?.routes;
   const cidr = peer.podCIDR;
   if (!routes || !cidr) return [];
-  const route = indexedRouteLookup(ev, routes, networkAddress(cidr) ?? "");
+  const elided = elidedPeer(ev, host, peer.name);
+  const kept = indexedRouteLookup(ev, routes, networkAddress(cidr) ?? "");
+  const device = flannelDevice(ev, host);
+  // The elided route is the peer's pod CIDR itself: only a more specific route in the lists beats it.
+  const keptWins = kept !== undefined && elided !== undefined && prefixOf(kept) > (parseCidr(cidr)?.prefixLength ?? -1);
+  if (elided && !keptWins && device && isFlannelsPattern(ev, elided.template, device.name)) {
+    // flannel's own three entries: only the public-ip they send to can be wrong
+    const line = fdbDstProblem(ev, peer, peer.flannel.publicIP!);
+    return line ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, elided.entries().fdb)}, ${line}`, dst: peer.flannel.publicIP }] : [];
+  }
+  const entries = elided?.entries();
+  const route = entries && !keptWins ? entries.route : kept;
   const problem = routeProblem(route, cidr);
   const at = { node: node.name, peer: peer.name };
   if (problem) return [{ ...at, kind: "route", line: `${node.name}: ${problem}, ${peer.name}'s podCIDR` }];
   // Neighbour and FDB only matter for a route through flannel's VXLAN device (not host-gw, DirectRouting or a static fix).
-  const device = flannelDevice(ev, host);
   if (!route || !device || route.dev !== device.name || !peer.flannel.vtepMac) return [];
   const mac = peer.flannel.vtepMac;
   const problems: EntryProblem[] = [];
   const gateway = route.gateway;
-  const neighbour = gateway && host.neighbours && memoized(ev, "neighbours", host.neighbours, neighbourIndex).get(`${gateway} ${device.name}`);
+  const neighbourKey = `${gateway} ${device.name}`;
+  const neighbour =
+    gateway &&
+    host.neighbours &&
+    (memoized(ev, "neighbours", host.neighbours, neighbourIndex).get(neighbourKey) ??
+      (entries && `${entries.neighbour.dst} ${entries.neighbour.dev}` === neighbourKey ? entries.neighbour : undefined));
   if (gateway && host.neighbours && !neighbour) {
     problems.push({
       ...at,
@@ -119,7 +135,11 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   } else if (neighbour && !sameMac(neighbour.lladdr, mac)) {
     problems.push({ ...at, kind: "neighbour", line: `${describeNeighbour(node.name, neighbour)}, but ${peer.name}'s VtepMAC is ${mac}` });
   }
-  const fdb = host.fdb && (memoized(ev, "fdb", host.fdb, fdbIndex).get(`${device.name} ${mac.toLowerCase()}`) ?? []);
+  const fdbKey = `${device.name} ${mac.toLowerCase()}`;
+  const fdb = host.fdb && [
+    ...(memoized(ev, "fdb", host.fdb, fdbIndex).get(fdbKey) ?? []),
+    ...(entries && `${entries.fdb.dev} ${entries.fdb.mac.toLowerCase()}` === fdbKey ? [entries.fdb] : []),
+  ];
   if (fdb && fdb.length === 0) {
     problems.push({ ...at, kind: "fdb", line: `${node.name}: no FDB entry for ${peer.name}'s VtepMAC ${mac} on ${device.name}` });
   }

@@ -16,6 +16,7 @@ import {
   vtepAddressHop,
   vxlanPortHop,
 } from "./trace-hops.js";
+import { expandedHost } from "./overlay-templates.js";
 
 /** The address the source's pod agent was pointed at (the matrix), else the peer's pod agent IP. */
 function destinationPodIp(ev: CheckEvidence, from: string, to: string): string | undefined {
@@ -26,7 +27,8 @@ export function tracePair(ev: CheckEvidence, fromNode: string, toNode: string): 
   const from = nodeNamed(ev, fromNode);
   const to = nodeNamed(ev, toNode);
   if (!from || !to) return [{ hop: "nodes", ok: false, detail: `${!from ? fromNode : toNode} is not a node of this cluster` }];
-  const fromHost = hostOf(ev, fromNode);
+  // the trace reads entries for this one pair: the source's lists whole, templates filled in
+  const fromHost = expandedHost(ev, hostOf(ev, fromNode));
   const hops: TraceHop[] = [];
   // records a hop and says whether to go on
   const pass = (hop: TraceHop) => {

@@ -4,6 +4,7 @@
 // frames to the advertised MAC, so the node's VTEP drops them as not its own.
 import type { CheckEvidence } from "../model/index.js";
 import { flannelDevice, hostOf, nodeNamed, sameMac } from "./cluster-view.js";
+import { elidedPeer } from "./overlay-templates.js";
 import { describeFdb, describeNeighbour } from "./evidence-lines.js";
 import { networkAddress } from "./ipv4.js";
 
@@ -28,8 +29,13 @@ export function vtepMacDrift(ev: CheckEvidence, name: string): VtepMacDrift | un
   const peerLines = ev.hosts.flatMap((h) => {
     if (h.node === name) return [];
     const peerDevice = flannelDevice(ev, h)?.name;
-    const neighbours = (h.neighbours ?? []).filter((n) => n.dev === peerDevice && n.dst === lease).map((n) => `${describeNeighbour(h.node, n)} ${has}`);
-    const fdb = (h.fdb ?? []).filter((e) => e.dev === peerDevice && sameMac(e.mac, annotatedMac)).map((e) => `${describeFdb(h.node, e)} ${has}`);
+    const elided = elidedPeer(ev, h, name)?.entries();
+    const neighbours = [...(h.neighbours ?? []), ...(elided ? [elided.neighbour] : [])]
+      .filter((n) => n.dev === peerDevice && n.dst === lease)
+      .map((n) => `${describeNeighbour(h.node, n)} ${has}`);
+    const fdb = [...(h.fdb ?? []), ...(elided ? [elided.fdb] : [])]
+      .filter((e) => e.dev === peerDevice && sameMac(e.mac, annotatedMac))
+      .map((e) => `${describeFdb(h.node, e)} ${has}`);
     return [...neighbours, ...fdb];
   });
   return {

@@ -182,6 +182,23 @@ export interface ReachResult {
 }
 
 /** Everything read from one node's host agent. A probe that failed leaves its field undefined and an entry in `errors`. */
+/**
+ * Entries flannel programs on a node for each peer (route, neighbour, FDB),
+ * stored once as a template instead of once per peer: a 1,000-node cluster's
+ * nodes each hold ~3,000 such entries, which would make a check's evidence
+ * quadratic. `{cidr}`, `{gw}`, `{mac}` and `{ip}` stand for the peer's pod
+ * CIDR, its network address, its VtepMAC and its public-ip
+ * (src/diagnosis/overlay-templates.ts compacts and reads them).
+ */
+export const overlayTemplateSchema = z.object({
+  route: z.string(),
+  neighbour: z.string(),
+  fdb: z.string(),
+  /** the peers whose three entries are exactly these: inclusive ranges of indices into the snapshot's nodes */
+  peers: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])),
+});
+export type OverlayTemplate = z.infer<typeof overlayTemplateSchema>;
+
 export const hostEvidenceSchema = z.object({
   node: z.string(),
   interfaces: z.array(interfaceInfoSchema).optional(),
@@ -195,6 +212,8 @@ export const hostEvidenceSchema = z.object({
   /** iptables-legacy-save and iptables-nft-save, each on its own */
   iptablesBackends: iptablesBackendsSchema.optional(),
   nftables: nftRulesetSchema.optional(),
+  /** peers' entries taken out of routes, neighbours and fdb; `takenAt` is the snapshot the indices refer to */
+  overlay: z.object({ takenAt: z.string(), templates: z.array(overlayTemplateSchema) }).optional(),
   errors: z.array(z.object({ probe: z.string(), message: z.string() })),
 });
 export type HostEvidence = z.infer<typeof hostEvidenceSchema>;

@@ -5,6 +5,7 @@
 // Where the setting goes depends on the installation (plan-iface-*.ts).
 import type { CheckEvidence, FlannelFlag, RemediationPlan } from "../../model/index.js";
 import { hostOf, nodeNamed } from "../cluster-view.js";
+import { expandedHost } from "../overlay-templates.js";
 import { joinNames } from "../evidence-lines.js";
 import { flannelFlagsOn, IFACE_SELECTION_FLAGS } from "../flannel-flags.js";
 import { flannelIfaceChoice, type IfaceChoiceResult } from "../flannel-iface-choice.js";
@@ -54,7 +55,7 @@ function byName(proof: UnderlayProof): IfaceChoice | undefined {
  */
 function choiceWith(ev: CheckEvidence, node: string, flag: FlannelFlag): IfaceChoiceResult | undefined {
   const snapshot = nodeNamed(ev, node);
-  const host = hostOf(ev, node);
+  const host = expandedHost(ev, hostOf(ev, node));
   if (!snapshot || !host) return undefined;
   const kept = flannelFlagsOn(ev, node).filter((f) => !IFACE_SELECTION_FLAGS.includes(f.name));
   return flannelIfaceChoice([...kept, flag], snapshot, host);

@@ -5,6 +5,7 @@
 // interface holding it, and flanneld exits when none does (main.go).
 import type { CheckEvidence, Finding, NodeSnapshot } from "../../model/index.js";
 import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf } from "../cluster-view.js";
+import { elidedPeer } from "../overlay-templates.js";
 import { capLines, describeFdb, describeFlannelPod, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesTo, overlayProvenWorking } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
@@ -59,7 +60,13 @@ function wrongOverrides(ev: CheckEvidence, node: NodeSnapshot): WrongOverride[] 
 function evidenceLines(ev: CheckEvidence, w: WrongOverride): string[] {
   const host = hostOf(ev, w.node);
   const device = flannelDevice(ev, host);
-  const sentThere = ev.hosts.flatMap((h) => (h.node === w.node ? [] : (h.fdb ?? []).filter((e) => e.dst === w.value).map((e) => describeFdb(h.node, e))));
+  // entries compaction took out send to their peer's public-ip: only those peers' can point there
+  const peersThere = ev.snapshot.nodes.filter((n) => n.flannel.publicIP === w.value).map((n) => n.name);
+  const sentThere = ev.hosts.flatMap((h) => {
+    if (h.node === w.node) return [];
+    const elided = peersThere.flatMap((p) => elidedPeer(ev, h, p)?.entries().fdb ?? []);
+    return [...(h.fdb ?? []), ...elided].filter((e) => e.dst === w.value).map((e) => describeFdb(h.node, e));
+  });
   return [
     `${w.node}: annotation ${w.annotation}=${w.value}`,
     ...w.why,

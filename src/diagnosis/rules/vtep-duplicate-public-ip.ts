@@ -3,6 +3,7 @@
 // holds itself, so they never leave the node (the seed: 10.0.2.15 on every VM).
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, inNodeOrder, interfaceHolding } from "../cluster-view.js";
+import { expandedHost } from "../overlay-templates.js";
 import { describeFdb, describeVxlan, joinNames } from "../evidence-lines.js";
 import { representativeTrace } from "../path-trace.js";
 
@@ -26,6 +27,8 @@ export function vtepDuplicatePublicIp(ev: CheckEvidence): Finding | undefined {
     ev,
     shared.flatMap(([, claimants]) => [...claimants]),
   );
+  const owners = new Map(ev.snapshot.nodes.flatMap((n, i) => (n.flannel.vtepMac ? [[n.flannel.vtepMac.toLowerCase(), i] as const] : [])));
+  const macOrder = (mac: string) => owners.get(mac.toLowerCase()) ?? ev.snapshot.nodes.length;
   for (const name of nodes) {
     const host = hostOf(ev, name);
     const device = flannelDevice(ev, host);
@@ -33,11 +36,9 @@ export function vtepDuplicatePublicIp(ev: CheckEvidence): Finding | undefined {
     if (device) lines.push(describeVxlan(name, device));
     if (overwrite) lines.push(`${name}: public-ip-overwrite ${overwrite}`);
     // FDB entries sending a peer's traffic to an address this node holds: the packets stay here
-    for (const entry of host?.fdb ?? []) {
-      if (device && entry.dev === device.name && interfaceHolding(host, entry.dst)) {
-        lines.push(`${describeFdb(name, entry)} (a local address of ${name})`);
-      }
-    }
+    const looped = (expandedHost(ev, host)?.fdb ?? []).filter((e) => device && e.dev === device.name && interfaceHolding(host, e.dst));
+    // in the order of the peers the MACs belong to: the FDB's own order is the kernel's, and compaction's
+    for (const entry of looped.sort((a, b) => macOrder(a.mac) - macOrder(b.mac))) lines.push(`${describeFdb(name, entry)} (a local address of ${name})`);
   }
   const addresses = joinNames(shared.map(([address]) => address));
   return {

@@ -2,6 +2,7 @@
 // reach some peer, while another interface of the node reaches them all.
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../cluster-view.js";
+import { expandedHost } from "../overlay-templates.js";
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesBetween, overlayProvenWorking, underlayReach } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
@@ -52,7 +53,7 @@ function whyThatInterface(ev: CheckEvidence, wrong: readonly WrongVtep[]): strin
   const chosen = new Map<string, string[]>();
   for (const w of wrong) {
     const node = ev.snapshot.nodes.find((n) => n.name === w.node);
-    const host = hostOf(ev, w.node);
+    const host = expandedHost(ev, hostOf(ev, w.node));
     const choice = node && host ? flannelIfaceChoice(flannelFlagsOn(ev, w.node), node, host) : undefined;
     if (choice?.iface === w.vtep.name) chosen.set(choice.how, [...(chosen.get(choice.how) ?? []), w.node]);
   }

@@ -1,0 +1,215 @@
+// A node's per-peer overlay entries as templates (model: overlayTemplateSchema).
+// Compaction is lossless: an entry is taken out only when filling the
+// template with the peer's values gives back exactly its JSON, and only when
+// it is the one entry of its kind for that destination, so lookups by
+// destination find the same entry as in the full lists. What differs from
+// flannel's pattern (a missing, extra, stale or foreign entry) stays in the
+// lists as read, where the rules see it.
+import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, NodeSnapshot, OverlayTemplate, RouteEntry } from "../model/index.js";
+import { memoized, nodeNamed } from "./cluster-view.js";
+import { networkAddress } from "./ipv4.js";
+
+export interface PeerEntries {
+  route: RouteEntry;
+  neighbour: NeighbourEntry;
+  fdb: FdbEntry;
+}
+
+type PeerValues = Record<"cidr" | "gw" | "mac" | "ip", string>;
+
+function valuesOf(peer: NodeSnapshot): PeerValues | undefined {
+  const { podCIDR } = peer;
+  const gw = podCIDR && networkAddress(podCIDR);
+  const { vtepMac, publicIP } = peer.flannel;
+  return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP } : undefined;
+}
+
+// The pod CIDR before its network address: the latter is a prefix of the former.
+const KEYS = ["cidr", "gw", "mac", "ip"] as const;
+
+/** The entry's JSON with the peer's values (whole JSON strings only) replaced by placeholders. */
+function templateOf(entry: object, values: PeerValues): string {
+  let json = JSON.stringify(entry);
+  for (const key of KEYS) json = json.replaceAll(JSON.stringify(values[key]), `"{${key}}"`);
+  return json;
+}
+
+function fill(template: string, values: PeerValues): string {
+  let json = template;
+  for (const key of KEYS) json = json.replaceAll(`"{${key}}"`, JSON.stringify(values[key]));
+  return json;
+}
+
+function countBy<T>(list: readonly T[], key: (t: T) => string): Map<string, { count: number; first: T }> {
+  const map = new Map<string, { count: number; first: T }>();
+  for (const item of list) {
+    const k = key(item);
+    const seen = map.get(k);
+    if (seen) seen.count += 1;
+    else map.set(k, { count: 1, first: item });
+  }
+  return map;
+}
+
+const neighbourKey = (n: NeighbourEntry) => `${n.dst} ${n.dev}`;
+const fdbKey = (e: FdbEntry) => `${e.dev} ${e.mac.toLowerCase()}`;
+
+/** The one entry under `key`, or undefined when there is none or more than one. */
+function only<T>(index: Map<string, { count: number; first: T }>, key: string): T | undefined {
+  const found = index.get(key);
+  return found?.count === 1 ? found.first : undefined;
+}
+
+/** `host` with every peer's entries that follow one pattern stored as that pattern once. */
+export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): HostEvidence {
+  const { routes, neighbours, fdb } = host;
+  if (!routes || !neighbours || !fdb || host.overlay) return host;
+  const routeIndex = countBy(routes, (r) => r.dst);
+  const neighbourIndex = countBy(neighbours, neighbourKey);
+  const fdbIndex = countBy(fdb, fdbKey);
+  const taken = new Set<object>();
+  const groups = new Map<string, OverlayTemplate>();
+  snapshot.nodes.forEach((peer, i) => {
+    const values = peer.name === host.node ? undefined : valuesOf(peer);
+    if (!values) return;
+    const route = only(routeIndex, values.cidr);
+    if (!route?.gateway || !route.dev) return;
+    const neighbour = only(neighbourIndex, `${route.gateway} ${route.dev}`);
+    const entry = only(fdbIndex, `${route.dev} ${values.mac.toLowerCase()}`);
+    if (!neighbour || !entry || taken.has(route) || taken.has(neighbour) || taken.has(entry)) return;
+    const template = { route: templateOf(route, values), neighbour: templateOf(neighbour, values), fdb: templateOf(entry, values) };
+    const lossless =
+      fill(template.route, values) === JSON.stringify(route) &&
+      fill(template.neighbour, values) === JSON.stringify(neighbour) &&
+      fill(template.fdb, values) === JSON.stringify(entry);
+    if (!lossless) return;
+    for (const e of [route, neighbour, entry]) taken.add(e);
+    const key = `${template.route}\n${template.neighbour}\n${template.fdb}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { ...template, peers: [] }));
+    const last = group.peers.at(-1);
+    if (last && last[1] === i - 1) last[1] = i;
+    else group.peers.push([i, i]);
+  });
+  if (groups.size === 0) return host;
+  return {
+    ...host,
+    routes: routes.filter((r) => !taken.has(r)),
+    neighbours: neighbours.filter((n) => !taken.has(n)),
+    fdb: fdb.filter((e) => !taken.has(e)),
+    overlay: { takenAt: snapshot.takenAt, templates: [...groups.values()] },
+  };
+}
+
+/** Ranges of peer indices sorted by start, each with its template, for a binary search. */
+function rangesOf(host: HostEvidence): { start: number; end: number; template: OverlayTemplate }[] {
+  return (host.overlay?.templates ?? []).flatMap((template) => template.peers.map(([start, end]) => ({ start, end, template }))).sort((a, b) => a.start - b.start);
+}
+
+function templateAt(ranges: ReturnType<typeof rangesOf>, index: number): OverlayTemplate | undefined {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (index < r.start) hi = mid - 1;
+    else if (index > r.end) lo = mid + 1;
+    else return r.template;
+  }
+  return undefined;
+}
+
+function peerIndexes(snapshot: ClusterSnapshot): Map<string, number> {
+  return new Map(snapshot.nodes.map((n, i) => [n.name, i]));
+}
+
+function checkSnapshot(snapshot: ClusterSnapshot, host: HostEvidence): void {
+  // indices into another snapshot would name the wrong peers
+  if (host.overlay && host.overlay.takenAt !== snapshot.takenAt) {
+    throw new Error(`the overlay templates of ${host.node} were made with the snapshot of ${host.overlay.takenAt}, not ${snapshot.takenAt}`);
+  }
+}
+
+/** A template's three entries as objects, placeholders in place (parsed once per diagnosis). */
+function parsedTemplate(ev: CheckEvidence, template: OverlayTemplate): { route: RouteEntry; neighbour: NeighbourEntry; fdb: FdbEntry } {
+  return memoized(ev, "parsed-template", template, (t) => ({
+    route: JSON.parse(t.route) as RouteEntry,
+    neighbour: JSON.parse(t.neighbour) as NeighbourEntry,
+    fdb: JSON.parse(t.fdb) as FdbEntry,
+  }));
+}
+
+function entriesFrom(template: OverlayTemplate, values: PeerValues): PeerEntries {
+  return {
+    route: JSON.parse(fill(template.route, values)) as RouteEntry,
+    neighbour: JSON.parse(fill(template.neighbour, values)) as NeighbourEntry,
+    fdb: JSON.parse(fill(template.fdb, values)) as FdbEntry,
+  };
+}
+
+export interface ElidedPeer {
+  template: OverlayTemplate;
+  /** the three entries as the node showed them */
+  entries(): PeerEntries;
+}
+
+/** How compaction stored `peer`'s entries on `host`, if it took them out of the lists. */
+export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, peer: string): ElidedPeer | undefined {
+  if (!host?.overlay) return undefined;
+  checkSnapshot(ev.snapshot, host);
+  const index = memoized(ev, "peer-indexes", ev.snapshot, peerIndexes).get(peer);
+  const node = nodeNamed(ev, peer);
+  const values = node && valuesOf(node);
+  const template = index === undefined ? undefined : templateAt(memoized(ev, "overlay-ranges", host, rangesOf), index);
+  return template && values ? { template, entries: () => entriesFrom(template, values) } : undefined;
+}
+
+/**
+ * Whether the template is exactly what flannel's VXLAN backend writes through
+ * `device` for a peer: the route to its pod CIDR via its network address, the
+ * neighbour of that address at its VtepMAC, the FDB entry of that MAC at its
+ * public-ip. Then nothing about the entries can be wrong but the public-ip itself.
+ */
+export function isFlannelsPattern(ev: CheckEvidence, template: OverlayTemplate, device: string): boolean {
+  const { route, neighbour, fdb } = parsedTemplate(ev, template);
+  return (
+    route.dst === "{cidr}" &&
+    route.gateway === "{gw}" &&
+    route.dev === device &&
+    (route.type === undefined || route.type === "unicast") &&
+    neighbour.dst === "{gw}" &&
+    neighbour.dev === device &&
+    neighbour.lladdr === "{mac}" &&
+    fdb.mac === "{mac}" &&
+    fdb.dev === device &&
+    fdb.dst === "{ip}"
+  );
+}
+
+/** `host` with its lists whole again (what the node showed, templates filled in): for the few hosts a trace follows. */
+export function expandOverlay(snapshot: ClusterSnapshot, host: HostEvidence): HostEvidence {
+  if (!host.overlay) return host;
+  checkSnapshot(snapshot, host);
+  const entries = host.overlay.templates.flatMap((template) =>
+    template.peers.flatMap(([start, end]) =>
+      snapshot.nodes.slice(start, end + 1).flatMap((peer) => {
+        const values = valuesOf(peer);
+        return values ? [entriesFrom(template, values)] : [];
+      }),
+    ),
+  );
+  const { overlay: _overlay, ...rest } = host;
+  return {
+    ...rest,
+    routes: [...(host.routes ?? []), ...entries.map((e) => e.route)],
+    neighbours: [...(host.neighbours ?? []), ...entries.map((e) => e.neighbour)],
+    fdb: [...(host.fdb ?? []), ...entries.map((e) => e.fdb)],
+  };
+}
+
+/** expandOverlay, once per host and diagnosis. */
+export function expandedHost(ev: CheckEvidence, host: HostEvidence): HostEvidence;
+export function expandedHost(ev: CheckEvidence, host: HostEvidence | undefined): HostEvidence | undefined;
+export function expandedHost(ev: CheckEvidence, host: HostEvidence | undefined): HostEvidence | undefined {
+  return host && memoized(ev, "expanded-host", host, (h) => expandOverlay(ev.snapshot, h));
+}

@@ -1,0 +1,140 @@
+// Compaction of the per-peer overlay entries must change nothing the rules
+// say: over every captured lab run, and over captures with one entry broken
+// in the ways flannel's entries go wrong, diagnosing the compacted evidence
+// gives exactly the findings of the evidence as read.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { diagnose } from "../../src/diagnosis/diagnose.js";
+import { compactOverlay, expandOverlay } from "../../src/diagnosis/overlay-templates.js";
+import { tracePair } from "../../src/diagnosis/path-trace.js";
+import type { CheckEvidence, HostEvidence } from "../../src/model/index.js";
+import { seededRandom } from "../helpers/seeded-random.js";
+import { capturedEvidence } from "./captured-evidence-files.js";
+import { buildEvidence, nthAddress } from "./fixture-builder.js";
+
+const compacted = (ev: CheckEvidence): CheckEvidence => ({ ...ev, hosts: ev.hosts.map((h) => compactOverlay(ev.snapshot, h)) });
+const sorted = (list: readonly object[] | undefined) => (list ?? []).map((e) => JSON.stringify(e)).sort();
+
+function assertSameEntries(a: HostEvidence, b: HostEvidence): void {
+  assert.deepEqual(sorted(a.routes), sorted(b.routes), `routes of ${a.node}`);
+  assert.deepEqual(sorted(a.neighbours), sorted(b.neighbours), `neighbours of ${a.node}`);
+  assert.deepEqual(sorted(a.fdb), sorted(b.fdb), `fdb of ${a.node}`);
+}
+
+function assertSameDiagnosis(ev: CheckEvidence, label: string): void {
+  const compact = compacted(ev);
+  assert.deepEqual(diagnose(compact), diagnose(ev), label);
+  const nodes = ev.snapshot.nodes.map((n) => n.name);
+  for (const from of nodes.slice(0, 3)) for (const to of nodes.slice(0, 3)) if (from !== to) assert.deepEqual(tracePair(compact, from, to), tracePair(ev, from, to));
+}
+
+const captures = capturedEvidence();
+
+test("every captured run: compaction takes entries out, loses none, and the findings and traces are the same", () => {
+  let taken = 0;
+  for (const { name, evidence } of captures) {
+    for (const host of evidence.hosts) {
+      const compact = compactOverlay(evidence.snapshot, host);
+      taken += (host.routes?.length ?? 0) - (compact.routes?.length ?? 0);
+      assertSameEntries(expandOverlay(evidence.snapshot, compact), host);
+    }
+    assertSameDiagnosis(evidence, name);
+  }
+  assert.ok(taken > 0, "the captures have flannel's per-peer entries to take out");
+});
+
+type Mutation = (host: HostEvidence, ev: CheckEvidence) => string | undefined;
+
+// The ways a peer's entries differ from flannel's pattern, each on one entry.
+const mutations: Record<string, Mutation> = {
+  "FDB entry sends elsewhere": (h) => {
+    const e = h.fdb?.find((f) => f.dev.startsWith("flannel"));
+    if (!e) return undefined;
+    e.dst = "192.0.2.77";
+    return e.mac;
+  },
+  "neighbour with a stale MAC": (h) => {
+    const n = h.neighbours?.find((x) => x.dev.startsWith("flannel"));
+    if (!n) return undefined;
+    n.lladdr = "02:00:00:00:00:99";
+    return n.dst;
+  },
+  "route missing": (h) => {
+    const i = h.routes?.findIndex((r) => r.dev?.startsWith("flannel")) ?? -1;
+    return i < 0 ? undefined : h.routes!.splice(i, 1)[0]!.dst;
+  },
+  "neighbour missing": (h) => {
+    const i = h.neighbours?.findIndex((n) => n.dev.startsWith("flannel")) ?? -1;
+    return i < 0 ? undefined : h.neighbours!.splice(i, 1)[0]!.dst;
+  },
+  "FDB entry twice": (h) => {
+    const e = h.fdb?.find((f) => f.dev.startsWith("flannel"));
+    if (!e) return undefined;
+    h.fdb!.push({ ...e, dst: "192.0.2.78" });
+    return e.mac;
+  },
+  "a more specific blackhole inside a peer's pod CIDR": (h) => {
+    const r = h.routes?.find((x) => x.dev?.startsWith("flannel"));
+    if (!r) return undefined;
+    h.routes!.push({ dst: r.dst.replace(/\/\d+$/, "/25"), type: "blackhole", onlink: false });
+    return r.dst;
+  },
+  "route through cni0": (h) => {
+    const r = h.routes?.find((x) => x.dev?.startsWith("flannel"));
+    if (!r) return undefined;
+    r.dev = "cni0";
+    return r.dst;
+  },
+  "peer's VtepMAC annotation changed": (h, ev) => {
+    const peer = ev.snapshot.nodes.find((n) => n.name !== h.node && n.flannel.vtepMac);
+    if (!peer) return undefined;
+    peer.flannel.vtepMac = "02:00:00:00:00:98";
+    return peer.name;
+  },
+};
+
+test("one entry broken per capture, in each way flannel's entries go wrong: the same findings compacted or not", () => {
+  const random = seededRandom(13);
+  let tried = 0;
+  for (const { name } of captures) {
+    for (const [what, mutate] of Object.entries(mutations)) {
+      // a fresh copy per mutation: the captures are shared
+      const ev = structuredClone(captures.find((c) => c.name === name)!.evidence);
+      const withLists = ev.hosts.filter((h) => h.routes && h.fdb && h.neighbours);
+      const host = withLists[Math.floor(random() * withLists.length)];
+      if (!host || mutate(host, ev) === undefined) continue;
+      tried += 1;
+      assertSameDiagnosis(ev, `${name}: ${what} on ${host.node}`);
+    }
+  }
+  assert.ok(tried >= Object.keys(mutations).length * 3, `only ${tried} mutated captures`);
+});
+
+test("a 200-node cluster: each host keeps only its non-peer entries and one template, and the evidence shrinks to a small part", () => {
+  const ev = buildEvidence({
+    cluster: "compact-200",
+    networks: [{ name: "lan", gateway: "10.128.0.1" }],
+    nodes: Array.from({ length: 200 }, (_, i) => ({
+      name: `node-${String(i).padStart(4, "0")}`,
+      podCIDR: `10.0.${i}.0/24`,
+      interfaces: [{ name: "eth0", network: "lan", address: `${nthAddress("10.128.0.0/16", i + 2)}/16` }],
+    })),
+    flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.0.0.0/8", args: ["--ip-masq", "--kube-subnet-mgr"] },
+  });
+  const compact = compacted(ev);
+  for (const host of compact.hosts) {
+    assert.equal(host.overlay?.templates.length, 1, host.node);
+    assert.equal(host.fdb?.length, 0, host.node);
+    assert.ok((host.routes?.length ?? 0) < 5, `${host.node} keeps ${host.routes?.length} routes`);
+  }
+  const size = (x: unknown) => JSON.stringify(x).length;
+  assert.ok(size(compact.hosts) * 10 < size(ev.hosts), `${size(compact.hosts)} of ${size(ev.hosts)} bytes`);
+  assert.deepEqual(diagnose(compact), diagnose(ev));
+});
+
+test("templates read against another snapshot are refused, not misread", () => {
+  const { evidence } = captures.find((c) => c.evidence.hosts.some((h) => h.routes?.some((r) => r.dev?.startsWith("flannel"))))!;
+  const host = compactOverlay(evidence.snapshot, evidence.hosts.find((h) => h.routes?.some((r) => r.dev?.startsWith("flannel")))!);
+  assert.ok(host.overlay);
+  assert.throws(() => expandOverlay({ ...evidence.snapshot, takenAt: "2001-01-01T00:00:00.000Z" }, host), /made with the snapshot of/);
+});
