@@ -2,6 +2,7 @@
 // agent probes its targets → diagnose. Nodes run in parallel; a node that does
 // not answer is named in the report and the others are still reported.
 import { diagnose } from "../diagnosis/diagnose.js";
+import { compactOverlay } from "../diagnosis/overlay-templates.js";
 import { errorMessage } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
 import type {
@@ -52,7 +53,8 @@ export async function inspectAll(kube: KubeClient, snapshot: ClusterSnapshot, op
   let done = 0;
   return Promise.all(
     snapshot.nodes.map(async (node) => {
-      const evidence = await inspectHost(kube, node, opts.execTimeoutMs);
+      // compacted at once: a large cluster's hosts each list an entry per peer three times over
+      const evidence = compactOverlay(snapshot, await inspectHost(kube, node, opts.execTimeoutMs));
       done += 1;
       opts.onProgress?.({ phase: "inspect", node: node.name, done, total: snapshot.nodes.length, ok: evidence.errors.length === 0 });
       return evidence;

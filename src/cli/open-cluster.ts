@@ -36,6 +36,7 @@ export function openCluster(args: string[], env: NodeJS.ProcessEnv): OpenedClust
     inCluster: "inCluster" in cluster ? cluster.inCluster : undefined,
     context: cluster.context,
     flannel: "flannel" in cluster ? cluster.flannel : undefined,
+    maxConcurrentExecs: checks.maxConcurrentExecs,
   });
   return { kube, config, checks, configured: !values.kubeconfig, json: values.json ?? false, positionals };
 }

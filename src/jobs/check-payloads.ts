@@ -2,7 +2,7 @@
 // with these schemas (types derived from them): a job written by another
 // version fails loudly, not oddly.
 import { z } from "zod";
-import { clusterSnapshotSchema, execTargetSchema, hostEvidenceSchema, matrixEntrySchema, nodeSnapshotSchema, plannedTargetSchema } from "../model/index.js";
+import { execTargetSchema, plannedTargetSchema } from "../model/index.js";
 
 export const CHECK_QUEUE = "xnode-check";
 /** Tries of every check step, the start job included (bot and worker agree on it). */
@@ -27,13 +27,21 @@ const base = z.object({
 });
 
 export const startPayload = base;
-export const inspectPayload = base.extend({ node: nodeSnapshotSchema });
-export const planPayload = base.extend({ snapshot: clusterSnapshotSchema });
+// The evidence is in Redis (src/store/evidence-store.ts): jobs name the check and their nodes.
+export const inspectPayload = base.extend({ nodes: z.array(z.string()).min(1) });
+export const planPayload = base;
 export const reachPayload = base.extend({
-  node: z.string(),
-  agents: z.array(z.object({ agent: z.enum(["host", "pod"]), target: execTargetSchema, planned: z.array(plannedTargetSchema) })),
+  nodes: z
+    .array(
+      z.object({
+        node: z.string(),
+        agents: z.array(z.object({ agent: z.enum(["host", "pod"]), target: execTargetSchema, planned: z.array(plannedTargetSchema) })),
+      }),
+    )
+    .min(1),
 });
-export const diagnosePayload = base.extend({ snapshot: clusterSnapshotSchema, hosts: z.array(hostEvidenceSchema) });
+/** `probed`: the nodes a reach job was queued for, so a node whose job failed is reported, not forgotten */
+export const diagnosePayload = base.extend({ probed: z.array(z.string()) });
 
 /** `/xnode trace <cluster> <from> <to>`: one pair's packets observed, answered in the channel it was asked in. */
 export const tracePayload = z.object({
@@ -46,15 +54,7 @@ export const tracePayload = z.object({
 });
 export type TracePayload = z.infer<typeof tracePayload>;
 
-/** What a reach job returns to the diagnose job. */
-export const reachResultValueSchema = z.object({
-  node: z.string(),
-  entries: z.array(matrixEntrySchema),
-  failures: z.array(z.object({ node: z.string(), error: z.string() })),
-});
-
 export type CheckBase = z.infer<typeof base>;
 export type InspectPayload = z.infer<typeof inspectPayload>;
 export type ReachPayload = z.infer<typeof reachPayload>;
 export type DiagnosePayload = z.infer<typeof diagnosePayload>;
-export type ReachResultValue = z.infer<typeof reachResultValueSchema>;

@@ -1,26 +1,29 @@
 // The steps of a check as BullMQ jobs. A check is two flows in a row because
 // the reachability round needs every node's addresses first:
-//   check-start (snapshot) → flow 1: check-inspect × nodes → check-plan
-//   check-plan → flow 2: check-reach × nodes → check-diagnose (report, answers)
+//   check-start (snapshot) → flow 1: check-inspect × chunks of nodes → check-plan
+//   check-plan → flow 2: check-reach × chunks of nodes → check-diagnose (report, answers)
+// Each step writes what it read to Redis once (EvidenceStore); jobs carry ids and node names.
 import { UnrecoverableError, type FlowProducer, type Job } from "bullmq";
 import { collectSnapshot } from "../check/collect-snapshot.js";
 import { inspectHost } from "../check/inspect-host.js";
 import { traceNodes } from "../check/observe-packets.js";
 import { diagnoseEvidence, planAgentProbes, runAgentProbes, type AgentProbes } from "../check/run-check.js";
+import { compactOverlay } from "../diagnosis/overlay-templates.js";
 import {
-  hostEvidenceSchema,
   type CheckNotifier,
   type CheckRecord,
   type CheckReport,
   type ClusterSnapshot,
   type Finding,
   type FindingApprovals,
+  type HostEvidence,
 } from "../model/index.js";
-import { errorParts, isXnodeError, type ErrorCode } from "../errors.js";
+import { errorParts, isXnodeError, XnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { watchApiFailures } from "../kube/watch-api-failures.js";
 import type { Logger } from "../logger.js";
 import type { CheckStore } from "../store/check-store.js";
+import type { EvidenceStore } from "../store/evidence-store.js";
 import { recordCheck } from "../store/record-check.js";
 import {
   CHECK_ATTEMPTS,
@@ -30,16 +33,17 @@ import {
   inspectPayload,
   planPayload,
   reachPayload,
-  reachResultValueSchema,
   tracePayload,
   startPayload,
   type CheckBase,
-  type ReachResultValue,
 } from "./check-payloads.js";
+import { chunkNodes } from "./node-chunks.js";
 
 export interface CheckWorkerDeps {
   kubeFor(cluster: string): KubeClient;
   store: CheckStore;
+  /** the running check's evidence, by reference */
+  evidence: EvidenceStore;
   notifier: CheckNotifier;
   flows: FlowProducer;
   execTimeoutMs: number;
@@ -128,10 +132,20 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     return false;
   }
 
-  /** A probe step's end: the API server refused xnode or is unreachable (that is the answer), or one more node done. */
-  async function stepDone(base: CheckBase, apiFailure: unknown): Promise<void> {
+  /** A probe step's end: the API server refused xnode or is unreachable, and that is the check's answer. */
+  async function stopOnApiFailure(base: CheckBase, apiFailure: unknown): Promise<void> {
     if (apiFailure) await fail(base, apiFailure);
-    else await advance(base);
+  }
+
+  async function snapshotOf(base: CheckBase): Promise<ClusterSnapshot> {
+    const snapshot = await deps.evidence.loadSnapshot(base.checkId);
+    if (snapshot) return snapshot;
+    throw new XnodeError("STORE_INVALID", `the snapshot of check ${base.checkId} is gone from Redis`, `Run /xnode check ${base.cluster} again.`);
+  }
+
+  /** Every node's host state in snapshot order; a node whose inspect job failed outright is reported like a silent node. */
+  function hostsOf(snapshot: ClusterSnapshot, stored: Map<string, HostEvidence>): HostEvidence[] {
+    return snapshot.nodes.map((n) => stored.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
   }
 
   async function advance(base: CheckBase): Promise<void> {
@@ -148,13 +162,19 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const data = startPayload.parse(job.data);
       try {
         const snapshot = await collectSnapshot(deps.kubeFor(data.cluster), now);
+        await deps.evidence.saveSnapshot(data.checkId, snapshot);
         await deps.store.updateCheck(data.checkId, { status: "running", phase: "inspect" });
         await deps.store.startPhase(data.checkId, "inspect", snapshot.nodes.length);
         await deps.flows.add({
           name: JOB.plan,
           queueName: CHECK_QUEUE,
-          data: { ...data, snapshot },
-          children: snapshot.nodes.map((node) => ({ name: JOB.inspect, queueName: CHECK_QUEUE, data: { ...data, node }, opts: childOpts })),
+          data,
+          children: chunkNodes(snapshot.nodes.map((n) => n.name)).map((nodes) => ({
+            name: JOB.inspect,
+            queueName: CHECK_QUEUE,
+            data: { ...data, nodes },
+            opts: childOpts,
+          })),
         });
         return { nodes: snapshot.nodes.length };
       } catch (err) {
@@ -166,34 +186,38 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.inspect](job) {
       const data = inspectPayload.parse(job.data);
+      const snapshot = await snapshotOf(data);
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
-      const evidence = await inspectHost(watched.kube, data.node, deps.execTimeoutMs);
-      await stepDone(data, watched.apiFailure());
-      return evidence;
+      const nodes = data.nodes.map((name) => snapshot.nodes.find((n) => n.name === name)).filter((n) => n !== undefined);
+      await Promise.all(
+        nodes.map(async (node) => {
+          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
+          await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
+          if (!watched.apiFailure()) await advance(data);
+        }),
+      );
+      await stopOnApiFailure(data, watched.apiFailure());
+      return { nodes: nodes.length };
     },
 
     async [JOB.plan](job) {
       const data = planPayload.parse(job.data);
       if (!(await stillRunning(data))) return { stopped: true };
-      const values = Object.values(await job.getChildrenValues()).map((v) => hostEvidenceSchema.parse(v));
-      const byNode = new Map(values.map((h) => [h.node, h]));
-      // An inspect job that failed outright leaves a gap, reported like a silent node.
-      const hosts = data.snapshot.nodes.map(
-        (n) => byNode.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] },
-      );
+      const snapshot = await snapshotOf(data);
+      const hosts = hostsOf(snapshot, await deps.evidence.loadHosts(data.checkId));
       const perNode = new Map<string, AgentProbes[]>();
-      for (const p of planAgentProbes(data.snapshot, hosts)) perNode.set(p.node, [...(perNode.get(p.node) ?? []), p]);
+      for (const p of planAgentProbes(snapshot, hosts)) perNode.set(p.node, [...(perNode.get(p.node) ?? []), p]);
       await deps.store.updateCheck(data.checkId, { phase: "reach" });
       await deps.store.startPhase(data.checkId, "reach", perNode.size);
       const base = { checkId: data.checkId, cluster: data.cluster, requestId: data.requestId, ...(data.thread ? { thread: data.thread } : {}) };
       await deps.flows.add({
         name: JOB.diagnose,
         queueName: CHECK_QUEUE,
-        data: { ...base, snapshot: data.snapshot, hosts },
-        children: [...perNode].map(([node, agents]) => ({
+        data: { ...base, probed: [...perNode.keys()] },
+        children: chunkNodes([...perNode]).map((chunk) => ({
           name: JOB.reach,
           queueName: CHECK_QUEUE,
-          data: { ...base, node, agents: agents.map(({ agent, target, planned }) => ({ agent, target, planned })) },
+          data: { ...base, nodes: chunk.map(([node, agents]) => ({ node, agents: agents.map(({ agent, target, planned }) => ({ agent, target, planned })) })) },
           opts: childOpts,
         })),
       });
@@ -202,12 +226,20 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.reach](job) {
       const data = reachPayload.parse(job.data);
-      const jobs: AgentProbes[] = data.agents.map((a) => ({ ...a, node: data.node }));
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
-      const { matrix, failures } = await runAgentProbes(watched.kube, jobs, deps);
-      await stepDone(data, watched.apiFailure());
-      const value: ReachResultValue = { node: data.node, entries: matrix, failures };
-      return value;
+      await Promise.all(
+        data.nodes.map(async ({ node, agents }) => {
+          const { matrix, failures } = await runAgentProbes(
+            watched.kube,
+            agents.map((a) => ({ ...a, node })),
+            deps,
+          );
+          await deps.evidence.saveReach(data.checkId, { node, entries: matrix, failures });
+          if (!watched.apiFailure()) await advance(data);
+        }),
+      );
+      await stopOnApiFailure(data, watched.apiFailure());
+      return { nodes: data.nodes.length };
     },
 
     async [JOB.trace](job) {
@@ -228,14 +260,17 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     async [JOB.diagnose](job) {
       const data = diagnosePayload.parse(job.data);
       if (!(await stillRunning(data))) return { stopped: true };
-      const values = Object.values(await job.getChildrenValues()).map((v) => reachResultValueSchema.parse(v));
+      const snapshot = await snapshotOf(data);
+      const [stored, reach] = await Promise.all([deps.evidence.loadHosts(data.checkId), deps.evidence.loadReach(data.checkId)]);
       const rec = await deps.store.getCheck(data.checkId);
-      const startedAt = rec?.startedAt ?? data.snapshot.takenAt;
+      const startedAt = rec?.startedAt ?? snapshot.takenAt;
+      // a node whose reach job failed for good is named, like an agent that did not answer
+      const unprobed = data.probed.filter((node) => !reach.has(node)).map((node) => ({ node, error: `probing from ${node} failed: its job ended in an error` }));
       const gathered = {
-        snapshot: data.snapshot,
-        hosts: data.hosts,
-        matrix: values.flatMap((v) => v.entries),
-        reachFailures: values.flatMap((v) => v.failures),
+        snapshot,
+        hosts: hostsOf(snapshot, stored),
+        matrix: [...reach.values()].flatMap((v) => v.entries),
+        reachFailures: [...[...reach.values()].flatMap((v) => v.failures), ...unprobed],
       };
       const { report } = await diagnoseEvidence(deps.kubeFor(data.cluster), gathered, {
         execTimeoutMs: deps.execTimeoutMs,
@@ -248,7 +283,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       // Without approvals the report still goes out, only without Approve buttons.
       const approvals =
         done && deps.issueApprovals
-          ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, data.snapshot).catch((err: unknown) => {
+          ? await deps.issueApprovals(deps.kubeFor(data.cluster), done, report, snapshot).catch((err: unknown) => {
               deps.logger.warn({ err, checkId: data.checkId, requestId: data.requestId }, "could not issue approvals");
               return undefined;
             })

@@ -46,7 +46,8 @@ export interface KubeClientOptions {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_CONCURRENT_EXECS = 16;
+// the config's default (checks.maxConcurrentExecs): kube-apiserver exempts exec streams from its in-flight limits
+const DEFAULT_MAX_CONCURRENT_EXECS = 64;
 
 export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();

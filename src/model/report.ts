@@ -269,3 +269,11 @@ export function traceVerdict(t: PacketTrace): "delivered" | "lost" | "unavailabl
   if (t.unavailable || t.observed.length === 0) return "unavailable";
   return t.lostAfter === t.observed[t.observed.length - 1]!.point ? "delivered" : "lost";
 }
+
+/** What one node's agents measured in a check's reachability round, and which agents could not be asked. */
+export const nodeReachSchema = z.object({
+  node: z.string(),
+  entries: z.array(matrixEntrySchema),
+  failures: z.array(z.object({ node: z.string(), error: z.string() })),
+});
+export type NodeReach = z.infer<typeof nodeReachSchema>;

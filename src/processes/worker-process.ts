@@ -17,6 +17,7 @@ import { countingKube, countingNotifier } from "../ops/instrument.js";
 import { XnodeMetrics } from "../ops/metrics.js";
 import { opsHandler, redisReadiness, startOpsServer } from "../ops/ops-server.js";
 import { slackCheckNotifier } from "../slack/slack-check-notifier.js";
+import { EvidenceStore } from "../store/evidence-store.js";
 import { PostLedger } from "../store/post-ledger.js";
 import { createRedis } from "../store/redis-connection.js";
 import type { RunningProcess } from "./bot-process.js";
@@ -35,7 +36,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     if (!kube) {
       const c = findCluster(config.file, cluster);
       kube = countingKube(
-        createKubeClient({ cluster: c.name, kubeconfig: c.kubeconfig, inCluster: c.inCluster, context: c.context, flannel: c.flannel }),
+        createKubeClient({
+          cluster: c.name,
+          kubeconfig: c.kubeconfig,
+          inCluster: c.inCluster,
+          context: c.context,
+          flannel: c.flannel,
+          maxConcurrentExecs: checks.maxConcurrentExecs,
+        }),
         metrics,
       );
       kubes.set(cluster, kube);
@@ -49,6 +57,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const checkDeps: CheckWorkerDeps = {
     kubeFor,
     store: services.store,
+    evidence: new EvidenceStore(services.redis, `${services.prefix}:`),
     notifier: countingNotifier(slackCheckNotifier(services.slack, log, posted), metrics),
     issueApprovals: (kube, check, report, snapshot) =>
       issueApprovals({ approvals: services.approvals, policy, now: () => new Date() }, kube, check, report, snapshot),

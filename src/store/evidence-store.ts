@@ -1,0 +1,60 @@
+// A running check's evidence, each part written once by the step that read
+// it and kept with the report's TTL: the snapshot, every node's host state
+// (compacted, src/diagnosis/overlay-templates.ts) and every node's
+// reachability results. Jobs pass the check's id and node names, never the
+// evidence itself, so a 1,000-node check does not copy its evidence through
+// every later job's data.
+import type { Redis } from "ioredis";
+import { clusterSnapshotSchema, hostEvidenceSchema, nodeReachSchema, type ClusterSnapshot, type HostEvidence, type NodeReach } from "../model/index.js";
+import { parseStored } from "./parse-stored.js";
+
+const DAY_S = 24 * 3600;
+
+export class EvidenceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "xnode:",
+    /** the report's: the evidence behind a report lives as long as the report */
+    private readonly ttlSeconds = 7 * DAY_S,
+  ) {}
+
+  private key(checkId: string, part: "snapshot" | "hosts" | "reach"): string {
+    return `${this.prefix}check:${checkId}:${part}`;
+  }
+
+  async saveSnapshot(checkId: string, snapshot: ClusterSnapshot): Promise<void> {
+    await this.redis.set(this.key(checkId, "snapshot"), JSON.stringify(snapshot), "EX", this.ttlSeconds);
+  }
+
+  async loadSnapshot(checkId: string): Promise<ClusterSnapshot | undefined> {
+    const raw = await this.redis.get(this.key(checkId, "snapshot"));
+    return raw === null ? undefined : parseStored(clusterSnapshotSchema, raw, `snapshot of check ${checkId}`);
+  }
+
+  /** One node's host state; written again by a retried step, the same field is overwritten. */
+  async saveHost(checkId: string, host: HostEvidence): Promise<void> {
+    await this.saveField(this.key(checkId, "hosts"), host.node, host);
+  }
+
+  /** Every node's host state saved so far, by node. */
+  async loadHosts(checkId: string): Promise<Map<string, HostEvidence>> {
+    return this.loadFields(this.key(checkId, "hosts"), (raw, node) => parseStored(hostEvidenceSchema, raw, `host evidence of ${node} in check ${checkId}`));
+  }
+
+  async saveReach(checkId: string, reach: NodeReach): Promise<void> {
+    await this.saveField(this.key(checkId, "reach"), reach.node, reach);
+  }
+
+  async loadReach(checkId: string): Promise<Map<string, NodeReach>> {
+    return this.loadFields(this.key(checkId, "reach"), (raw, node) => parseStored(nodeReachSchema, raw, `reachability results of ${node} in check ${checkId}`));
+  }
+
+  private async saveField(key: string, field: string, value: unknown): Promise<void> {
+    await this.redis.multi().hset(key, field, JSON.stringify(value)).expire(key, this.ttlSeconds).exec();
+  }
+
+  private async loadFields<T>(key: string, parse: (raw: string, field: string) => T): Promise<Map<string, T>> {
+    const fields = await this.redis.hgetall(key);
+    return new Map(Object.entries(fields).map(([field, raw]) => [field, parse(raw, field)]));
+  }
+}
