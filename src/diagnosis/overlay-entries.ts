@@ -108,7 +108,9 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   if (elided && !keptWins && device && isFlannelsPattern(ev, elided.template, device.name)) {
     // flannel's own three entries: only the public-ip they send to can be wrong
     const line = fdbDstProblem(ev, peer, peer.flannel.publicIP!);
-    return line ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, elided.entries().fdb)}, ${line}`, dst: peer.flannel.publicIP }] : [];
+    return line
+      ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, elided.entries().fdb)}, ${line}`, dst: peer.flannel.publicIP }]
+      : [];
   }
   const entries = elided?.entries();
   const route = entries && !keptWins ? entries.route : kept;

@@ -103,7 +103,9 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
 
 /** Ranges of peer indices sorted by start, each with its template, for a binary search. */
 function rangesOf(host: HostEvidence): { start: number; end: number; template: OverlayTemplate }[] {
-  return (host.overlay?.templates ?? []).flatMap((template) => template.peers.map(([start, end]) => ({ start, end, template }))).sort((a, b) => a.start - b.start);
+  return (host.overlay?.templates ?? [])
+    .flatMap((template) => template.peers.map(([start, end]) => ({ start, end, template })))
+    .sort((a, b) => a.start - b.start);
 }
 
 function templateAt(ranges: ReturnType<typeof rangesOf>, index: number): OverlayTemplate | undefined {

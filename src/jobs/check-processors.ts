@@ -265,7 +265,9 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const rec = await deps.store.getCheck(data.checkId);
       const startedAt = rec?.startedAt ?? snapshot.takenAt;
       // a node whose reach job failed for good is named, like an agent that did not answer
-      const unprobed = data.probed.filter((node) => !reach.has(node)).map((node) => ({ node, error: `probing from ${node} failed: its job ended in an error` }));
+      const unprobed = data.probed
+        .filter((node) => !reach.has(node))
+        .map((node) => ({ node, error: `probing from ${node} failed: its job ended in an error` }));
       const gathered = {
         snapshot,
         hosts: hostsOf(snapshot, stored),

@@ -217,4 +217,3 @@ export const hostEvidenceSchema = z.object({
   errors: z.array(z.object({ probe: z.string(), message: z.string() })),
 });
 export type HostEvidence = z.infer<typeof hostEvidenceSchema>;
-

@@ -25,7 +25,8 @@ function assertSameDiagnosis(ev: CheckEvidence, label: string): void {
   const compact = compacted(ev);
   assert.deepEqual(diagnose(compact), diagnose(ev), label);
   const nodes = ev.snapshot.nodes.map((n) => n.name);
-  for (const from of nodes.slice(0, 3)) for (const to of nodes.slice(0, 3)) if (from !== to) assert.deepEqual(tracePair(compact, from, to), tracePair(ev, from, to));
+  for (const from of nodes.slice(0, 3))
+    for (const to of nodes.slice(0, 3)) if (from !== to) assert.deepEqual(tracePair(compact, from, to), tracePair(ev, from, to));
 }
 
 const captures = capturedEvidence();
@@ -134,7 +135,10 @@ test("a 200-node cluster: each host keeps only its non-peer entries and one temp
 
 test("templates read against another snapshot are refused, not misread", () => {
   const { evidence } = captures.find((c) => c.evidence.hosts.some((h) => h.routes?.some((r) => r.dev?.startsWith("flannel"))))!;
-  const host = compactOverlay(evidence.snapshot, evidence.hosts.find((h) => h.routes?.some((r) => r.dev?.startsWith("flannel")))!);
+  const host = compactOverlay(
+    evidence.snapshot,
+    evidence.hosts.find((h) => h.routes?.some((r) => r.dev?.startsWith("flannel")))!,
+  );
   assert.ok(host.overlay);
   assert.throws(() => expandOverlay({ ...evidence.snapshot, takenAt: "2001-01-01T00:00:00.000Z" }, host), /made with the snapshot of/);
 });
