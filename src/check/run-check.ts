@@ -1,7 +1,7 @@
 // One complete check of a cluster: snapshot → inspect every host → every
 // agent probes its targets → diagnose. Nodes run in parallel; a node that does
 // not answer is named in the report and the others are still reported.
-import { diagnose } from "../diagnosis/diagnose.js";
+import { diagnose, diagnoseHostEvidence } from "../diagnosis/diagnose.js";
 import { compactOverlay } from "../diagnosis/overlay-templates.js";
 import { errorMessage } from "../errors.js";
 import type { ExecTarget, KubeClient } from "../kube/kube-client.js";
@@ -74,8 +74,7 @@ export interface AgentProbes {
  * run without a matrix): in a large cluster they get their full row and column.
  */
 export function evidenceSuspects(snapshot: ClusterSnapshot, hosts: HostEvidence[]): string[] {
-  const findings = diagnose({ snapshot, hosts, matrix: [], unreachableNodes: [] });
-  const named = findings.filter((f) => f.id !== "cluster-healthy" && f.id !== "connectivity-unexplained").flatMap((f) => f.nodes);
+  const named = diagnoseHostEvidence({ snapshot, hosts, matrix: [], unreachableNodes: [] }).flatMap((f) => f.nodes);
   return [...new Set(named)];
 }
 

@@ -47,8 +47,20 @@ const rules: readonly Rule[] = [
 ];
 
 export function diagnose(evidence: CheckEvidence): Finding[] {
+  return diagnoseWith(rules, evidence);
+}
+
+// The two that are about probe results: with none yet, one would flag every node and the other call them healthy.
+const hostEvidenceRules = rules.filter((r) => r !== connectivityUnexplained && r !== clusterHealthy);
+
+/** What the host evidence alone shows, before any probe ran: how a large cluster's check picks the nodes to probe in full. */
+export function diagnoseHostEvidence(evidence: CheckEvidence): Finding[] {
+  return diagnoseWith(hostEvidenceRules, { ...evidence, matrix: [], unreachableNodes: [] });
+}
+
+function diagnoseWith(ruleset: readonly Rule[], evidence: CheckEvidence): Finding[] {
   return withEvidenceIndex(evidence, () => {
-    const found = rules.reduce<Finding[]>((acc, rule) => {
+    const found = ruleset.reduce<Finding[]>((acc, rule) => {
       const finding = rule(evidence, acc);
       return finding ? [...acc, finding] : acc;
     }, []);

@@ -15,9 +15,9 @@ import {
   sameMac,
 } from "./cluster-view.js";
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
-import { cidrContains, cidrCovers, networkAddress, parseCidr, parseIpv4 } from "./ipv4.js";
+import { cidrContains, cidrCovers, parseCidr } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
-import { elidedPeer, isFlannelsPattern } from "./overlay-templates.js";
+import { elidedPeer, entriesOf, isFlannelsPattern } from "./overlay-templates.js";
 
 export interface EntryProblem {
   node: string;
@@ -42,8 +42,8 @@ export function routeLookup(routes: readonly RouteEntry[], ip: string): RouteEnt
     .reduce<RouteEntry | undefined>((best, r) => (best === undefined || prefixOf(r) > prefixOf(best) ? r : best), undefined);
 }
 
-/** routeLookup by prefix length: the routes grouped by (prefix, network), the first of equals kept as reduce keeps it. */
-function routeIndex(routes: readonly RouteEntry[]): Map<number, Map<number, RouteEntry>> {
+/** routeLookup by prefix length: the routes grouped by (prefix, network), the first of equals kept as reduce keeps it; the lengths present longest first. */
+function routeIndex(routes: readonly RouteEntry[]): { lengths: number[]; byPrefix: Map<number, Map<number, RouteEntry>> } {
   const byPrefix = new Map<number, Map<number, RouteEntry>>();
   for (const r of routes) {
     const net = parseCidr(r.dst);
@@ -52,19 +52,22 @@ function routeIndex(routes: readonly RouteEntry[]): Map<number, Map<number, Rout
     if (!nets) byPrefix.set(net.prefixLength, (nets = new Map()));
     if (!nets.has(net.network)) nets.set(net.network, r);
   }
-  return byPrefix;
+  return { lengths: [...byPrefix.keys()].sort((a, b) => b - a), byPrefix };
 }
 
 /** routeLookup for the rules: the same answer from an index built once per route table and diagnosis. */
-function indexedRouteLookup(ev: CheckEvidence, routes: readonly RouteEntry[], ip: string): RouteEntry | undefined {
-  const index = memoized(ev, "routes", routes, routeIndex);
-  const address = parseIpv4(ip);
-  if (address === undefined) return undefined;
-  for (let len = 32; len >= 0; len--) {
-    const found = index.get(len)?.get(len === 0 ? 0 : (address & ((0xffffffff << (32 - len)) >>> 0)) >>> 0);
+function indexedRouteLookup(ev: CheckEvidence, routes: readonly RouteEntry[], address: number): RouteEntry | undefined {
+  const { lengths, byPrefix } = memoized(ev, "routes", routes, routeIndex);
+  for (const len of lengths) {
+    const found = byPrefix.get(len)!.get(len === 0 ? 0 : (address & ((0xffffffff << (32 - len)) >>> 0)) >>> 0);
     if (found) return found;
   }
   return undefined;
+}
+
+/** A peer's pod CIDR as numbers, once per diagnosis. */
+function podNetwork(ev: CheckEvidence, peer: NodeSnapshot): { network: number; prefixLength: number } | undefined {
+  return memoized(ev, "pod-network", peer, (p) => (p.podCIDR ? parseCidr(p.podCIDR) : undefined));
 }
 
 /** The first neighbour entry per destination and device, as find() would return it. */
@@ -101,18 +104,19 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const cidr = peer.podCIDR;
   if (!routes || !cidr) return [];
   const elided = elidedPeer(ev, host, peer.name);
-  const kept = indexedRouteLookup(ev, routes, networkAddress(cidr) ?? "");
+  const net = podNetwork(ev, peer);
+  const kept = net && indexedRouteLookup(ev, routes, net.network);
   const device = flannelDevice(ev, host);
   // The elided route is the peer's pod CIDR itself: only a more specific route in the lists beats it.
-  const keptWins = kept !== undefined && elided !== undefined && prefixOf(kept) > (parseCidr(cidr)?.prefixLength ?? -1);
-  if (elided && !keptWins && device && isFlannelsPattern(ev, elided.template, device.name)) {
-    // flannel's own three entries: only the public-ip they send to can be wrong
-    const line = fdbDstProblem(ev, peer, peer.flannel.publicIP!);
+  const keptWins = kept !== undefined && elided !== undefined && prefixOf(kept) > (net?.prefixLength ?? -1);
+  if (elided && !keptWins && device && isFlannelsPattern(elided.template, device.name)) {
+    // flannel's own three entries: only the public-ip they send to can be wrong, the same from every node
+    const line = memoized(ev, "own-public-ip", peer, (p) => fdbDstProblem(ev, p, p.flannel.publicIP!));
     return line
-      ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, elided.entries().fdb)}, ${line}`, dst: peer.flannel.publicIP }]
+      ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, entriesOf(elided).fdb)}, ${line}`, dst: peer.flannel.publicIP }]
       : [];
   }
-  const entries = elided?.entries();
+  const entries = elided && entriesOf(elided);
   const route = entries && !keptWins ? entries.route : kept;
   const problem = routeProblem(route, cidr);
   const at = { node: node.name, peer: peer.name };

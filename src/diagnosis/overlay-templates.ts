@@ -24,20 +24,47 @@ function valuesOf(peer: NodeSnapshot): PeerValues | undefined {
   return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP } : undefined;
 }
 
-// The pod CIDR before its network address: the latter is a prefix of the former.
 const KEYS = ["cidr", "gw", "mac", "ip"] as const;
+type Placeholder = `{${(typeof KEYS)[number]}}`;
+const PLACEHOLDERS = new Map<string, (typeof KEYS)[number]>(KEYS.map((k) => [`{${k}}`, k]));
 
-/** The entry's JSON with the peer's values (whole JSON strings only) replaced by placeholders. */
-function templateOf(entry: object, values: PeerValues): string {
-  let json = JSON.stringify(entry);
-  for (const key of KEYS) json = json.replaceAll(JSON.stringify(values[key]), `"{${key}}"`);
-  return json;
+type Entry = Record<string, unknown>;
+
+/** The entry with each field that holds one of the peer's values replaced by that value's placeholder. */
+function templateOf(entry: Entry, values: PeerValues): Entry | undefined {
+  const out: Entry = {};
+  for (const [field, value] of Object.entries(entry)) {
+    // a field that already reads like a placeholder could not be told apart when filled in
+    if (typeof value === "string" && PLACEHOLDERS.has(value)) return undefined;
+    const key = KEYS.find((k) => values[k] === value);
+    out[field] = key ? (`{${key}}` satisfies Placeholder) : value;
+  }
+  return out;
 }
 
-function fill(template: string, values: PeerValues): string {
-  let json = template;
-  for (const key of KEYS) json = json.replaceAll(`"{${key}}"`, JSON.stringify(values[key]));
-  return json;
+function fill(template: Entry, values: PeerValues): Entry {
+  const out: Entry = {};
+  for (const [field, value] of Object.entries(template)) {
+    const key = typeof value === "string" ? PLACEHOLDERS.get(value) : undefined;
+    out[field] = key ? values[key] : value;
+  }
+  return out;
+}
+
+/** Whether filling `template` with `values` gives `entry`, field by field and in the same order. */
+function fits(template: Entry, entry: Entry, values: PeerValues): boolean {
+  const fields = Object.keys(template);
+  const own = Object.keys(entry);
+  if (fields.length !== own.length) return false;
+  return fields.every((field, i) => {
+    if (own[i] !== field) return false;
+    const t = template[field];
+    const key = typeof t === "string" ? PLACEHOLDERS.get(t) : undefined;
+    const v = entry[field];
+    if (key) return v === values[key];
+    if (typeof v === "string" && PLACEHOLDERS.has(v)) return false;
+    return t === v || (Array.isArray(t) && Array.isArray(v) && t.length === v.length && t.every((x, j) => x === v[j]));
+  });
 }
 
 function countBy<T>(list: readonly T[], key: (t: T) => string): Map<string, { count: number; first: T }> {
@@ -60,6 +87,13 @@ function only<T>(index: Map<string, { count: number; first: T }>, key: string): 
   return found?.count === 1 ? found.first : undefined;
 }
 
+interface Group {
+  route: Entry;
+  neighbour: Entry;
+  fdb: Entry;
+  peers: [number, number][];
+}
+
 /** `host` with every peer's entries that follow one pattern stored as that pattern once. */
 export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): HostEvidence {
   const { routes, neighbours, fdb } = host;
@@ -68,7 +102,7 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
   const neighbourIndex = countBy(neighbours, neighbourKey);
   const fdbIndex = countBy(fdb, fdbKey);
   const taken = new Set<object>();
-  const groups = new Map<string, OverlayTemplate>();
+  const groups: Group[] = [];
   snapshot.nodes.forEach((peer, i) => {
     const values = peer.name === host.node ? undefined : valuesOf(peer);
     if (!values) return;
@@ -77,27 +111,30 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
     const neighbour = only(neighbourIndex, `${route.gateway} ${route.dev}`);
     const entry = only(fdbIndex, `${route.dev} ${values.mac.toLowerCase()}`);
     if (!neighbour || !entry || taken.has(route) || taken.has(neighbour) || taken.has(entry)) return;
-    const template = { route: templateOf(route, values), neighbour: templateOf(neighbour, values), fdb: templateOf(entry, values) };
-    const lossless =
-      fill(template.route, values) === JSON.stringify(route) &&
-      fill(template.neighbour, values) === JSON.stringify(neighbour) &&
-      fill(template.fdb, values) === JSON.stringify(entry);
-    if (!lossless) return;
+    const three = { route: route as Entry, neighbour: neighbour as Entry, fdb: entry as Entry };
+    const fitting = (g: Group) => fits(g.route, three.route, values) && fits(g.neighbour, three.neighbour, values) && fits(g.fdb, three.fdb, values);
+    let group = groups.find(fitting);
+    if (!group) {
+      const [r, n, f] = [templateOf(three.route, values), templateOf(three.neighbour, values), templateOf(three.fdb, values)];
+      if (!r || !n || !f) return;
+      const candidate: Group = { route: r, neighbour: n, fdb: f, peers: [] };
+      // lossless, or the entries stay in the lists
+      if (!fitting(candidate)) return;
+      groups.push((group = candidate));
+    }
     for (const e of [route, neighbour, entry]) taken.add(e);
-    const key = `${template.route}\n${template.neighbour}\n${template.fdb}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { ...template, peers: [] }));
     const last = group.peers.at(-1);
     if (last && last[1] === i - 1) last[1] = i;
     else group.peers.push([i, i]);
   });
-  if (groups.size === 0) return host;
+  if (groups.length === 0) return host;
+  const templates = groups.map((g) => ({ route: JSON.stringify(g.route), neighbour: JSON.stringify(g.neighbour), fdb: JSON.stringify(g.fdb), peers: g.peers }));
   return {
     ...host,
     routes: routes.filter((r) => !taken.has(r)),
     neighbours: neighbours.filter((n) => !taken.has(n)),
     fdb: fdb.filter((e) => !taken.has(e)),
-    overlay: { takenAt: snapshot.takenAt, templates: [...groups.values()] },
+    overlay: { takenAt: snapshot.takenAt, templates },
   };
 }
 
@@ -132,27 +169,34 @@ function checkSnapshot(snapshot: ClusterSnapshot, host: HostEvidence): void {
   }
 }
 
-/** A template's three entries as objects, placeholders in place (parsed once per diagnosis). */
-function parsedTemplate(ev: CheckEvidence, template: OverlayTemplate): { route: RouteEntry; neighbour: NeighbourEntry; fdb: FdbEntry } {
-  return memoized(ev, "parsed-template", template, (t) => ({
-    route: JSON.parse(t.route) as RouteEntry,
-    neighbour: JSON.parse(t.neighbour) as NeighbourEntry,
-    fdb: JSON.parse(t.fdb) as FdbEntry,
-  }));
+/** A template's three entries as objects, placeholders in place (parsed once per template). */
+const parsed = new WeakMap<OverlayTemplate, { route: Entry; neighbour: Entry; fdb: Entry }>();
+function parsedTemplate(template: OverlayTemplate): { route: Entry; neighbour: Entry; fdb: Entry } {
+  let found = parsed.get(template);
+  if (!found) {
+    found = { route: JSON.parse(template.route) as Entry, neighbour: JSON.parse(template.neighbour) as Entry, fdb: JSON.parse(template.fdb) as Entry };
+    parsed.set(template, found);
+  }
+  return found;
 }
 
 function entriesFrom(template: OverlayTemplate, values: PeerValues): PeerEntries {
+  const t = parsedTemplate(template);
   return {
-    route: JSON.parse(fill(template.route, values)) as RouteEntry,
-    neighbour: JSON.parse(fill(template.neighbour, values)) as NeighbourEntry,
-    fdb: JSON.parse(fill(template.fdb, values)) as FdbEntry,
+    route: fill(t.route, values) as unknown as RouteEntry,
+    neighbour: fill(t.neighbour, values) as unknown as NeighbourEntry,
+    fdb: fill(t.fdb, values) as unknown as FdbEntry,
   };
 }
 
 export interface ElidedPeer {
   template: OverlayTemplate;
-  /** the three entries as the node showed them */
-  entries(): PeerEntries;
+  values: PeerValues;
+}
+
+/** The three entries as the node showed them. */
+export function entriesOf(elided: ElidedPeer): PeerEntries {
+  return entriesFrom(elided.template, elided.values);
 }
 
 /** How compaction stored `peer`'s entries on `host`, if it took them out of the lists. */
@@ -160,10 +204,10 @@ export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, pe
   if (!host?.overlay) return undefined;
   checkSnapshot(ev.snapshot, host);
   const index = memoized(ev, "peer-indexes", ev.snapshot, peerIndexes).get(peer);
-  const node = nodeNamed(ev, peer);
-  const values = node && valuesOf(node);
   const template = index === undefined ? undefined : templateAt(memoized(ev, "overlay-ranges", host, rangesOf), index);
-  return template && values ? { template, entries: () => entriesFrom(template, values) } : undefined;
+  const node = template && nodeNamed(ev, peer);
+  const values = node && memoized(ev, "peer-values", node, valuesOf);
+  return template && values ? { template, values } : undefined;
 }
 
 /**
@@ -172,8 +216,8 @@ export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, pe
  * neighbour of that address at its VtepMAC, the FDB entry of that MAC at its
  * public-ip. Then nothing about the entries can be wrong but the public-ip itself.
  */
-export function isFlannelsPattern(ev: CheckEvidence, template: OverlayTemplate, device: string): boolean {
-  const { route, neighbour, fdb } = parsedTemplate(ev, template);
+export function isFlannelsPattern(template: OverlayTemplate, device: string): boolean {
+  const { route, neighbour, fdb } = parsedTemplate(template);
   return (
     route.dst === "{cidr}" &&
     route.gateway === "{gw}" &&

@@ -4,7 +4,7 @@
 // frames to the advertised MAC, so the node's VTEP drops them as not its own.
 import type { CheckEvidence } from "../model/index.js";
 import { flannelDevice, hostOf, nodeNamed, sameMac } from "./cluster-view.js";
-import { elidedPeer } from "./overlay-templates.js";
+import { elidedPeer, entriesOf } from "./overlay-templates.js";
 import { describeFdb, describeNeighbour } from "./evidence-lines.js";
 import { networkAddress } from "./ipv4.js";
 
@@ -29,7 +29,8 @@ export function vtepMacDrift(ev: CheckEvidence, name: string): VtepMacDrift | un
   const peerLines = ev.hosts.flatMap((h) => {
     if (h.node === name) return [];
     const peerDevice = flannelDevice(ev, h)?.name;
-    const elided = elidedPeer(ev, h, name)?.entries();
+    const found = elidedPeer(ev, h, name);
+    const elided = found && entriesOf(found);
     const neighbours = [...(h.neighbours ?? []), ...(elided ? [elided.neighbour] : [])]
       .filter((n) => n.dev === peerDevice && n.dst === lease)
       .map((n) => `${describeNeighbour(h.node, n)} ${has}`);

@@ -5,7 +5,7 @@
 // interface holding it, and flanneld exits when none does (main.go).
 import type { CheckEvidence, Finding, NodeSnapshot } from "../../model/index.js";
 import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf } from "../cluster-view.js";
-import { elidedPeer } from "../overlay-templates.js";
+import { elidedPeer, entriesOf } from "../overlay-templates.js";
 import { capLines, describeFdb, describeFlannelPod, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesTo, overlayProvenWorking } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
@@ -64,7 +64,10 @@ function evidenceLines(ev: CheckEvidence, w: WrongOverride): string[] {
   const peersThere = ev.snapshot.nodes.filter((n) => n.flannel.publicIP === w.value).map((n) => n.name);
   const sentThere = ev.hosts.flatMap((h) => {
     if (h.node === w.node) return [];
-    const elided = peersThere.flatMap((p) => elidedPeer(ev, h, p)?.entries().fdb ?? []);
+    const elided = peersThere.flatMap((p) => {
+      const found = elidedPeer(ev, h, p);
+      return found ? [entriesOf(found).fdb] : [];
+    });
     return [...(h.fdb ?? []), ...elided].filter((e) => e.dst === w.value).map((e) => describeFdb(h.node, e));
   });
   return [
