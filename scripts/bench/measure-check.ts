@@ -12,7 +12,7 @@ import { labAdmin } from "@xnode/lab/testing";
 import { createKubeClient } from "../../src/kube/kube-client.js";
 import { CheckStore } from "../../src/store/check-store.js";
 import { startPrivateRedis } from "../../test/faults/private-redis.js";
-import { startXnodeProcess, type XnodeProcess } from "../../test/faults/xnode-processes.js";
+import { startXnodeProcess, XnodeProcess } from "../../test/faults/xnode-processes.js";
 import { startSlackEmulator, type EmulatedMessage } from "../../test/slack/emulator.js";
 import { blocksTextLength } from "../../test/slack/emulator/block-kit-limits.js";
 import { postSlashCommand } from "../../test/slack/signed-request.js";
@@ -127,7 +127,8 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
     const res = await postSlashCommand(botUrl, SECRET, { command: "/xnode", text: "check synth", user_id: USER, channel_id: CHANNEL });
     if (res.status !== 200) throw new Error(`the bot answered the slash command with ${res.status}`);
     const queued = await bot.waitForLog((l) => l.msg === "check queued", 30_000);
-    const finished = await Promise.race(workers.map((w) => w.waitForLog((l) => l.msg === "check finished" && l.checkId === queued.checkId, 600_000)));
+    // One wait over all workers: racing one wait per worker would leave the losers ticking until their timeout.
+    const finished = await XnodeProcess.firstLog(workers, (l) => l.msg === "check finished" && l.checkId === queued.checkId, 600_000);
     const wallMs = Number(finished.time) - started;
     const stats = await redisStats(redis);
     const execs = (await requests()).slice(execsBefore).filter((r) => r.subresource === "exec");
