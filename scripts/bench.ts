@@ -66,6 +66,7 @@ if (values.json) {
     ["max text", (r) => r.maxMessageTextChars],
     ["ack p50", (r) => r.ackP50Ms],
     ["ack p99", (r) => r.ackP99Ms],
+    ["warm-up p99", (r) => r.warmUpAckP99Ms],
     ["findings", (r) => r.findings.join(" ")],
   ];
   const rows = [columns.map(([h]) => h), ...runs.map((r) => columns.map(([, f]) => String(f(r))))];
@@ -73,7 +74,7 @@ if (values.json) {
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
   console.log(
     [
-      `exec latency ${values["exec-latency-ms"]} ms, ${values.workers} workers, ${values["in-flight"]} commands in flight for the ack figures`,
+      `exec latency ${values["exec-latency-ms"]} ms, ${values.workers} workers, ${values["in-flight"]} commands in flight for the ack figures (after as many /xnode help; see measure-check.ts)`,
       line(rows[0]!),
       `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
       ...rows.slice(1).map(line),
