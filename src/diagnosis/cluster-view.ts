@@ -116,13 +116,12 @@ export function backendOf(ev: CheckEvidence, node: NodeSnapshot): Backend | unde
  * and the annotations flannel needs (public-ip; for VXLAN also the VtepMAC).
  */
 export function flannelPeers(ev: CheckEvidence, node: NodeSnapshot): NodeSnapshot[] {
-  return ev.snapshot.nodes.filter(
-    (p) =>
-      p.name !== node.name &&
-      p.podCIDR !== undefined &&
-      p.flannel.publicIP !== undefined &&
-      (backendOf(ev, p) === "host-gw" || p.flannel.vtepMac !== undefined),
-  );
+  return ev.snapshot.nodes.filter((p) => p.name !== node.name && isFlannelLease(ev, p));
+}
+
+/** A node other nodes' flannel programs entries for. */
+export function isFlannelLease(ev: CheckEvidence, p: NodeSnapshot): boolean {
+  return p.podCIDR !== undefined && p.flannel.publicIP !== undefined && (backendOf(ev, p) === "host-gw" || p.flannel.vtepMac !== undefined);
 }
 
 /** The address VXLAN packets to this node are sent to, as the node itself configured it. */

@@ -7,7 +7,7 @@ import {
   backendOf,
   everyNodeHasInterfaces,
   flannelDevice,
-  flannelPeers,
+  isFlannelLease,
   hostOf,
   memoized,
   nodeNamed,
@@ -17,7 +17,7 @@ import {
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
 import { cidrContains, cidrCovers, parseCidr } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
-import { elidedPeer, entriesOf, isFlannelsPattern } from "./overlay-templates.js";
+import { elidedPeer, entriesOf, isFlannelsPattern, overlayTemplatesOf } from "./overlay-templates.js";
 
 export interface EntryProblem {
   node: string;
@@ -109,13 +109,6 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const device = flannelDevice(ev, host);
   // The elided route is the peer's pod CIDR itself: only a more specific route in the lists beats it.
   const keptWins = kept !== undefined && elided !== undefined && prefixOf(kept) > (net?.prefixLength ?? -1);
-  if (elided && !keptWins && device && isFlannelsPattern(elided.template, device.name)) {
-    // flannel's own three entries: only the public-ip they send to can be wrong, the same from every node
-    const line = memoized(ev, "own-public-ip", peer, (p) => fdbDstProblem(ev, p, p.flannel.publicIP!));
-    return line
-      ? [{ node: node.name, peer: peer.name, kind: "fdb", line: `${describeFdb(node.name, entriesOf(elided).fdb)}, ${line}`, dst: peer.flannel.publicIP }]
-      : [];
-  }
   const entries = elided && entriesOf(elided);
   const route = entries && !keptWins ? entries.route : kept;
   const problem = routeProblem(route, cidr);
@@ -175,15 +168,68 @@ function isNowhere(ev: CheckEvidence, ip: string): boolean {
 }
 
 /** FDB entries of the VXLAN device for MACs of no current peer that point at an address no node holds. */
-function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, peers: readonly NodeSnapshot[]): EntryProblem[] {
+function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, table: PeerTable): EntryProblem[] {
   const host = hostOf(ev, node.name);
   const device = flannelDevice(ev, host);
   if (!device) return [];
-  const peerMacs = new Set(peers.flatMap((p) => (p.flannel.vtepMac === undefined ? [] : [p.flannel.vtepMac.toLowerCase()])));
+  const own = table.candidate[table.index.get(node.name) ?? -1] ? node.flannel.vtepMac?.toLowerCase() : undefined;
+  const isPeerMac = (mac: string) => (table.macs.get(mac) ?? 0) - (mac === own ? 1 : 0) > 0;
   return (host?.fdb ?? [])
-    .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !peerMacs.has(e.mac.toLowerCase()))
+    .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !isPeerMac(e.mac.toLowerCase()))
     .filter((e) => isNowhere(ev, e.dst))
     .map((e) => ({ node: node.name, kind: "fdb" as const, line: `${describeFdb(node.name, e)}: no node holds ${e.dst} and no node has that VtepMAC` }));
+}
+
+/** The leases of the cluster (flannelPeers of any node is these but the node itself), indexed once per diagnosis. */
+interface PeerTable {
+  candidate: boolean[];
+  index: Map<string, number>;
+  /** candidates per lower-case VtepMAC */
+  macs: Map<string, number>;
+  /** candidates by pod network: prefix length → network → snapshot indices */
+  byNetwork: Map<number, Map<number, number[]>>;
+}
+
+function peerTable(ev: CheckEvidence): PeerTable {
+  return memoized(ev, "peer-table", ev.snapshot, (snapshot) => {
+    const leases = new Set(snapshot.nodes.filter((n) => isFlannelLease(ev, n)));
+    const table: PeerTable = { candidate: [], index: new Map(), macs: new Map(), byNetwork: new Map() };
+    snapshot.nodes.forEach((n, i) => {
+      table.candidate.push(leases.has(n));
+      if (!table.index.has(n.name)) table.index.set(n.name, i);
+      if (!leases.has(n)) return;
+      const mac = n.flannel.vtepMac?.toLowerCase();
+      if (mac) table.macs.set(mac, (table.macs.get(mac) ?? 0) + 1);
+      const net = podNetwork(ev, n);
+      if (!net) return;
+      let nets = table.byNetwork.get(net.prefixLength);
+      if (!nets) table.byNetwork.set(net.prefixLength, (nets = new Map()));
+      nets.set(net.network, [...(nets.get(net.network) ?? []), i]);
+    });
+    return table;
+  });
+}
+
+/** Per lease, what is wrong with sending its VXLAN traffic to its own public-ip (the same from every node), once per diagnosis. */
+function ownPublicIpProblems(ev: CheckEvidence, table: PeerTable): (string | undefined)[] {
+  return memoized(ev, "own-public-ip", ev.snapshot, (snapshot) =>
+    snapshot.nodes.map((p, i) => (table.candidate[i] ? fdbDstProblem(ev, p, p.flannel.publicIP!) : undefined)),
+  );
+}
+
+/** Peers a route kept in `host`'s lists may take traffic from: it lies inside their pod CIDR, more specific. */
+function peersUnderKeptRoutes(table: PeerTable, routes: readonly RouteEntry[]): Set<number> {
+  const out = new Set<number>();
+  for (const r of routes) {
+    const net = parseCidr(r.dst);
+    if (!net) continue;
+    for (const [length, nets] of table.byNetwork) {
+      if (length >= net.prefixLength) continue;
+      const masked = length === 0 ? 0 : (net.network & ((0xffffffff << (32 - length)) >>> 0)) >>> 0;
+      for (const i of nets.get(masked) ?? []) out.add(i);
+    }
+  }
+  return out;
 }
 
 /**
@@ -202,6 +248,32 @@ function nodeEntryProblems(ev: CheckEvidence, node: NodeSnapshot): EntryProblem[
   const backend = backendOf(ev, node);
   const programmed = backend === "host-gw" || (backend === "vxlan" && flannelDevice(ev, hostOf(ev, name)) !== undefined);
   if (!programmed) return [];
-  const peers = flannelPeers(ev, node);
-  return [...peers.flatMap((p) => peerProblems(ev, node, p)), ...strayFdbProblems(ev, node, peers)];
+  const table = peerTable(ev);
+  const host = hostOf(ev, name);
+  const device = flannelDevice(ev, host);
+  // Peers whose three entries are flannel's own pattern (a template), where only their public-ip can be wrong:
+  // judged from the template once per range, so a large cluster costs a pass over the peers, not a lookup per pair.
+  const patterned = new Uint8Array(ev.snapshot.nodes.length);
+  if (host?.overlay && device) {
+    const beaten = peersUnderKeptRoutes(table, host.routes ?? []);
+    for (const template of overlayTemplatesOf(ev, host)) {
+      if (!isFlannelsPattern(template, device.name)) continue;
+      for (const [start, end] of template.peers) for (let i = start; i <= end; i++) if (!beaten.has(i)) patterned[i] = 1;
+    }
+  }
+  const own = patterned.some((x) => x === 1) ? ownPublicIpProblems(ev, table) : [];
+  const problems: EntryProblem[] = [];
+  ev.snapshot.nodes.forEach((peer, i) => {
+    if (!table.candidate[i] || peer.name === name) return;
+    if (patterned[i] === 1) {
+      const line = own[i];
+      if (line) {
+        const fdb = entriesOf(elidedPeer(ev, host, peer.name)!).fdb;
+        problems.push({ node: name, peer: peer.name, kind: "fdb", line: `${describeFdb(name, fdb)}, ${line}`, dst: peer.flannel.publicIP });
+      }
+      return;
+    }
+    problems.push(...peerProblems(ev, node, peer));
+  });
+  return [...problems, ...strayFdbProblems(ev, node, table)];
 }

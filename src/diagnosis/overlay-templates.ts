@@ -189,6 +189,12 @@ function entriesFrom(template: OverlayTemplate, values: PeerValues): PeerEntries
   };
 }
 
+/** The host's templates, checked to index the evidence's own snapshot. */
+export function overlayTemplatesOf(ev: CheckEvidence, host: HostEvidence): readonly OverlayTemplate[] {
+  checkSnapshot(ev.snapshot, host);
+  return host.overlay?.templates ?? [];
+}
+
 export interface ElidedPeer {
   template: OverlayTemplate;
   values: PeerValues;

@@ -6,6 +6,8 @@ import type { CheckEvidence, Finding } from "../../src/model/index.js";
 import { diagnose } from "../../src/diagnosis/diagnose.js";
 import { buildEvidence, host } from "./fixture-builder.js";
 import * as fx from "./fixtures.js";
+import { cidrCovers } from "../../src/diagnosis/ipv4.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 const ids = (ev: CheckEvidence) => diagnose(ev).map((f) => f.id);
 const only = (ev: CheckEvidence): Finding => {
@@ -136,6 +138,32 @@ describe("pod-cidr-missing", () => {
     ev.snapshot.nodes[2]!.podCIDR = "10.42.1.0/24";
     const f = diagnose(ev).find((x) => x.id === "pod-cidr-missing");
     assert.deepEqual(f?.evidence, ["podCIDR 10.42.1.0/24 on both worker-0 and worker-1"]);
+  });
+
+  test("every overlapping pair named once, in node order, as a comparison of every pair would (random nested and equal CIDRs)", () => {
+    const random = seededRandom(7);
+    let pairs = 0;
+    for (let round = 0; round < 20; round++) {
+      const ev = fx.healthyThreeNodes();
+      const template = ev.snapshot.nodes[0]!;
+      const cidrs = Array.from({ length: 40 }, () => {
+        const length = 20 + Math.floor(random() * 6);
+        const third = Math.floor(random() * 16);
+        return `10.42.${third & ((0xff << (24 - length)) & 0xff)}.0/${length}`;
+      });
+      ev.snapshot.nodes = cidrs.map((podCIDR, i) => ({ ...structuredClone(template), name: `n-${String(i).padStart(2, "0")}`, podCIDR }));
+      const expected = cidrs.flatMap((a, i) =>
+        cidrs.slice(i + 1).flatMap((b, k) => {
+          if (!(cidrCovers(a, b) || cidrCovers(b, a))) return [];
+          const [x, y] = [`n-${String(i).padStart(2, "0")}`, `n-${String(i + 1 + k).padStart(2, "0")}`];
+          return [a === b ? `podCIDR ${a} on both ${x} and ${y}` : `podCIDR ${a} of ${x} overlaps ${b} of ${y}`];
+        }),
+      );
+      const f = diagnose(ev).find((x) => x.id === "pod-cidr-missing");
+      assert.deepEqual(f?.evidence.filter((l) => l.startsWith("podCIDR ")) ?? [], expected, `round ${round}: ${cidrs.join(" ")}`);
+      pairs += expected.length;
+    }
+    assert.ok(pairs > 100, `only ${pairs} overlapping pairs in 20 rounds`);
   });
 });
 
