@@ -39,11 +39,11 @@ function outcome(last: LastResult) {
 
 const REDIS_HINT = "Try again in a minute; if it persists, the bot's Redis may be down.";
 
-/** The longest a check's start waits for the acks of a burst of commands (see acksFirst). */
+/** The longest a check's start waits for the acks of a burst of `check` commands (see acksFirst). */
 const ACKS_FIRST_MAX_WAIT_MS = 100;
 
 /**
- * Resolves once a turn of the event loop passed with no new command, or after ACKS_FIRST_MAX_WAIT_MS.
+ * Resolves once a turn of the event loop passed with no new `check`, or after ACKS_FIRST_MAX_WAIT_MS.
  * A check joined by many at once costs each of them Redis round trips and two Slack calls (~1 ms of
  * CPU) after the ack; started at once, that work falls between the acks still to send (200 at once:
  * ack p99 ~100 ms more). Bounded, so every request still claims or joins while the check it joins runs.
