@@ -24,6 +24,14 @@ function valuesOf(peer: NodeSnapshot): PeerValues | undefined {
   return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP } : undefined;
 }
 
+// Every host of a check is compacted against the same snapshot: its peers' values once.
+const snapshotValues = new WeakMap<ClusterSnapshot, (PeerValues | undefined)[]>();
+function valuesIn(snapshot: ClusterSnapshot): (PeerValues | undefined)[] {
+  let values = snapshotValues.get(snapshot);
+  if (!values) snapshotValues.set(snapshot, (values = snapshot.nodes.map(valuesOf)));
+  return values;
+}
+
 const KEYS = ["cidr", "gw", "mac", "ip"] as const;
 type Placeholder = `{${(typeof KEYS)[number]}}`;
 const PLACEHOLDERS = new Map<string, (typeof KEYS)[number]>(KEYS.map((k) => [`{${k}}`, k]));
@@ -103,8 +111,9 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
   const fdbIndex = countBy(fdb, fdbKey);
   const taken = new Set<object>();
   const groups: Group[] = [];
+  const peerValues = valuesIn(snapshot);
   snapshot.nodes.forEach((peer, i) => {
-    const values = peer.name === host.node ? undefined : valuesOf(peer);
+    const values = peer.name === host.node ? undefined : peerValues[i];
     if (!values) return;
     const route = only(routeIndex, values.cidr);
     if (!route?.gateway || !route.dev) return;
