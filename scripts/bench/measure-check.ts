@@ -45,6 +45,29 @@ export interface BenchRun {
   warmUpAckP99Ms: number;
   /** where the lower bound comes from */
   lowerBound: { listingMs: number; slowestExecMs: number; probeTimeoutMs: number };
+  /** each step of the check: when its jobs ran (ms after the slash command) and the workers' memory then */
+  phases: Phase[];
+}
+
+export interface Phase {
+  step: string;
+  jobs: number;
+  fromMs: number;
+  toMs: number;
+  maxRssMiB: number;
+}
+
+/** The workers' "check step done" lines of one check, per step in the order the steps first ran. */
+function phasesOf(workers: readonly XnodeProcess[], checkId: string, t0: number): Phase[] {
+  const byStep = new Map<string, Phase>();
+  const lines = workers.flatMap((w) => w.logLines().filter((l) => l.msg === "check step done" && l.checkId === checkId));
+  for (const l of lines.sort((a, b) => Number(a.startedAt) - Number(b.startedAt))) {
+    const [from, to] = [Number(l.startedAt) - t0, Number(l.startedAt) + Number(l.ms) - t0];
+    const p = byStep.get(String(l.job));
+    if (!p) byStep.set(String(l.job), { step: String(l.job), jobs: 1, fromMs: from, toMs: to, maxRssMiB: Number(l.rssMiB) });
+    else Object.assign(p, { jobs: p.jobs + 1, fromMs: Math.min(p.fromMs, from), toMs: Math.max(p.toMs, to), maxRssMiB: Math.max(p.maxRssMiB, Number(l.rssMiB)) });
+  }
+  return [...byStep.values()];
 }
 
 export interface BenchOptions {
@@ -129,7 +152,8 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
     const bot = await startXnodeProcess("bot", { ...env, PORT: "0" }, { built: true });
     processes.push(bot);
     const botUrl = `http://127.0.0.1:${String((await bot.waitForLog((l) => l.msg === "xnode bot started")).port)}/slack/events`;
-    const workers = await Promise.all(Array.from({ length: opts.workers }, () => startXnodeProcess("worker", env, { built: true })));
+    // debug: the workers log each check step's time and memory ("check step done"), the phases below
+    const workers = await Promise.all(Array.from({ length: opts.workers }, () => startXnodeProcess("worker", { ...env, LOG_LEVEL: "debug" }, { built: true })));
     processes.push(...workers);
 
     // The lower bound's first part: what listing the cluster costs through the same client.
@@ -160,6 +184,8 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
     const probeTimeoutMs = report?.matrix.some((e) => !e.ok) ? PING_TIMEOUT_S * 1000 : 0;
     const lowerBoundMs = listingMs + slowestExecMs + probeTimeoutMs;
     opts.progress(`check of ${opts.nodes} nodes: ${wallMs} ms, ${execs.length} execs, ${thread.length} messages`);
+    const phases = phasesOf(workers, String(queued.checkId), started);
+    for (const p of phases) opts.progress(`  ${p.step}: ${p.jobs} jobs, ${p.fromMs}–${p.toMs} ms after the command, worker RSS up to ${p.maxRssMiB} MiB`);
 
     // Ack latency with many commands in flight: they all ask for the same cluster (one runs, the rest join).
     // Sent by scripts/bench/send-commands.ts (what a latency spans is said there). Before them as many
@@ -197,6 +223,7 @@ export async function measureCheck(opts: BenchOptions): Promise<BenchRun> {
       ackP99Ms: round(percentile(acks, 99)),
       warmUpAckP99Ms: round(percentile(warmUpAcks, 99)),
       lowerBound: { listingMs, slowestExecMs, probeTimeoutMs },
+      phases,
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -300,6 +300,17 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
   return async (job: Job) => {
     const step = steps[job.name];
     if (!step) throw new UnrecoverableError(`unknown job ${job.name}`);
-    return step(job);
+    const started = Date.now();
+    const result = await step(job);
+    // where a check's time and memory go, step by step (the bench reads these)
+    const { rss, heapUsed } = process.memoryUsage();
+    const data = job.data as Partial<CheckBase> & { nodes?: unknown[] };
+    deps.logger.debug(
+      { checkId: data.checkId, job: job.name, nodes: data.nodes?.length, startedAt: started, ms: Date.now() - started, rssMiB: mib(rss), heapMiB: mib(heapUsed) },
+      "check step done",
+    );
+    return result;
   };
 }
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
