@@ -65,7 +65,8 @@ function phasesOf(workers: readonly XnodeProcess[], checkId: string, t0: number)
     const [from, to] = [Number(l.startedAt) - t0, Number(l.startedAt) + Number(l.ms) - t0];
     const p = byStep.get(String(l.job));
     if (!p) byStep.set(String(l.job), { step: String(l.job), jobs: 1, fromMs: from, toMs: to, maxRssMiB: Number(l.rssMiB) });
-    else Object.assign(p, { jobs: p.jobs + 1, fromMs: Math.min(p.fromMs, from), toMs: Math.max(p.toMs, to), maxRssMiB: Math.max(p.maxRssMiB, Number(l.rssMiB)) });
+    else
+      Object.assign(p, { jobs: p.jobs + 1, fromMs: Math.min(p.fromMs, from), toMs: Math.max(p.toMs, to), maxRssMiB: Math.max(p.maxRssMiB, Number(l.rssMiB)) });
   }
   return [...byStep.values()];
 }

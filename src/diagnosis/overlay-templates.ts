@@ -15,13 +15,13 @@ export interface PeerEntries {
   fdb: FdbEntry;
 }
 
-type PeerValues = Record<"cidr" | "gw" | "mac" | "ip", string>;
+type PeerValues = Record<"cidr" | "gw" | "mac" | "ip", string> & { lowerMac: string };
 
 function valuesOf(peer: NodeSnapshot): PeerValues | undefined {
   const { podCIDR } = peer;
   const gw = podCIDR && networkAddress(podCIDR);
   const { vtepMac, publicIP } = peer.flannel;
-  return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP } : undefined;
+  return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP, lowerMac: vtepMac.toLowerCase() } : undefined;
 }
 
 // Every host of a check is compacted against the same snapshot: its peers' values once.
@@ -75,23 +75,24 @@ function fits(template: Entry, entry: Entry, values: PeerValues): boolean {
   });
 }
 
-function countBy<T>(list: readonly T[], key: (t: T) => string): Map<string, { count: number; first: T }> {
-  const map = new Map<string, { count: number; first: T }>();
+/** Entries by two keys (no joined string per entry: these run over every entry of every host), counted. */
+function countBy<T>(list: readonly T[], outer: (t: T) => string, inner: (t: T) => string): Map<string, Map<string, { count: number; first: T }>> {
+  const map = new Map<string, Map<string, { count: number; first: T }>>();
   for (const item of list) {
-    const k = key(item);
-    const seen = map.get(k);
+    const o = outer(item);
+    let byInner = map.get(o);
+    if (!byInner) map.set(o, (byInner = new Map()));
+    const k = inner(item);
+    const seen = byInner.get(k);
     if (seen) seen.count += 1;
-    else map.set(k, { count: 1, first: item });
+    else byInner.set(k, { count: 1, first: item });
   }
   return map;
 }
 
-const neighbourKey = (n: NeighbourEntry) => `${n.dst} ${n.dev}`;
-const fdbKey = (e: FdbEntry) => `${e.dev} ${e.mac.toLowerCase()}`;
-
-/** The one entry under `key`, or undefined when there is none or more than one. */
-function only<T>(index: Map<string, { count: number; first: T }>, key: string): T | undefined {
-  const found = index.get(key);
+/** The one entry under the two keys, or undefined when there is none or more than one. */
+function only<T>(index: Map<string, Map<string, { count: number; first: T }>>, outer: string, inner: string): T | undefined {
+  const found = index.get(outer)?.get(inner);
   return found?.count === 1 ? found.first : undefined;
 }
 
@@ -106,19 +107,31 @@ interface Group {
 export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): HostEvidence {
   const { routes, neighbours, fdb } = host;
   if (!routes || !neighbours || !fdb || host.overlay) return host;
-  const routeIndex = countBy(routes, (r) => r.dst);
-  const neighbourIndex = countBy(neighbours, neighbourKey);
-  const fdbIndex = countBy(fdb, fdbKey);
+  const routeIndex = countBy(
+    routes,
+    () => "",
+    (r) => r.dst,
+  );
+  const neighbourIndex = countBy(
+    neighbours,
+    (n) => n.dev,
+    (n) => n.dst,
+  );
+  const fdbIndex = countBy(
+    fdb,
+    (e) => e.dev,
+    (e) => e.mac.toLowerCase(),
+  );
   const taken = new Set<object>();
   const groups: Group[] = [];
   const peerValues = valuesIn(snapshot);
   snapshot.nodes.forEach((peer, i) => {
     const values = peer.name === host.node ? undefined : peerValues[i];
     if (!values) return;
-    const route = only(routeIndex, values.cidr);
+    const route = only(routeIndex, "", values.cidr);
     if (!route?.gateway || !route.dev) return;
-    const neighbour = only(neighbourIndex, `${route.gateway} ${route.dev}`);
-    const entry = only(fdbIndex, `${route.dev} ${values.mac.toLowerCase()}`);
+    const neighbour = only(neighbourIndex, route.dev, route.gateway);
+    const entry = only(fdbIndex, route.dev, values.lowerMac);
     if (!neighbour || !entry || taken.has(route) || taken.has(neighbour) || taken.has(entry)) return;
     const three = { route: route as Entry, neighbour: neighbour as Entry, fdb: entry as Entry };
     const fitting = (g: Group) => fits(g.route, three.route, values) && fits(g.neighbour, three.neighbour, values) && fits(g.fdb, three.fdb, values);

@@ -306,7 +306,15 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     const { rss, heapUsed } = process.memoryUsage();
     const data = job.data as Partial<CheckBase> & { nodes?: unknown[] };
     deps.logger.debug(
-      { checkId: data.checkId, job: job.name, nodes: data.nodes?.length, startedAt: started, ms: Date.now() - started, rssMiB: mib(rss), heapMiB: mib(heapUsed) },
+      {
+        checkId: data.checkId,
+        job: job.name,
+        nodes: data.nodes?.length,
+        startedAt: started,
+        ms: Date.now() - started,
+        rssMiB: mib(rss),
+        heapMiB: mib(heapUsed),
+      },
       "check step done",
     );
     return result;
