@@ -9,11 +9,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { Lab, parseScenario } from "@xnode/lab";
 import { problemsOf, type CheckReport } from "../../src/model/index.js";
 import { renderHeatmap } from "../../src/slack/heatmap/render-heatmap.js";
 import { checkAndWait, textOf } from "../helpers/slack-flow.js";
-import { startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import { REDIS_URL, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { blocksTextLength } from "./emulator/block-kit-limits.js";
 import { startSlackEmulator, type SlackEmulator } from "./emulator.js";
 
@@ -116,4 +117,48 @@ describe(`the report thread of a ${NODES}-node synthetic cluster with two broken
       `${NODES} nodes: PNG ${size.width}x${size.height}, ${files[0]!.bytes.length} bytes; CSV ${files[1]!.bytes.length} bytes, JSON ${files[2]!.bytes.length} bytes`,
     );
   });
+
+  it("the evidence is stored once, compacted, with the report's TTL, and the jobs carry node names, not evidence", async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const [checkKey] = await scanKeys(redis, `${xnode.prefix}:check:*:hosts`);
+      assert.ok(checkKey, "the check's host evidence is in Redis");
+      const base = checkKey.slice(0, -":hosts".length);
+      const hosts = await redis.hgetall(`${base}:hosts`);
+      const reach = await redis.hlen(`${base}:reach`);
+      assert.equal(Object.keys(hosts).length, NODES);
+      assert.equal(reach, NODES);
+      const ttl = await redis.ttl(`${base}:hosts`);
+      assert.ok(ttl > 6 * 24 * 3600 && ttl <= 7 * 24 * 3600, `TTL ${ttl} s, the report's 7 days`);
+      // uncompacted, a node of 300 lists ~900 per-peer entries (~80 KB); as templates it keeps a few
+      const bytes = Object.values(hosts).reduce((sum, v) => sum + v.length, 0);
+      assert.ok(bytes / NODES < 20_000, `${Math.round(bytes / NODES)} bytes of host evidence per node`);
+      assert.ok(Object.values(hosts).every((v) => v.includes('"overlay"')));
+
+      const jobKeys = (await scanKeys(redis, `${xnode.prefix}:xnode-check:*`)).filter((k) => /:xnode-check:[^:]+$/.test(k));
+      const jobs = await Promise.all(jobKeys.map(async (k) => ({ name: await redis.hget(k, "name"), data: (await redis.hget(k, "data")) ?? "" })));
+      const steps = jobs.filter((j) => j.name?.startsWith("check-"));
+      const count = (name: string) => steps.filter((j) => j.name === name).length;
+      assert.ok(count("check-inspect") >= 2 && count("check-inspect") <= 32, `${count("check-inspect")} inspect jobs for ${NODES} nodes`);
+      assert.ok(count("check-reach") >= 2 && count("check-reach") <= 32, `${count("check-reach")} reach jobs`);
+      for (const job of steps) {
+        assert.doesNotMatch(job.data, /"(routes|fdb|neighbours|iptablesBackends|snapshot|hosts)"/, `${job.name} carries evidence`);
+      }
+      const jobBytes = steps.reduce((sum, j) => sum + j.data.length, 0);
+      console.log(`${NODES} nodes: ${steps.length} check jobs, ${jobBytes} bytes of job data; host evidence ${bytes} bytes in Redis`);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
+
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== "0");
+  return keys;
+}
