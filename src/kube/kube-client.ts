@@ -4,6 +4,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setH
 import { errorMessage, XnodeError } from "../errors.js";
 import { execCommand, type ExecTarget } from "./exec-command.js";
 import { translateKubeError, type RequestDescription } from "./kube-errors.js";
+import { withReusedTlsContext } from "./reused-tls-context.js";
 import { Semaphore } from "./semaphore.js";
 import type { FlannelLocation } from "../model/index.js";
 import type { CustomObjectRef, ExecResult, JsonPatchOp, KubeConfigMap, KubeCustomObject, KubeDaemonSet, KubeNode, KubePod, KubeService } from "./types.js";
@@ -101,6 +102,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const execSlots = new Semaphore(opts.maxConcurrentExecs ?? DEFAULT_MAX_CONCURRENT_EXECS);
+  const execConfig = withReusedTlsContext(kc);
   async function call<T>(d: Omit<RequestDescription, "cluster">, fn: () => Promise<T>, limitMs = timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -222,6 +224,6 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         limitMs,
       ),
     listServices: () => call({ verb: "list", resource: "services" }, async () => (await core.listServiceForAllNamespaces()).items as KubeService[]),
-    exec: (target, argv, timeoutMs, stdin) => execSlots.run(() => execCommand(kc, target, argv, timeoutMs, stdin)),
+    exec: (target, argv, timeoutMs, stdin) => execSlots.run(() => execCommand(execConfig, target, argv, timeoutMs, stdin)),
   };
 }

@@ -135,7 +135,9 @@ describe(`the report thread of a ${NODES}-node synthetic cluster with two broken
       assert.ok(bytes / NODES < 20_000, `${Math.round(bytes / NODES)} bytes of host evidence per node`);
       assert.ok(Object.values(hosts).every((v) => v.includes('"overlay"')));
 
-      const jobKeys = (await scanKeys(redis, `${xnode.prefix}:xnode-check:*`)).filter((k) => /:xnode-check:[^:]+$/.test(k));
+      // BullMQ keeps each job as a hash with its name and data beside the queue's own keys (id, meta, events, …)
+      const queueKeys = (await scanKeys(redis, `${xnode.prefix}:xnode-check:*`)).filter((k) => /:xnode-check:[^:]+$/.test(k));
+      const jobKeys = (await Promise.all(queueKeys.map(async (k) => ((await redis.type(k)) === "hash" && (await redis.hexists(k, "data")) ? [k] : [])))).flat();
       const jobs = await Promise.all(jobKeys.map(async (k) => ({ name: await redis.hget(k, "name"), data: (await redis.hget(k, "data")) ?? "" })));
       const steps = jobs.filter((j) => j.name?.startsWith("check-"));
       const count = (name: string) => steps.filter((j) => j.name === name).length;
