@@ -180,3 +180,21 @@ export function sourceAddressToward(ev: CheckEvidence, name: string, target: str
     .find((a) => sameSubnet(a.address, target, a.prefixLength));
   return own?.address ?? nodeNamed(ev, name)?.internalIP;
 }
+
+/**
+ * FDB entries in the order of the nodes whose VtepMAC they carry (others
+ * last, as they came): the FDB's own order is the kernel's, and evidence
+ * lines read the same whether the entries came as read or from templates.
+ */
+export function inMacOwnerOrder<E extends { mac: string }>(ev: CheckEvidence, entries: readonly E[]): E[] {
+  const owners = memoized(ev, "mac-owners", ev.snapshot, (snapshot) => {
+    const m = new Map<string, number>();
+    snapshot.nodes.forEach((n, i) => {
+      const mac = n.flannel.vtepMac?.toLowerCase();
+      if (mac && !m.has(mac)) m.set(mac, i);
+    });
+    return m;
+  });
+  const order = (e: E) => owners.get(e.mac.toLowerCase()) ?? ev.snapshot.nodes.length;
+  return [...entries].sort((a, b) => order(a) - order(b));
+}

@@ -6,8 +6,9 @@
 // node-public-ip annotation or --public-ip selects the interface holding that
 // address, else the interface of the default route. The external (VTEP)
 // address is --public-ip / node-public-ip when given, else the chosen address.
-import type { FlannelFlag, HostEvidence, InterfaceInfo, NodeSnapshot } from "../model/index.js";
+import type { CheckEvidence, FlannelFlag, HostEvidence, InterfaceInfo, NodeSnapshot } from "../model/index.js";
 import { interfaceHolding } from "./cluster-view.js";
+import { expandedHost } from "./overlay-templates.js";
 import { flagNamed, ifaceSelection } from "./flannel-flags.js";
 import { cidrContains, parseCidr, parseIpv4 } from "./ipv4.js";
 
@@ -98,4 +99,13 @@ export function flannelIfaceChoice(flags: readonly FlannelFlag[], node: NodeSnap
   // flanneld uses the route's source address; the interface's first address stands in for it
   if (iface) return picked(iface, ipv4Of(iface)[0], publicIP, `--iface-can-reach=${reach} (the route to it leaves through ${iface.name})`);
   return { how: `no interface matches ${selection.flatMap((f) => f.values.map((v) => `--${f.name}=${v}`)).join(", ")}` };
+}
+
+/**
+ * The host evidence flannelIfaceChoice needs: the default route is always in
+ * the lists as read; --iface-can-reach looks up any address, so only then are
+ * the routes compaction took out filled in (for that one host).
+ */
+export function routesForChoice(ev: CheckEvidence, host: HostEvidence, flags: readonly FlannelFlag[]): HostEvidence {
+  return flagNamed(flags, "iface-can-reach") ? expandedHost(ev, host) : host;
 }

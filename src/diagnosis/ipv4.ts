@@ -105,3 +105,29 @@ export function subnetOf(address: string, prefixLength: number): string | undefi
   const net = parseCidr(`${address}/${prefixLength}`);
   return net && formatCidr(net);
 }
+
+/**
+ * For each index, the later indices whose CIDR overlaps its own, ascending: a
+ * sweep over the CIDRs sorted by first address, so a cluster of disjoint
+ * podCIDRs costs a sort, not a comparison of every pair.
+ */
+export function overlappingCidrPairs(cidrs: readonly (string | undefined)[]): Map<number, number[]> {
+  const ranges = cidrs
+    .flatMap((c, i) => {
+      const net = c === undefined ? undefined : parseCidr(c);
+      return net ? [{ i, start: net.network, end: net.network + 2 ** (32 - net.prefixLength) - 1 }] : [];
+    })
+    .sort((a, b) => a.start - b.start || b.end - a.end);
+  const out = new Map<number, number[]>();
+  let open: typeof ranges = [];
+  for (const r of ranges) {
+    open = open.filter((o) => o.end >= r.start);
+    for (const o of open) {
+      const [first, later] = o.i < r.i ? [o.i, r.i] : [r.i, o.i];
+      out.set(first, [...(out.get(first) ?? []), later]);
+    }
+    open.push(r);
+  }
+  for (const list of out.values()) list.sort((a, b) => a - b);
+  return out;
+}

@@ -17,7 +17,7 @@ import {
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
 import { cidrContains, cidrCovers, parseCidr } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
-import { elidedPeer, entriesOf, isFlannelsPattern, overlayTemplatesOf } from "./overlay-templates.js";
+import { elidedAt, elidedFdbFor, elidedNeighbour, elidedRouteFor, entriesOf, isFlannelsPattern, overlayTemplatesOf } from "./overlay-templates.js";
 
 export interface EntryProblem {
   node: string;
@@ -103,14 +103,12 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const routes = host?.routes;
   const cidr = peer.podCIDR;
   if (!routes || !cidr) return [];
-  const elided = elidedPeer(ev, host, peer.name);
   const net = podNetwork(ev, peer);
   const kept = net && indexedRouteLookup(ev, routes, net.network);
+  // the kernel's pick: the longest prefix of the routes as listed and the one compaction took out that covers the address
+  const elided = net && elidedRouteFor(ev, host, net.network);
+  const route = elided && !(kept && prefixOf(kept) > prefixOf(elided)) ? elided : kept;
   const device = flannelDevice(ev, host);
-  // The elided route is the peer's pod CIDR itself: only a more specific route in the lists beats it.
-  const keptWins = kept !== undefined && elided !== undefined && prefixOf(kept) > (net?.prefixLength ?? -1);
-  const entries = elided && entriesOf(elided);
-  const route = entries && !keptWins ? entries.route : kept;
   const problem = routeProblem(route, cidr);
   const at = { node: node.name, peer: peer.name };
   if (problem) return [{ ...at, kind: "route", line: `${node.name}: ${problem}, ${peer.name}'s podCIDR` }];
@@ -123,8 +121,7 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
   const neighbour =
     gateway &&
     host.neighbours &&
-    (memoized(ev, "neighbours", host.neighbours, neighbourIndex).get(neighbourKey) ??
-      (entries && `${entries.neighbour.dst} ${entries.neighbour.dev}` === neighbourKey ? entries.neighbour : undefined));
+    (memoized(ev, "neighbours", host.neighbours, neighbourIndex).get(neighbourKey) ?? elidedNeighbour(ev, host, gateway, device.name));
   if (gateway && host.neighbours && !neighbour) {
     problems.push({
       ...at,
@@ -135,10 +132,8 @@ function peerProblems(ev: CheckEvidence, node: NodeSnapshot, peer: NodeSnapshot)
     problems.push({ ...at, kind: "neighbour", line: `${describeNeighbour(node.name, neighbour)}, but ${peer.name}'s VtepMAC is ${mac}` });
   }
   const fdbKey = `${device.name} ${mac.toLowerCase()}`;
-  const fdb = host.fdb && [
-    ...(memoized(ev, "fdb", host.fdb, fdbIndex).get(fdbKey) ?? []),
-    ...(entries && `${entries.fdb.dev} ${entries.fdb.mac.toLowerCase()}` === fdbKey ? [entries.fdb] : []),
-  ];
+  const elidedFdb = host.fdb && elidedFdbFor(ev, host, device.name, mac);
+  const fdb = host.fdb && [...(memoized(ev, "fdb", host.fdb, fdbIndex).get(fdbKey) ?? []), ...(elidedFdb ? [elidedFdb] : [])];
   if (fdb && fdb.length === 0) {
     problems.push({ ...at, kind: "fdb", line: `${node.name}: no FDB entry for ${peer.name}'s VtepMAC ${mac} on ${device.name}` });
   }
@@ -268,7 +263,9 @@ function nodeEntryProblems(ev: CheckEvidence, node: NodeSnapshot): EntryProblem[
     if (patterned[i] === 1) {
       const line = own[i];
       if (line) {
-        const fdb = entriesOf(elidedPeer(ev, host, peer.name)!).fdb;
+        const elided = elidedAt(ev, host, i);
+        if (!elided) throw new Error(`${name}: peer ${i} patterned but not elided`);
+        const fdb = entriesOf(elided).fdb;
         problems.push({ node: name, peer: peer.name, kind: "fdb", line: `${describeFdb(name, fdb)}, ${line}`, dst: peer.flannel.publicIP });
       }
       return;

@@ -1,13 +1,18 @@
 // A node's per-peer overlay entries as templates (model: overlayTemplateSchema).
 // Compaction is lossless: an entry is taken out only when filling the
-// template with the peer's values gives back exactly its JSON, and only when
-// it is the one entry of its kind for that destination, so lookups by
-// destination find the same entry as in the full lists. What differs from
-// flannel's pattern (a missing, extra, stale or foreign entry) stays in the
-// lists as read, where the rules see it.
+// template with the peer's values gives back exactly its JSON, only when it
+// is the one entry of its kind for that destination, and only for a peer
+// whose keys are its own: a pod CIDR no other node's overlaps, a VtepMAC and
+// network address no other node has, and entries looked up by exactly those
+// (the route to its pod CIDR via its network address, that address's
+// neighbour, that MAC's FDB entry). So an entry taken out is one no lookup for
+// another peer finds, except a lookup by its own key (another route via this
+// peer's address), which resolves through the peer the key names. What
+// differs from that pattern (a missing, extra, stale or foreign entry, or a
+// peer sharing its CIDR or MAC) stays in the lists as read, where the rules see it.
 import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, NodeSnapshot, OverlayTemplate, RouteEntry } from "../model/index.js";
-import { memoized, nodeNamed } from "./cluster-view.js";
-import { networkAddress } from "./ipv4.js";
+import { memoized, sameMac } from "./cluster-view.js";
+import { networkAddress, overlappingCidrPairs, parseCidr } from "./ipv4.js";
 
 export interface PeerEntries {
   route: RouteEntry;
@@ -24,12 +29,63 @@ function valuesOf(peer: NodeSnapshot): PeerValues | undefined {
   return podCIDR && gw && vtepMac && publicIP ? { cidr: podCIDR, gw, mac: vtepMac, ip: publicIP, lowerMac: vtepMac.toLowerCase() } : undefined;
 }
 
-// Every host of a check is compacted against the same snapshot: its peers' values once.
-const snapshotValues = new WeakMap<ClusterSnapshot, (PeerValues | undefined)[]>();
-function valuesIn(snapshot: ClusterSnapshot): (PeerValues | undefined)[] {
-  let values = snapshotValues.get(snapshot);
-  if (!values) snapshotValues.set(snapshot, (values = snapshot.nodes.map(valuesOf)));
-  return values;
+const MAX_TEMPLATES = 8;
+
+interface SnapshotKeys {
+  values: (PeerValues | undefined)[];
+  /** the node's pod CIDR overlaps no other node's and its VtepMAC is its own */
+  distinct: boolean[];
+  /** first index per name, network address and lower-case VtepMAC */
+  byName: Map<string, number>;
+  byGateway: Map<string, number>;
+  byMac: Map<string, number>;
+  /** distinct nodes by pod network: prefix length → network → index */
+  byNetwork: Map<number, Map<number, number>>;
+}
+
+// Every host of a check is compacted and read against the same snapshot: its peers' keys once.
+const snapshotKeys = new WeakMap<ClusterSnapshot, SnapshotKeys>();
+function keysIn(snapshot: ClusterSnapshot): SnapshotKeys {
+  let keys = snapshotKeys.get(snapshot);
+  if (keys) return keys;
+  const values = snapshot.nodes.map(valuesOf);
+  const count = (list: (string | undefined)[]) => {
+    const m = new Map<string, number>();
+    for (const k of list) if (k !== undefined) m.set(k, (m.get(k) ?? 0) + 1);
+    return m;
+  };
+  const macs = count(snapshot.nodes.map((n) => n.flannel.vtepMac?.toLowerCase()));
+  const names = count(snapshot.nodes.map((n) => n.name));
+  const overlapping = new Set([...overlappingCidrPairs(snapshot.nodes.map((n) => n.podCIDR))].flatMap(([i, later]) => [i, ...later]));
+  const distinct = snapshot.nodes.map(
+    (n, i) => values[i] !== undefined && !overlapping.has(i) && macs.get(values[i].lowerMac) === 1 && names.get(n.name) === 1,
+  );
+  const first = (key: (i: number) => string | undefined) => {
+    const m = new Map<string, number>();
+    snapshot.nodes.forEach((_, i) => {
+      const k = key(i);
+      if (k !== undefined && !m.has(k)) m.set(k, i);
+    });
+    return m;
+  };
+  const byNetwork = new Map<number, Map<number, number>>();
+  values.forEach((v, i) => {
+    const net = v && distinct[i] ? parseCidr(v.cidr) : undefined;
+    if (!net) return;
+    let nets = byNetwork.get(net.prefixLength);
+    if (!nets) byNetwork.set(net.prefixLength, (nets = new Map()));
+    nets.set(net.network, i);
+  });
+  keys = {
+    values,
+    distinct,
+    byName: first((i) => snapshot.nodes[i]!.name),
+    byGateway: first((i) => (distinct[i] ? values[i]!.gw : undefined)),
+    byMac: first((i) => (distinct[i] ? values[i]!.lowerMac : undefined)),
+    byNetwork,
+  };
+  snapshotKeys.set(snapshot, keys);
+  return keys;
 }
 
 const KEYS = ["cidr", "gw", "mac", "ip"] as const;
@@ -124,19 +180,21 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
   );
   const taken = new Set<object>();
   const groups: Group[] = [];
-  const peerValues = valuesIn(snapshot);
+  const { values: peerValues, distinct } = keysIn(snapshot);
   snapshot.nodes.forEach((peer, i) => {
-    const values = peer.name === host.node ? undefined : peerValues[i];
+    const values = peer.name === host.node || !distinct[i] ? undefined : peerValues[i];
     if (!values) return;
     const route = only(routeIndex, "", values.cidr);
-    if (!route?.gateway || !route.dev) return;
-    const neighbour = only(neighbourIndex, route.dev, route.gateway);
+    if (!route?.dev || route.gateway !== values.gw) return;
+    const neighbour = only(neighbourIndex, route.dev, values.gw);
     const entry = only(fdbIndex, route.dev, values.lowerMac);
     if (!neighbour || !entry || taken.has(route) || taken.has(neighbour) || taken.has(entry)) return;
     const three = { route: route as Entry, neighbour: neighbour as Entry, fdb: entry as Entry };
     const fitting = (g: Group) => fits(g.route, three.route, values) && fits(g.neighbour, three.neighbour, values) && fits(g.fdb, three.fdb, values);
     let group = groups.find(fitting);
     if (!group) {
+      // peers whose entries share no pattern are left as read: a search through many groups would cost more than it saves
+      if (groups.length >= MAX_TEMPLATES) return;
       const [r, n, f] = [templateOf(three.route, values), templateOf(three.neighbour, values), templateOf(three.fdb, values)];
       if (!r || !n || !f) return;
       const candidate: Group = { route: r, neighbour: n, fdb: f, peers: [] };
@@ -178,10 +236,6 @@ function templateAt(ranges: ReturnType<typeof rangesOf>, index: number): Overlay
     else return r.template;
   }
   return undefined;
-}
-
-function peerIndexes(snapshot: ClusterSnapshot): Map<string, number> {
-  return new Map(snapshot.nodes.map((n, i) => [n.name, i]));
 }
 
 function checkSnapshot(snapshot: ClusterSnapshot, host: HostEvidence): void {
@@ -227,15 +281,58 @@ export function entriesOf(elided: ElidedPeer): PeerEntries {
   return entriesFrom(elided.template, elided.values);
 }
 
-/** How compaction stored `peer`'s entries on `host`, if it took them out of the lists. */
-export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, peer: string): ElidedPeer | undefined {
-  if (!host?.overlay) return undefined;
+/** How compaction stored the entries of the peer at snapshot index `index` on `host`, if it took them out of the lists. */
+export function elidedAt(ev: CheckEvidence, host: HostEvidence | undefined, index: number | undefined): ElidedPeer | undefined {
+  if (!host?.overlay || index === undefined) return undefined;
   checkSnapshot(ev.snapshot, host);
-  const index = memoized(ev, "peer-indexes", ev.snapshot, peerIndexes).get(peer);
-  const template = index === undefined ? undefined : templateAt(memoized(ev, "overlay-ranges", host, rangesOf), index);
-  const node = template && nodeNamed(ev, peer);
-  const values = node && memoized(ev, "peer-values", node, valuesOf);
+  const template = templateAt(memoized(ev, "overlay-ranges", host, rangesOf), index);
+  const values = template && keysIn(ev.snapshot).values[index];
   return template && values ? { template, values } : undefined;
+}
+
+/** elidedAt for the peer named `peer`. */
+export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, peer: string): ElidedPeer | undefined {
+  return elidedAt(ev, host, keysIn(ev.snapshot).byName.get(peer));
+}
+
+/** The neighbour entry for `dst` on `dev` that compaction took out of `host`'s list: the one of the peer whose network address `dst` is. */
+export function elidedNeighbour(ev: CheckEvidence, host: HostEvidence, dst: string, dev: string): NeighbourEntry | undefined {
+  const found = elidedAt(ev, host, keysIn(ev.snapshot).byGateway.get(dst));
+  const neighbour = found && entriesOf(found).neighbour;
+  return neighbour?.dst === dst && neighbour.dev === dev ? neighbour : undefined;
+}
+
+/** The FDB entry for `mac` on `dev` that compaction took out of `host`'s list: the one of the peer with that VtepMAC. */
+export function elidedFdbFor(ev: CheckEvidence, host: HostEvidence, dev: string, mac: string): FdbEntry | undefined {
+  const found = elidedAt(ev, host, keysIn(ev.snapshot).byMac.get(mac.toLowerCase()));
+  const entry = found && entriesOf(found).fdb;
+  return entry?.dev === dev && sameMac(entry.mac, mac) ? entry : undefined;
+}
+
+/** The elided route covering `ip`, if any: at most one, the pod CIDRs of peers whose entries are elided overlap nothing. */
+export function elidedRouteFor(ev: CheckEvidence, host: HostEvidence, ip: number): RouteEntry | undefined {
+  for (const [length, nets] of keysIn(ev.snapshot).byNetwork) {
+    const index = nets.get(length === 0 ? 0 : (ip & ((0xffffffff << (32 - length)) >>> 0)) >>> 0);
+    const found = index === undefined ? undefined : elidedAt(ev, host, index);
+    if (found) return entriesOf(found).route;
+  }
+  return undefined;
+}
+
+/** The FDB entries compaction took out of `host`'s list whose destination `accept`s, in peer order, filled in only when accepted. */
+export function elidedFdbTo(ev: CheckEvidence, host: HostEvidence, accept: (dst: string) => boolean): FdbEntry[] {
+  const out: { index: number; entry: FdbEntry }[] = [];
+  const { values } = keysIn(ev.snapshot);
+  for (const template of overlayTemplatesOf(ev, host)) {
+    const dst = parsedTemplate(template).fdb.dst;
+    for (const [start, end] of template.peers) {
+      for (let i = start; i <= end; i++) {
+        const v = values[i];
+        if (v && accept(dst === "{ip}" ? v.ip : String(dst))) out.push({ index: i, entry: entriesFrom(template, v).fdb });
+      }
+    }
+  }
+  return out.sort((a, b) => a.index - b.index).map((e) => e.entry);
 }
 
 /**

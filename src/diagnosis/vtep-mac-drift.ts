@@ -4,7 +4,7 @@
 // frames to the advertised MAC, so the node's VTEP drops them as not its own.
 import type { CheckEvidence } from "../model/index.js";
 import { flannelDevice, hostOf, nodeNamed, sameMac } from "./cluster-view.js";
-import { elidedPeer, entriesOf } from "./overlay-templates.js";
+import { elidedFdbFor, elidedNeighbour } from "./overlay-templates.js";
 import { describeFdb, describeNeighbour } from "./evidence-lines.js";
 import { networkAddress } from "./ipv4.js";
 
@@ -29,12 +29,12 @@ export function vtepMacDrift(ev: CheckEvidence, name: string): VtepMacDrift | un
   const peerLines = ev.hosts.flatMap((h) => {
     if (h.node === name) return [];
     const peerDevice = flannelDevice(ev, h)?.name;
-    const found = elidedPeer(ev, h, name);
-    const elided = found && entriesOf(found);
-    const neighbours = [...(h.neighbours ?? []), ...(elided ? [elided.neighbour] : [])]
+    const neighbour = peerDevice && lease ? elidedNeighbour(ev, h, lease, peerDevice) : undefined;
+    const entry = peerDevice ? elidedFdbFor(ev, h, peerDevice, annotatedMac) : undefined;
+    const neighbours = [...(h.neighbours ?? []), ...(neighbour ? [neighbour] : [])]
       .filter((n) => n.dev === peerDevice && n.dst === lease)
       .map((n) => `${describeNeighbour(h.node, n)} ${has}`);
-    const fdb = [...(h.fdb ?? []), ...(elided ? [elided.fdb] : [])]
+    const fdb = [...(h.fdb ?? []), ...(entry ? [entry] : [])]
       .filter((e) => e.dev === peerDevice && sameMac(e.mac, annotatedMac))
       .map((e) => `${describeFdb(h.node, e)} ${has}`);
     return [...neighbours, ...fdb];

@@ -111,6 +111,103 @@ test("one entry broken per capture, in each way flannel's entries go wrong: the 
   assert.ok(tried >= Object.keys(mutations).length * 3, `only ${tried} mutated captures`);
 });
 
+// Faults that make two peers' lookups meet (found by review): a compacted entry must never answer for another peer.
+function fourNodes(): CheckEvidence {
+  return buildEvidence({
+    cluster: "shared",
+    networks: [{ name: "lan", gateway: "10.128.0.1" }],
+    nodes: Array.from({ length: 4 }, (_, i) => ({
+      name: `node-${i}`,
+      podCIDR: `10.0.${i}.0/24`,
+      interfaces: [{ name: "eth0", network: "lan", address: `${nthAddress("10.128.0.0/16", i + 2)}/16` }],
+    })),
+    flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.0.0.0/8", args: ["--ip-masq", "--kube-subnet-mgr"] },
+  });
+}
+const on = (ev: CheckEvidence, name: string) => ev.hosts.find((h) => h.node === name)!;
+const failTo = (ev: CheckEvidence, name: string) => {
+  for (const m of ev.matrix) if (m.to === name && m.kind !== "underlay-icmp") Object.assign(m, { ok: false, error: "timeout", rttMs: undefined });
+};
+
+const sharedLookups: Record<string, (ev: CheckEvidence) => void> = {
+  "two peers with one VtepMAC (cloned VMs), one FDB entry for it": (ev) => {
+    const [one, two] = [ev.snapshot.nodes[1]!, ev.snapshot.nodes[2]!];
+    const old = two.flannel.vtepMac!;
+    two.flannel.vtepMac = one.flannel.vtepMac;
+    for (const h of ev.hosts.filter((x) => x.node !== one.name && x.node !== two.name)) {
+      h.fdb = h.fdb!.filter((e) => e.mac !== old);
+      h.fdb.find((e) => e.mac === one.flannel.vtepMac)!.dst = two.flannel.publicIP!;
+      for (const n of h.neighbours!) if (n.lladdr === old) n.lladdr = one.flannel.vtepMac;
+    }
+  },
+  "two peers with one podCIDR, one route and neighbour for it": (ev) => {
+    ev.snapshot.nodes[2]!.podCIDR = "10.0.1.0/24";
+    const h = on(ev, "node-0");
+    h.routes = h.routes!.filter((r) => r.dst !== "10.0.2.0/24");
+    h.neighbours = h.neighbours!.filter((n) => n.dst !== "10.0.2.0");
+  },
+  "a /24 inside another peer's /16, its route missing": (ev) => {
+    ev.snapshot.nodes[1]!.podCIDR = "10.1.0.0/16";
+    ev.snapshot.nodes[2]!.podCIDR = "10.1.5.0/24";
+    const h = on(ev, "node-0");
+    h.routes = h.routes!.filter((r) => r.dst !== "10.0.2.0/24").map((r) => (r.dst === "10.0.1.0/24" ? { ...r, dst: "10.1.0.0/16", gateway: "10.1.0.0" } : r));
+    h.neighbours = h.neighbours!.filter((n) => n.dst !== "10.0.2.0").map((n) => (n.dst === "10.0.1.0" ? { ...n, dst: "10.1.0.0" } : n));
+  },
+  "a /24 and a /16 at one network address": (ev) => {
+    ev.snapshot.nodes[1]!.podCIDR = "10.1.0.0/24";
+    ev.snapshot.nodes[2]!.podCIDR = "10.1.0.0/16";
+    const h = on(ev, "node-0");
+    h.routes = h.routes!.map((r) =>
+      r.dst === "10.0.1.0/24"
+        ? { ...r, dst: "10.1.0.0/24", gateway: "10.1.0.0" }
+        : r.dst === "10.0.2.0/24"
+          ? { ...r, dst: "10.1.0.0/16", gateway: "10.1.0.0" }
+          : r,
+    );
+    h.neighbours = h.neighbours!.map((n) => (n.dst === "10.0.1.0" ? { ...n, dst: "10.1.0.0" } : n)).filter((n) => n.dst !== "10.0.2.0");
+  },
+  "a route via another peer's lease address": (ev) => {
+    const h = on(ev, "node-0");
+    h.routes = h.routes!.map((r) => (r.dst === "10.0.1.0/24" ? { ...r, gateway: "10.0.2.0" } : r));
+    h.neighbours = h.neighbours!.filter((n) => n.dst !== "10.0.1.0");
+  },
+  "a node listed twice, its public-ip held by no node": (ev) => {
+    const one = ev.snapshot.nodes[1]!;
+    one.flannel.publicIP = "192.0.2.9";
+    for (const h of ev.hosts) for (const e of h.fdb ?? []) if (e.mac === one.flannel.vtepMac) e.dst = "192.0.2.9";
+    ev.snapshot.nodes.push(structuredClone(one));
+  },
+  "a wrong public-ip-overwrite, and another peer's FDB entry sending there too": (ev) => {
+    const [one, two] = [ev.snapshot.nodes[1]!, ev.snapshot.nodes[2]!];
+    Object.assign(one.flannel, { publicIP: "192.0.2.50", publicIPOverwrite: "192.0.2.50" });
+    for (const h of ev.hosts) for (const e of h.fdb ?? []) if (e.mac === one.flannel.vtepMac) e.dst = "192.0.2.50";
+    on(ev, "node-0").fdb!.find((e) => e.mac === two.flannel.vtepMac)!.dst = "192.0.2.50";
+    failTo(ev, one.name);
+  },
+  "every VM on one NAT address (the seed's fault)": (ev) => {
+    for (const n of ev.snapshot.nodes) n.flannel.publicIP = "10.0.2.15";
+    for (const h of ev.hosts) {
+      h.interfaces!.push({ name: "enp0s3", index: 9, mac: "08:00:27:00:00:01", up: true, mtu: 1500, addresses: [{ address: "10.0.2.15", prefixLength: 24 }] });
+      for (const e of h.fdb ?? []) e.dst = "10.0.2.15";
+    }
+    for (const m of ev.matrix) if (m.kind !== "underlay-icmp") Object.assign(m, { ok: false, error: "timeout", rttMs: undefined });
+  },
+  "upper-case VtepMAC annotations": (ev) => {
+    for (const n of ev.snapshot.nodes) n.flannel.vtepMac = n.flannel.vtepMac!.toUpperCase();
+  },
+};
+
+for (const [what, mutate] of Object.entries(sharedLookups)) {
+  test(`lookups that meet across peers: ${what}: the same findings and traces compacted or not`, () => {
+    const ev = fourNodes();
+    mutate(ev);
+    const nodes = ev.snapshot.nodes.map((n) => n.name);
+    for (const name of nodes)
+      for (const other of nodes) if (name !== other) assert.deepEqual(tracePair(compacted(ev), name, other), tracePair(ev, name, other));
+    assertSameDiagnosis(ev, what);
+  });
+}
+
 test("a 200-node cluster: each host keeps only its non-peer entries and one template, and the evidence shrinks to a small part", () => {
   const ev = buildEvidence({
     cluster: "compact-200",

@@ -5,10 +5,9 @@
 // Where the setting goes depends on the installation (plan-iface-*.ts).
 import type { CheckEvidence, FlannelFlag, RemediationPlan } from "../../model/index.js";
 import { hostOf, nodeNamed } from "../cluster-view.js";
-import { expandedHost } from "../overlay-templates.js";
 import { joinNames } from "../evidence-lines.js";
 import { flannelFlagsOn, IFACE_SELECTION_FLAGS } from "../flannel-flags.js";
-import { flannelIfaceChoice, type IfaceChoiceResult } from "../flannel-iface-choice.js";
+import { flannelIfaceChoice, routesForChoice, type IfaceChoiceResult } from "../flannel-iface-choice.js";
 import { formatIpv4, parseCidr, subnetOf } from "../ipv4.js";
 import type { ProvenInterface, UnderlayProof } from "../underlay-proof.js";
 import type { IfaceChoice } from "./iface-flags.js";
@@ -55,10 +54,10 @@ function byName(proof: UnderlayProof): IfaceChoice | undefined {
  */
 function choiceWith(ev: CheckEvidence, node: string, flag: FlannelFlag): IfaceChoiceResult | undefined {
   const snapshot = nodeNamed(ev, node);
-  const host = expandedHost(ev, hostOf(ev, node));
+  const host = hostOf(ev, node);
   if (!snapshot || !host) return undefined;
   const kept = flannelFlagsOn(ev, node).filter((f) => !IFACE_SELECTION_FLAGS.includes(f.name));
-  return flannelIfaceChoice([...kept, flag], snapshot, host);
+  return flannelIfaceChoice([...kept, flag], snapshot, routesForChoice(ev, host, [...kept, flag]));
 }
 
 const planFlag = (name: IfaceChoice["flagName"], value: string): FlannelFlag => ({ name, values: [value], source: "args", from: "the plan" });

@@ -3,7 +3,7 @@
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { inNodeOrder } from "../cluster-view.js";
 import { describeFlannelPod } from "../evidence-lines.js";
-import { cidrCovers, parseCidr } from "../ipv4.js";
+import { cidrCovers, overlappingCidrPairs } from "../ipv4.js";
 import { representativeTrace } from "../path-trace.js";
 
 export function podCidrMissing(ev: CheckEvidence): Finding | undefined {
@@ -11,7 +11,7 @@ export function podCidrMissing(ev: CheckEvidence): Finding | undefined {
   const involved: string[] = [];
   const nodes = ev.snapshot.nodes;
   const network = ev.snapshot.flannel.network;
-  const overlapping = overlappingLater(nodes.map((n) => n.podCIDR));
+  const overlapping = overlappingCidrPairs(nodes.map((n) => n.podCIDR));
   nodes.forEach((n, i) => {
     if (!n.podCIDR) {
       involved.push(n.name);
@@ -51,30 +51,4 @@ export function podCidrMissing(ev: CheckEvidence): Finding | undefined {
     remediations: [],
     trace: representativeTrace(ev, names),
   };
-}
-
-/**
- * For each index, the later indices whose CIDR overlaps its own, ascending: a
- * sweep over the CIDRs sorted by first address, so a cluster of disjoint
- * podCIDRs costs a sort, not a comparison of every pair.
- */
-function overlappingLater(cidrs: readonly (string | undefined)[]): Map<number, number[]> {
-  const ranges = cidrs
-    .flatMap((c, i) => {
-      const net = c === undefined ? undefined : parseCidr(c);
-      return net ? [{ i, start: net.network, end: net.network + 2 ** (32 - net.prefixLength) - 1 }] : [];
-    })
-    .sort((a, b) => a.start - b.start || b.end - a.end);
-  const out = new Map<number, number[]>();
-  let open: typeof ranges = [];
-  for (const r of ranges) {
-    open = open.filter((o) => o.end >= r.start);
-    for (const o of open) {
-      const [first, later] = o.i < r.i ? [o.i, r.i] : [r.i, o.i];
-      out.set(first, [...(out.get(first) ?? []), later]);
-    }
-    open.push(r);
-  }
-  for (const list of out.values()) list.sort((a, b) => a - b);
-  return out;
 }

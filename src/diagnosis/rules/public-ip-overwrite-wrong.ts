@@ -4,8 +4,8 @@
 // kube.go, AcquireLease); node-public-ip becomes --public-ip and picks the
 // interface holding it, and flanneld exits when none does (main.go).
 import type { CheckEvidence, Finding, NodeSnapshot } from "../../model/index.js";
-import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf } from "../cluster-view.js";
-import { elidedPeer, entriesOf } from "../overlay-templates.js";
+import { addressHolders, everyNodeHasInterfaces, flannelDevice, hostOf, inMacOwnerOrder } from "../cluster-view.js";
+import { elidedFdbTo } from "../overlay-templates.js";
 import { capLines, describeFdb, describeFlannelPod, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesTo, overlayProvenWorking } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
@@ -60,15 +60,10 @@ function wrongOverrides(ev: CheckEvidence, node: NodeSnapshot): WrongOverride[] 
 function evidenceLines(ev: CheckEvidence, w: WrongOverride): string[] {
   const host = hostOf(ev, w.node);
   const device = flannelDevice(ev, host);
-  // entries compaction took out send to their peer's public-ip: only those peers' can point there
-  const peersThere = ev.snapshot.nodes.filter((n) => n.flannel.publicIP === w.value).map((n) => n.name);
   const sentThere = ev.hosts.flatMap((h) => {
     if (h.node === w.node) return [];
-    const elided = peersThere.flatMap((p) => {
-      const found = elidedPeer(ev, h, p);
-      return found ? [entriesOf(found).fdb] : [];
-    });
-    return [...(h.fdb ?? []), ...elided].filter((e) => e.dst === w.value).map((e) => describeFdb(h.node, e));
+    const there = (dst: string) => dst === w.value;
+    return inMacOwnerOrder(ev, [...(h.fdb ?? []).filter((e) => there(e.dst)), ...elidedFdbTo(ev, h, there)]).map((e) => describeFdb(h.node, e));
   });
   return [
     `${w.node}: annotation ${w.annotation}=${w.value}`,

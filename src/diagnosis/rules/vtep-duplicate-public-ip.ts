@@ -2,8 +2,8 @@
 // flannel.1's local): each sends its peers' VXLAN packets to an address it
 // holds itself, so they never leave the node (the seed: 10.0.2.15 on every VM).
 import type { CheckEvidence, Finding } from "../../model/index.js";
-import { flannelDevice, hostOf, inNodeOrder, interfaceHolding } from "../cluster-view.js";
-import { expandedHost } from "../overlay-templates.js";
+import { flannelDevice, hostOf, inMacOwnerOrder, inNodeOrder, interfaceHolding } from "../cluster-view.js";
+import { elidedFdbTo } from "../overlay-templates.js";
 import { describeFdb, describeVxlan, joinNames } from "../evidence-lines.js";
 import { representativeTrace } from "../path-trace.js";
 
@@ -27,8 +27,6 @@ export function vtepDuplicatePublicIp(ev: CheckEvidence): Finding | undefined {
     ev,
     shared.flatMap(([, claimants]) => [...claimants]),
   );
-  const owners = new Map(ev.snapshot.nodes.flatMap((n, i) => (n.flannel.vtepMac ? [[n.flannel.vtepMac.toLowerCase(), i] as const] : [])));
-  const macOrder = (mac: string) => owners.get(mac.toLowerCase()) ?? ev.snapshot.nodes.length;
   for (const name of nodes) {
     const host = hostOf(ev, name);
     const device = flannelDevice(ev, host);
@@ -36,9 +34,10 @@ export function vtepDuplicatePublicIp(ev: CheckEvidence): Finding | undefined {
     if (device) lines.push(describeVxlan(name, device));
     if (overwrite) lines.push(`${name}: public-ip-overwrite ${overwrite}`);
     // FDB entries sending a peer's traffic to an address this node holds: the packets stay here
-    const looped = (expandedHost(ev, host)?.fdb ?? []).filter((e) => device && e.dev === device.name && interfaceHolding(host, e.dst));
-    // in the order of the peers the MACs belong to: the FDB's own order is the kernel's, and compaction's
-    for (const entry of looped.sort((a, b) => macOrder(a.mac) - macOrder(b.mac))) lines.push(`${describeFdb(name, entry)} (a local address of ${name})`);
+    const local = (dst: string) => interfaceHolding(host, dst) !== undefined;
+    const fdb = host ? [...(host.fdb ?? []).filter((e) => local(e.dst)), ...elidedFdbTo(ev, host, local)] : [];
+    const looped = fdb.filter((e) => device && e.dev === device.name);
+    for (const entry of inMacOwnerOrder(ev, looped)) lines.push(`${describeFdb(name, entry)} (a local address of ${name})`);
   }
   const addresses = joinNames(shared.map(([address]) => address));
   return {

@@ -2,12 +2,11 @@
 // reach some peer, while another interface of the node reaches them all.
 import type { CheckEvidence, Finding } from "../../model/index.js";
 import { flannelDevice, hostOf, vtepInterface, type VtepInterface } from "../cluster-view.js";
-import { expandedHost } from "../overlay-templates.js";
 import { capLines, describeUnderlayPing, describeVxlan, joinNames } from "../evidence-lines.js";
 import { entriesBetween, overlayProvenWorking, underlayReach } from "../matrix-view.js";
 import { representativeTrace } from "../path-trace.js";
 import { describeFlag, flannelFlagsOn, ifaceSelection } from "../flannel-flags.js";
-import { flannelIfaceChoice } from "../flannel-iface-choice.js";
+import { flannelIfaceChoice, routesForChoice } from "../flannel-iface-choice.js";
 import { planFlannelIface } from "../remediation/plan-flannel-iface.js";
 import { planUnderlayRoutes } from "../remediation/plan-routes.js";
 import { interfacesReachingAll, proveUnderlay, underlayPeers, type ProvenInterface } from "../underlay-proof.js";
@@ -53,8 +52,9 @@ function whyThatInterface(ev: CheckEvidence, wrong: readonly WrongVtep[]): strin
   const chosen = new Map<string, string[]>();
   for (const w of wrong) {
     const node = ev.snapshot.nodes.find((n) => n.name === w.node);
-    const host = expandedHost(ev, hostOf(ev, w.node));
-    const choice = node && host ? flannelIfaceChoice(flannelFlagsOn(ev, w.node), node, host) : undefined;
+    const host = hostOf(ev, w.node);
+    const flags = flannelFlagsOn(ev, w.node);
+    const choice = node && host ? flannelIfaceChoice(flags, node, routesForChoice(ev, host, flags)) : undefined;
     if (choice?.iface === w.vtep.name) chosen.set(choice.how, [...(chosen.get(choice.how) ?? []), w.node]);
   }
   const picks = [...chosen].map(([how, nodes]) => `${how} (${joinNames(nodes)})`);
