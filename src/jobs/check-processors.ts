@@ -80,6 +80,8 @@ function asOperatorError(err: unknown): { message: string; hint: string } {
 
 /** Ends a check that cannot finish: the cluster is freed and everyone waiting is told why. */
 async function failCheck(deps: CheckWorkerDeps, base: CheckBase, err: unknown, now: () => Date): Promise<void> {
+  // several chunks can meet the same API failure: the first tells, the others stop
+  if (!(await deps.store.firstFailure(base.checkId))) return;
   const rec = await deps.store.updateCheck(base.checkId, { status: "failed", finishedAt: now().toISOString(), error: asOperatorError(err).message });
   const subscribers = await deps.store.finish(base.cluster, base.checkId);
   if (rec) await deps.notifier.failed(rec, asOperatorError(err), subscribers);
@@ -148,9 +150,10 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     return snapshot.nodes.map((n) => stored.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
   }
 
-  async function advance(base: CheckBase): Promise<void> {
+  async function advance(base: CheckBase, phase: "inspect" | "reach", node: string): Promise<void> {
     if (!(await stillRunning(base))) return;
-    const progress = await deps.store.advance(base.checkId);
+    const progress = await deps.store.advance(base.checkId, phase, node);
+    if (!progress.counted) return;
     const last = progress.done >= progress.total;
     if (!last && !(await deps.store.throttle(base.checkId, deps.progressIntervalMs ?? 1000))) return;
     const rec = await deps.store.getCheck(base.checkId);
@@ -186,16 +189,15 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.inspect](job) {
       const data = inspectPayload.parse(job.data);
+      if (!(await stillRunning(data))) return { stopped: true };
       const snapshot = await snapshotOf(data);
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
       const nodes = data.nodes.map((name) => snapshot.nodes.find((n) => n.name === name)).filter((n) => n !== undefined);
-      await Promise.all(
-        nodes.map(async (node) => {
-          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
-          await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
-          if (!watched.apiFailure()) await advance(data);
-        }),
-      );
+      await eachNode(nodes, async (node) => {
+        const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
+        await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
+        if (!watched.apiFailure()) await advance(data, "inspect", node.name);
+      });
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: nodes.length };
     },
@@ -226,18 +228,17 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 
     async [JOB.reach](job) {
       const data = reachPayload.parse(job.data);
+      if (!(await stillRunning(data))) return { stopped: true };
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
-      await Promise.all(
-        data.nodes.map(async ({ node, agents }) => {
-          const { matrix, failures } = await runAgentProbes(
-            watched.kube,
-            agents.map((a) => ({ ...a, node })),
-            deps,
-          );
-          await deps.evidence.saveReach(data.checkId, { node, entries: matrix, failures });
-          if (!watched.apiFailure()) await advance(data);
-        }),
-      );
+      await eachNode(data.nodes, async ({ node, agents }) => {
+        const { matrix, failures } = await runAgentProbes(
+          watched.kube,
+          agents.map((a) => ({ ...a, node })),
+          deps,
+        );
+        await deps.evidence.saveReach(data.checkId, { node, entries: matrix, failures });
+        if (!watched.apiFailure()) await advance(data, "reach", node);
+      });
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: data.nodes.length };
     },
@@ -322,3 +323,14 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
 }
 
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/**
+ * A chunk's nodes in parallel. The job ends only once every node's work has:
+ * a node that threw fails the job (BullMQ retries it) after the others
+ * finished, so nothing of this attempt still runs beside the next.
+ */
+async function eachNode<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  const settled = await Promise.allSettled(items.map(work));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+}

@@ -30,6 +30,15 @@ const FINISH_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('LRANGE', KEYS[2], 0, -1)`;
 
+// Atomic: count a unit of the current phase once (SADD), answer the count and the total.
+const ADVANCE_SCRIPT = `
+local phase = redis.call('HGET', KEYS[1], 'phase')
+local total = redis.call('HGET', KEYS[1], 'total') or '0'
+if phase ~= ARGV[1] then return {0, redis.call('SCARD', KEYS[2]), total} end
+local added = redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return {added, redis.call('SCARD', KEYS[2]), total}`;
+
 export class CheckStore {
   constructor(
     private readonly redis: Redis,
@@ -85,19 +94,24 @@ export class CheckStore {
 
   /** Starts a phase: `total` units of work, none done. */
   async startPhase(id: string, phase: string, total: number): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.key("check", id, "progress"), { phase, done: 0, total })
-      .expire(this.key("check", id, "progress"), this.activeTtlSeconds)
-      .exec();
+    const key = this.key("check", id, "progress");
+    await this.redis.multi().hset(key, { phase, total }).del(`${key}:done`).expire(key, this.activeTtlSeconds).exec();
   }
 
-  /** Counts one unit done; concurrent jobs each get a distinct count. */
-  async advance(id: string): Promise<{ phase: string; done: number; total: number }> {
+  /**
+   * Counts `unit` (a node) done in `phase`, once however often a retried job
+   * reports it; `counted` is false for a repeat or a unit of a phase that is over.
+   */
+  async advance(id: string, phase: string, unit: string): Promise<{ phase: string; done: number; total: number; counted: boolean }> {
     const key = this.key("check", id, "progress");
-    const done = await this.redis.hincrby(key, "done", 1);
-    const [phase, total] = await this.redis.hmget(key, "phase", "total");
-    return { phase: phase ?? "", done, total: Number(total ?? 0) };
+    const result = (await this.redis.eval(ADVANCE_SCRIPT, 2, key, `${key}:done`, phase, unit, this.activeTtlSeconds)) as [number, number, string];
+    const [counted, done, total] = result;
+    return { phase, done, total: Number(total), counted: counted === 1 };
+  }
+
+  /** true for the first of a check's steps to fail it: only that one tells Slack. */
+  async firstFailure(id: string): Promise<boolean> {
+    return (await this.redis.set(this.key("check", id, "failed"), "1", "EX", this.activeTtlSeconds, "NX")) === "OK";
   }
 
   /** true at most once per interval per check: progress edits must not flood Slack. */

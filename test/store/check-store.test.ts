@@ -50,9 +50,26 @@ describe("CheckStore", () => {
 
   test("progress counts concurrent units exactly", async () => {
     await store.startPhase("p1", "inspect", 5);
-    const counts = await Promise.all([1, 2, 3, 4, 5].map(() => store.advance("p1")));
+    const counts = await Promise.all([1, 2, 3, 4, 5].map((n) => store.advance("p1", "inspect", `node-${n}`)));
     assert.deepEqual(counts.map((c) => c.done).sort(), [1, 2, 3, 4, 5]);
-    assert.ok(counts.every((c) => c.total === 5 && c.phase === "inspect"));
+    assert.ok(counts.every((c) => c.total === 5 && c.phase === "inspect" && c.counted));
+  });
+
+  test("progress counts a unit once however often a retried job reports it, and not after its phase", async () => {
+    await store.startPhase("p2", "inspect", 3);
+    await store.advance("p2", "inspect", "node-1");
+    const again = await store.advance("p2", "inspect", "node-1");
+    assert.deepEqual(again, { phase: "inspect", done: 1, total: 3, counted: false });
+    await store.startPhase("p2", "reach", 2);
+    const late = await store.advance("p2", "inspect", "node-2");
+    assert.equal(late.counted, false);
+    const first = await store.advance("p2", "reach", "node-1");
+    assert.deepEqual(first, { phase: "reach", done: 1, total: 2, counted: true });
+  });
+
+  test("only the first failure of a check is told", async () => {
+    assert.equal(await store.firstFailure("f1"), true);
+    assert.equal(await store.firstFailure("f1"), false);
   });
 });
 
