@@ -1,8 +1,9 @@
 // How many nodes one probe job covers. A job per node costs its own Redis
 // round trips and job record, which at 1,000 nodes is most of a check; one
 // job for all would leave the other workers idle and make a retry redo the
-// whole cluster. So: up to CHUNKS_PER_PHASE jobs a phase, each node's work
-// inside a job running in parallel (bounded by the client's exec slots).
+// whole cluster. So: CHUNKS_PER_PHASE jobs a phase (more above 3,200 nodes,
+// where a job holds MAX_NODES_PER_CHUNK), each node's work inside a job
+// running in parallel (bounded by the client's exec slots).
 export const CHUNKS_PER_PHASE = 32;
 /** a retried job redoes at most this many nodes */
 export const MAX_NODES_PER_CHUNK = 100;

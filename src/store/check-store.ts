@@ -15,6 +15,8 @@ import {
 import { parseStored } from "./parse-stored.js";
 
 const DAY_S = 24 * 3600;
+/** How long a finished report is kept, and the evidence behind it (EvidenceStore). */
+export const REPORT_TTL_SECONDS = 7 * DAY_S;
 
 // Atomic: join only while the check still holds the cluster's slot.
 const JOIN_SCRIPT = `
@@ -43,7 +45,7 @@ export class CheckStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "xnode:",
-    private readonly reportTtlSeconds = 7 * DAY_S,
+    private readonly reportTtlSeconds = REPORT_TTL_SECONDS,
     /** a check that never finishes frees its cluster after this long */
     private readonly activeTtlSeconds = 15 * 60,
   ) {}
@@ -116,6 +118,7 @@ export class CheckStore {
 
   /** true at most once per interval per check: progress edits must not flood Slack. */
   async throttle(id: string, intervalMs: number): Promise<boolean> {
+    if (intervalMs <= 0) return true;
     return (await this.redis.set(this.key("check", id, "throttle"), "1", "PX", intervalMs, "NX")) === "OK";
   }
 

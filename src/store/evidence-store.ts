@@ -6,16 +6,15 @@
 // every later job's data.
 import type { Redis } from "ioredis";
 import { clusterSnapshotSchema, hostEvidenceSchema, nodeReachSchema, type ClusterSnapshot, type HostEvidence, type NodeReach } from "../model/index.js";
+import { REPORT_TTL_SECONDS } from "./check-store.js";
 import { parseStored } from "./parse-stored.js";
-
-const DAY_S = 24 * 3600;
 
 export class EvidenceStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "xnode:",
     /** the report's: the evidence behind a report lives as long as the report */
-    private readonly ttlSeconds = 7 * DAY_S,
+    private readonly ttlSeconds = REPORT_TTL_SECONDS,
   ) {}
 
   private key(checkId: string, part: "snapshot" | "hosts" | "reach"): string {
