@@ -111,9 +111,9 @@ export const fileConfigSchema = z
       .object({
         execTimeoutSeconds: z.number().min(1).max(300).default(20),
         pingTimeoutSeconds: z.number().min(1).max(10).default(1),
-        concurrency: z.number().int().min(1).max(64).default(4),
+        concurrency: z.number().int().min(1).max(64).default(16),
         // execs one process keeps open at once against a cluster's API server (each node's probes are one exec)
-        maxConcurrentExecs: z.number().int().min(1).max(1024).default(64),
+        maxConcurrentExecs: z.number().int().min(1).max(1024).default(128),
         rolloutTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
       })
       .strict()

@@ -48,7 +48,7 @@ export interface KubeClientOptions {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 // the config's default (checks.maxConcurrentExecs): kube-apiserver exempts exec streams from its in-flight limits
-const DEFAULT_MAX_CONCURRENT_EXECS = 64;
+const DEFAULT_MAX_CONCURRENT_EXECS = 128;
 
 export function loadKubeConfig(opts: KubeClientOptions): KubeConfig {
   const kc = new KubeConfig();

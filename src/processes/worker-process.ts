@@ -23,6 +23,8 @@ import { createRedis } from "../store/redis-connection.js";
 import type { RunningProcess } from "./bot-process.js";
 import { openSharedServices } from "./shared-services.js";
 
+const DIGEST_CLUSTERS_AT_ONCE = 4;
+
 export async function startWorker(config: Config, logger: Logger): Promise<RunningProcess> {
   const metrics = new XnodeMetrics("worker");
   const services = await openSharedServices(config, logger, { metrics });
@@ -111,7 +113,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       state: new DigestState(services.redis, `${services.prefix}:`),
       execTimeoutMs: checks.execTimeoutSeconds * 1000,
       pingTimeoutSeconds: checks.pingTimeoutSeconds,
-      concurrency: checks.concurrency,
+      // whole checks of several clusters in this process: fewer at once than check steps
+      concurrency: DIGEST_CLUSTERS_AT_ONCE,
       logger: log,
       scheduleExists: async (id) => !!(await services.digestQueue.getJobScheduler(id)),
       counter: metrics,
