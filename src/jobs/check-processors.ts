@@ -20,6 +20,7 @@ import {
 } from "../model/index.js";
 import { errorParts, isXnodeError, XnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
+import { Semaphore } from "../kube/semaphore.js";
 import { watchApiFailures } from "../kube/watch-api-failures.js";
 import type { Logger } from "../logger.js";
 import type { CheckStore } from "../store/check-store.js";
@@ -100,8 +101,17 @@ export function checkFailureHandler(deps: CheckWorkerDeps): (job: Job | undefine
   };
 }
 
+/**
+ * Host reads in flight per worker process, across its steps: each returns a
+ * node's whole tables (1.3 MB at 5,000 nodes) to parse and compact, which is
+ * CPU and memory, not waiting; reach execs mostly wait and are bounded by the
+ * client's exec slots alone.
+ */
+const HOST_READS_AT_ONCE = 32;
+
 export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promise<unknown> {
   const now = deps.now ?? (() => new Date());
+  const hostReads = new Semaphore(HOST_READS_AT_ONCE);
   const fail = (base: CheckBase, err: unknown) => failCheck(deps, base, err, now);
 
   /**
@@ -194,8 +204,10 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
       const nodes = data.nodes.map((name) => snapshot.nodes.find((n) => n.name === name)).filter((n) => n !== undefined);
       await eachNode(nodes, async (node) => {
-        const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
-        await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
+        await hostReads.run(async () => {
+          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
+          await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
+        });
         if (!watched.apiFailure()) await advance(data, "inspect", node.name);
       });
       await stopOnApiFailure(data, watched.apiFailure());
