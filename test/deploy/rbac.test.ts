@@ -83,7 +83,7 @@ function apiCallsInSource(): ApiCall[] {
   }
   // Exec goes through exec-command.ts: a WebSocket GET that API servers
   // authorize as `get pods/exec`, and since 1.35 also as `create`.
-  if (/\bexecCommand\(kc\b/.test(src)) {
+  if (/\bexecCommand\(\w+,/.test(src)) {
     const exec = readRepoFile(EXEC_COMMAND);
     assert.match(exec, /new Exec\(/, `${EXEC_COMMAND} no longer uses client-node's Exec; update this test`);
     assert.doesNotMatch(exec, /new (Attach|PortForward|Log|Cp)\(/, "a new streaming call: add its RBAC and extend this test");
