@@ -33,10 +33,9 @@ const MAX_TEMPLATES = 8;
 
 interface SnapshotKeys {
   values: (PeerValues | undefined)[];
-  /** the node's pod CIDR overlaps no other node's and its VtepMAC is its own */
+  /** the node is listed once, its pod CIDR overlaps no other node's and its VtepMAC is its own */
   distinct: boolean[];
-  /** first index per name, network address and lower-case VtepMAC */
-  byName: Map<string, number>;
+  /** first index per network address and lower-case VtepMAC of the distinct nodes */
   byGateway: Map<string, number>;
   byMac: Map<string, number>;
   /** distinct nodes by pod network: prefix length → network → index */
@@ -79,7 +78,6 @@ function keysIn(snapshot: ClusterSnapshot): SnapshotKeys {
   keys = {
     values,
     distinct,
-    byName: first((i) => snapshot.nodes[i]!.name),
     byGateway: first((i) => (distinct[i] ? values[i]!.gw : undefined)),
     byMac: first((i) => (distinct[i] ? values[i]!.lowerMac : undefined)),
     byNetwork,
@@ -288,11 +286,6 @@ export function elidedAt(ev: CheckEvidence, host: HostEvidence | undefined, inde
   const template = templateAt(memoized(ev, "overlay-ranges", host, rangesOf), index);
   const values = template && keysIn(ev.snapshot).values[index];
   return template && values ? { template, values } : undefined;
-}
-
-/** elidedAt for the peer named `peer`. */
-export function elidedPeer(ev: CheckEvidence, host: HostEvidence | undefined, peer: string): ElidedPeer | undefined {
-  return elidedAt(ev, host, keysIn(ev.snapshot).byName.get(peer));
 }
 
 /** The neighbour entry for `dst` on `dev` that compaction took out of `host`'s list: the one of the peer whose network address `dst` is. */
