@@ -36,6 +36,43 @@ function mask(prefixLength: number): number {
   return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
 }
 
+/**
+ * Values by CIDR for lookups by address, one map per prefix length: the rules
+ * look addresses up for every pair of nodes, which a scan of the CIDRs would
+ * make quadratic. The first value added per CIDR is kept.
+ */
+export class CidrIndex<T> {
+  private readonly byLength = new Map<number, Map<number, T>>();
+  /** the prefix lengths present, longest first */
+  private lengths: number[] = [];
+
+  add(cidr: Cidr, value: T): void {
+    let nets = this.byLength.get(cidr.prefixLength);
+    if (!nets) {
+      this.byLength.set(cidr.prefixLength, (nets = new Map()));
+      this.lengths = [...this.byLength.keys()].sort((a, b) => b - a);
+    }
+    if (!nets.has(cidr.network)) nets.set(cidr.network, value);
+  }
+
+  /** The value of the most specific CIDR holding `address` (a kernel's route lookup). */
+  longest(address: number): T | undefined {
+    for (const length of this.lengths) {
+      const found = this.byLength.get(length)!.get((address & mask(length)) >>> 0);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** The values of the CIDRs holding `address` with a prefix shorter than `than`. */
+  holdingShorter(address: number, than: number): T[] {
+    return this.lengths.flatMap((length) => {
+      const found = length < than ? this.byLength.get(length)!.get((address & mask(length)) >>> 0) : undefined;
+      return found === undefined ? [] : [found];
+    });
+  }
+}
+
 // parseCidr's answers: a large cluster's evidence names the same few thousand CIDRs again and again
 const parsedCidrs = new Map<string, Cidr | undefined>();
 const PARSED_CIDRS_MAX = 100_000;

@@ -15,9 +15,18 @@ import {
   sameMac,
 } from "./cluster-view.js";
 import { describeFdb, describeNeighbour, describeRoute } from "./evidence-lines.js";
-import { cidrContains, cidrCovers, parseCidr } from "./ipv4.js";
+import { CidrIndex, cidrContains, cidrCovers, parseCidr } from "./ipv4.js";
 import { overlayProvenWorking } from "./matrix-view.js";
-import { elidedAt, elidedFdbFor, elidedNeighbour, elidedRouteFor, entriesOf, isFlannelsPattern, overlayTemplatesOf } from "./overlay-templates.js";
+import {
+  elidedAt,
+  elidedFdbFor,
+  elidedNeighbour,
+  elidedRouteFor,
+  entriesOf,
+  isFlannelsPattern,
+  overlayTemplatesOf,
+  peersUnderListedRoutes,
+} from "./overlay-templates.js";
 
 export interface EntryProblem {
   node: string;
@@ -42,27 +51,19 @@ export function routeLookup(routes: readonly RouteEntry[], ip: string): RouteEnt
     .reduce<RouteEntry | undefined>((best, r) => (best === undefined || prefixOf(r) > prefixOf(best) ? r : best), undefined);
 }
 
-/** routeLookup by prefix length: the routes grouped by (prefix, network), the first of equals kept as reduce keeps it; the lengths present longest first. */
-function routeIndex(routes: readonly RouteEntry[]): { lengths: number[]; byPrefix: Map<number, Map<number, RouteEntry>> } {
-  const byPrefix = new Map<number, Map<number, RouteEntry>>();
+/** routeLookup by prefix length: the first of equal routes kept, as reduce keeps it. */
+function routeIndex(routes: readonly RouteEntry[]): CidrIndex<RouteEntry> {
+  const index = new CidrIndex<RouteEntry>();
   for (const r of routes) {
     const net = parseCidr(r.dst);
-    if (!net) continue;
-    let nets = byPrefix.get(net.prefixLength);
-    if (!nets) byPrefix.set(net.prefixLength, (nets = new Map()));
-    if (!nets.has(net.network)) nets.set(net.network, r);
+    if (net) index.add(net, r);
   }
-  return { lengths: [...byPrefix.keys()].sort((a, b) => b - a), byPrefix };
+  return index;
 }
 
 /** routeLookup for the rules: the same answer from an index built once per route table and diagnosis. */
 function indexedRouteLookup(ev: CheckEvidence, routes: readonly RouteEntry[], address: number): RouteEntry | undefined {
-  const { lengths, byPrefix } = memoized(ev, "routes", routes, routeIndex);
-  for (const len of lengths) {
-    const found = byPrefix.get(len)!.get(len === 0 ? 0 : (address & ((0xffffffff << (32 - len)) >>> 0)) >>> 0);
-    if (found) return found;
-  }
-  return undefined;
+  return memoized(ev, "routes", routes, routeIndex).longest(address);
 }
 
 /** A peer's pod CIDR as numbers, once per diagnosis. */
@@ -181,25 +182,18 @@ interface PeerTable {
   index: Map<string, number>;
   /** candidates per lower-case VtepMAC */
   macs: Map<string, number>;
-  /** candidates by pod network: prefix length → network → snapshot indices */
-  byNetwork: Map<number, Map<number, number[]>>;
 }
 
 function peerTable(ev: CheckEvidence): PeerTable {
   return memoized(ev, "peer-table", ev.snapshot, (snapshot) => {
     const leases = new Set(snapshot.nodes.filter((n) => isFlannelLease(ev, n)));
-    const table: PeerTable = { candidate: [], index: new Map(), macs: new Map(), byNetwork: new Map() };
+    const table: PeerTable = { candidate: [], index: new Map(), macs: new Map() };
     snapshot.nodes.forEach((n, i) => {
       table.candidate.push(leases.has(n));
       if (!table.index.has(n.name)) table.index.set(n.name, i);
       if (!leases.has(n)) return;
       const mac = n.flannel.vtepMac?.toLowerCase();
       if (mac) table.macs.set(mac, (table.macs.get(mac) ?? 0) + 1);
-      const net = podNetwork(ev, n);
-      if (!net) return;
-      let nets = table.byNetwork.get(net.prefixLength);
-      if (!nets) table.byNetwork.set(net.prefixLength, (nets = new Map()));
-      nets.set(net.network, [...(nets.get(net.network) ?? []), i]);
     });
     return table;
   });
@@ -210,21 +204,6 @@ function ownPublicIpProblems(ev: CheckEvidence, table: PeerTable): (string | und
   return memoized(ev, "own-public-ip", ev.snapshot, (snapshot) =>
     snapshot.nodes.map((p, i) => (table.candidate[i] ? fdbDstProblem(ev, p, p.flannel.publicIP!) : undefined)),
   );
-}
-
-/** Peers a route kept in `host`'s lists may take traffic from: it lies inside their pod CIDR, more specific. */
-function peersUnderKeptRoutes(table: PeerTable, routes: readonly RouteEntry[]): Set<number> {
-  const out = new Set<number>();
-  for (const r of routes) {
-    const net = parseCidr(r.dst);
-    if (!net) continue;
-    for (const [length, nets] of table.byNetwork) {
-      if (length >= net.prefixLength) continue;
-      const masked = length === 0 ? 0 : (net.network & ((0xffffffff << (32 - length)) >>> 0)) >>> 0;
-      for (const i of nets.get(masked) ?? []) out.add(i);
-    }
-  }
-  return out;
 }
 
 /**
@@ -250,7 +229,7 @@ function nodeEntryProblems(ev: CheckEvidence, node: NodeSnapshot): EntryProblem[
   // judged from the template once per range, so a large cluster costs a pass over the peers, not a lookup per pair.
   const patterned = new Uint8Array(ev.snapshot.nodes.length);
   if (host?.overlay && device) {
-    const beaten = peersUnderKeptRoutes(table, host.routes ?? []);
+    const beaten = peersUnderListedRoutes(ev, host.routes ?? []);
     for (const template of overlayTemplatesOf(ev, host)) {
       if (!isFlannelsPattern(template, device.name)) continue;
       for (const [start, end] of template.peers) for (let i = start; i <= end; i++) if (!beaten.has(i)) patterned[i] = 1;

@@ -12,7 +12,7 @@
 // peer sharing its CIDR or MAC) stays in the lists as read, where the rules see it.
 import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, NodeSnapshot, OverlayTemplate, RouteEntry } from "../model/index.js";
 import { memoized, sameMac } from "./cluster-view.js";
-import { networkAddress, overlappingCidrPairs, parseCidr } from "./ipv4.js";
+import { CidrIndex, networkAddress, overlappingCidrPairs, parseCidr } from "./ipv4.js";
 
 export interface PeerEntries {
   route: RouteEntry;
@@ -38,8 +38,8 @@ interface SnapshotKeys {
   /** first index per network address and lower-case VtepMAC of the distinct nodes */
   byGateway: Map<string, number>;
   byMac: Map<string, number>;
-  /** distinct nodes by pod network: prefix length → network → index */
-  byNetwork: Map<number, Map<number, number>>;
+  /** the distinct nodes' indices by pod CIDR */
+  byNetwork: CidrIndex<number>;
 }
 
 // Every host of a check is compacted and read against the same snapshot: its peers' keys once.
@@ -67,13 +67,10 @@ function keysIn(snapshot: ClusterSnapshot): SnapshotKeys {
     });
     return m;
   };
-  const byNetwork = new Map<number, Map<number, number>>();
+  const byNetwork = new CidrIndex<number>();
   values.forEach((v, i) => {
     const net = v && distinct[i] ? parseCidr(v.cidr) : undefined;
-    if (!net) return;
-    let nets = byNetwork.get(net.prefixLength);
-    if (!nets) byNetwork.set(net.prefixLength, (nets = new Map()));
-    nets.set(net.network, i);
+    if (net) byNetwork.add(net, i);
   });
   keys = {
     values,
@@ -304,12 +301,23 @@ export function elidedFdbFor(ev: CheckEvidence, host: HostEvidence, dev: string,
 
 /** The elided route covering `ip`, if any: at most one, the pod CIDRs of peers whose entries are elided overlap nothing. */
 export function elidedRouteFor(ev: CheckEvidence, host: HostEvidence, ip: number): RouteEntry | undefined {
-  for (const [length, nets] of keysIn(ev.snapshot).byNetwork) {
-    const index = nets.get(length === 0 ? 0 : (ip & ((0xffffffff << (32 - length)) >>> 0)) >>> 0);
-    const found = index === undefined ? undefined : elidedAt(ev, host, index);
-    if (found) return entriesOf(found).route;
+  const found = elidedAt(ev, host, keysIn(ev.snapshot).byNetwork.longest(ip));
+  return found && entriesOf(found).route;
+}
+
+/**
+ * The peers (snapshot indices) whose elided route a route in the lists beats:
+ * it lies inside the peer's pod CIDR and is more specific. Only those can have
+ * their entries elided, so only their pod CIDRs are looked at.
+ */
+export function peersUnderListedRoutes(ev: CheckEvidence, routes: readonly RouteEntry[]): Set<number> {
+  const { byNetwork } = keysIn(ev.snapshot);
+  const out = new Set<number>();
+  for (const r of routes) {
+    const net = parseCidr(r.dst);
+    if (net) for (const i of byNetwork.holdingShorter(net.network, net.prefixLength)) out.add(i);
   }
-  return undefined;
+  return out;
 }
 
 /** The FDB entries compaction took out of `host`'s list whose destination `accept`s, in peer order, filled in only when accepted. */
