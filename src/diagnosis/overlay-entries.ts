@@ -168,7 +168,7 @@ function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, table: PeerTabl
   const host = hostOf(ev, node.name);
   const device = flannelDevice(ev, host);
   if (!device) return [];
-  const own = table.candidate[table.index.get(node.name) ?? -1] ? node.flannel.vtepMac?.toLowerCase() : undefined;
+  const own = isFlannelLease(ev, node) ? node.flannel.vtepMac?.toLowerCase() : undefined;
   const isPeerMac = (mac: string) => (table.macs.get(mac) ?? 0) - (mac === own ? 1 : 0) > 0;
   return (host?.fdb ?? [])
     .filter((e) => e.dev === device.name && !sameMac(e.mac, ZERO_MAC) && !isPeerMac(e.mac.toLowerCase()))
@@ -179,23 +179,19 @@ function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, table: PeerTabl
 /** The leases of the cluster (flannelPeers of any node is these but the node itself), indexed once per diagnosis. */
 interface PeerTable {
   candidate: boolean[];
-  index: Map<string, number>;
   /** candidates per lower-case VtepMAC */
   macs: Map<string, number>;
 }
 
 function peerTable(ev: CheckEvidence): PeerTable {
   return memoized(ev, "peer-table", ev.snapshot, (snapshot) => {
-    const leases = new Set(snapshot.nodes.filter((n) => isFlannelLease(ev, n)));
-    const table: PeerTable = { candidate: [], index: new Map(), macs: new Map() };
+    const candidate = snapshot.nodes.map((n) => isFlannelLease(ev, n));
+    const macs = new Map<string, number>();
     snapshot.nodes.forEach((n, i) => {
-      table.candidate.push(leases.has(n));
-      if (!table.index.has(n.name)) table.index.set(n.name, i);
-      if (!leases.has(n)) return;
-      const mac = n.flannel.vtepMac?.toLowerCase();
-      if (mac) table.macs.set(mac, (table.macs.get(mac) ?? 0) + 1);
+      const mac = candidate[i] ? n.flannel.vtepMac?.toLowerCase() : undefined;
+      if (mac) macs.set(mac, (macs.get(mac) ?? 0) + 1);
     });
-    return table;
+    return { candidate, macs };
   });
 }
 
