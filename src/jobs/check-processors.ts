@@ -202,7 +202,8 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       if (!(await stillRunning(data))) return { stopped: true };
       const snapshot = await snapshotOf(data);
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
-      const nodes = data.nodes.map((name) => snapshot.nodes.find((n) => n.name === name)).filter((n) => n !== undefined);
+      const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
+      const nodes = data.nodes.map((name) => byName.get(name)).filter((n) => n !== undefined);
       await eachNode(nodes, async (node) => {
         await hostReads.run(async () => {
           const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
