@@ -13,7 +13,7 @@ import { parseCommand } from "../../src/handlers/parse-command.js";
 import type { SlackMessage } from "../../src/slack/render/blocks.js";
 import { ApprovalStore } from "../../src/store/approval-store.js";
 import { createRedis } from "../../src/store/redis-connection.js";
-import { REDIS_URL, SIGNING_SECRET, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import { REDIS_URL, scanKeys, SIGNING_SECRET, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { startSlackEmulator, type SlackEmulator } from "../slack/emulator.js";
 import { pollUntil } from "../slack/poll-until.js";
 import { startResponseUrlSink, type ResponseUrlSink } from "../slack/response-url-sink.js";
@@ -30,29 +30,24 @@ const IN_FLIGHT = 25;
 /** Every key under the prefix with a digest of its content: what "no state change" compares. */
 async function stateOf(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const state = new Map<string, string>();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const value =
-        type === "string"
-          ? await redis.get(key)
-          : type === "hash"
-            ? JSON.stringify(await redis.hgetall(key))
-            : type === "list"
-              ? JSON.stringify(await redis.lrange(key, 0, -1))
-              : type === "zset"
-                ? JSON.stringify(await redis.call("ZRANGE", key, "0", "-1", "WITHSCORES"))
-                : type === "set"
-                  ? JSON.stringify((await redis.smembers(key)).sort())
-                  : type === "stream"
-                    ? JSON.stringify(await redis.xrange(key, "-", "+"))
-                    : type;
-      state.set(key, `${type}:${value}`);
-    }
-  } while (cursor !== "0");
+  for (const key of await scanKeys(redis, `${prefix}:*`)) {
+    const type = await redis.type(key);
+    const value =
+      type === "string"
+        ? await redis.get(key)
+        : type === "hash"
+          ? JSON.stringify(await redis.hgetall(key))
+          : type === "list"
+            ? JSON.stringify(await redis.lrange(key, 0, -1))
+            : type === "zset"
+              ? JSON.stringify(await redis.call("ZRANGE", key, "0", "-1", "WITHSCORES"))
+              : type === "set"
+                ? JSON.stringify((await redis.smembers(key)).sort())
+                : type === "stream"
+                  ? JSON.stringify(await redis.xrange(key, "-", "+"))
+                  : type;
+    state.set(key, `${type}:${value}`);
+  }
   return state;
 }
 

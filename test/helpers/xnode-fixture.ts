@@ -73,14 +73,22 @@ export async function startXnode(opts: {
   };
 }
 
-/** Removes every key under `${prefix}:` (tests' unique prefixes). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+/** Every key matching `pattern` (SCAN, so a busy shared Redis is not blocked). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+    keys.push(...found);
     cursor = next;
-    if (keys.length) await redis.del(...keys);
   } while (cursor !== "0");
+  return keys;
+}
+
+/** Removes every key under `${prefix}:` (tests' unique prefixes). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const keys = await scanKeys(redis, `${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
 }
 
 export interface XnodeOnLab {

@@ -14,7 +14,7 @@ import { Lab, parseScenario } from "@xnode/lab";
 import { problemsOf, type CheckReport } from "../../src/model/index.js";
 import { renderHeatmap } from "../../src/slack/heatmap/render-heatmap.js";
 import { checkAndWait, textOf } from "../helpers/slack-flow.js";
-import { REDIS_URL, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
+import { REDIS_URL, scanKeys, startXnode, type XnodeUnderTest } from "../helpers/xnode-fixture.js";
 import { blocksTextLength } from "./emulator/block-kit-limits.js";
 import { startSlackEmulator, type SlackEmulator } from "./emulator.js";
 
@@ -153,14 +153,3 @@ describe(`the report thread of a ${NODES}-node synthetic cluster with two broken
     }
   });
 });
-
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== "0");
-  return keys;
-}
