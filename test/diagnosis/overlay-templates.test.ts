@@ -112,11 +112,12 @@ test("one entry broken per capture, in each way flannel's entries go wrong: the 
 });
 
 // Faults that make two peers' lookups meet (found by review): a compacted entry must never answer for another peer.
-function fourNodes(): CheckEvidence {
+/** A flat LAN of `count` healthy flannel nodes, node-0 …, pod CIDRs 10.0.<i>.0/24. */
+function lanCluster(cluster: string, count: number): CheckEvidence {
   return buildEvidence({
-    cluster: "shared",
+    cluster,
     networks: [{ name: "lan", gateway: "10.128.0.1" }],
-    nodes: Array.from({ length: 4 }, (_, i) => ({
+    nodes: Array.from({ length: count }, (_, i) => ({
       name: `node-${i}`,
       podCIDR: `10.0.${i}.0/24`,
       interfaces: [{ name: "eth0", network: "lan", address: `${nthAddress("10.128.0.0/16", i + 2)}/16` }],
@@ -199,7 +200,7 @@ const sharedLookups: Record<string, (ev: CheckEvidence) => void> = {
 
 for (const [what, mutate] of Object.entries(sharedLookups)) {
   test(`lookups that meet across peers: ${what}: the same findings and traces compacted or not`, () => {
-    const ev = fourNodes();
+    const ev = lanCluster("shared", 4);
     mutate(ev);
     const nodes = ev.snapshot.nodes.map((n) => n.name);
     for (const name of nodes)
@@ -209,16 +210,7 @@ for (const [what, mutate] of Object.entries(sharedLookups)) {
 }
 
 test("a 200-node cluster: each host keeps only its non-peer entries and one template, and the evidence shrinks to a small part", () => {
-  const ev = buildEvidence({
-    cluster: "compact-200",
-    networks: [{ name: "lan", gateway: "10.128.0.1" }],
-    nodes: Array.from({ length: 200 }, (_, i) => ({
-      name: `node-${String(i).padStart(4, "0")}`,
-      podCIDR: `10.0.${i}.0/24`,
-      interfaces: [{ name: "eth0", network: "lan", address: `${nthAddress("10.128.0.0/16", i + 2)}/16` }],
-    })),
-    flannel: { namespace: "kube-flannel", daemonSet: "kube-flannel-ds", network: "10.0.0.0/8", args: ["--ip-masq", "--kube-subnet-mgr"] },
-  });
+  const ev = lanCluster("compact-200", 200);
   const compact = compacted(ev);
   for (const host of compact.hosts) {
     assert.equal(host.overlay?.templates.length, 1, host.node);
