@@ -112,14 +112,9 @@ export function backendOf(ev: CheckEvidence, node: NodeSnapshot): Backend | unde
 }
 
 /**
- * The leases flannel on `node` programs entries for: other nodes with a podCIDR
- * and the annotations flannel needs (public-ip; for VXLAN also the VtepMAC).
+ * A node other nodes' flannel programs entries for (a lease): a podCIDR and
+ * the annotations flannel needs (public-ip; for VXLAN also the VtepMAC).
  */
-export function flannelPeers(ev: CheckEvidence, node: NodeSnapshot): NodeSnapshot[] {
-  return ev.snapshot.nodes.filter((p) => p.name !== node.name && isFlannelLease(ev, p));
-}
-
-/** A node other nodes' flannel programs entries for. */
 export function isFlannelLease(ev: CheckEvidence, p: NodeSnapshot): boolean {
   return p.podCIDR !== undefined && p.flannel.publicIP !== undefined && (backendOf(ev, p) === "host-gw" || p.flannel.vtepMac !== undefined);
 }

@@ -176,7 +176,7 @@ function strayFdbProblems(ev: CheckEvidence, node: NodeSnapshot, table: PeerTabl
     .map((e) => ({ node: node.name, kind: "fdb" as const, line: `${describeFdb(node.name, e)}: no node holds ${e.dst} and no node has that VtepMAC` }));
 }
 
-/** The leases of the cluster (flannelPeers of any node is these but the node itself), indexed once per diagnosis. */
+/** The cluster's leases (isFlannelLease; a node's peers are these but itself), indexed once per diagnosis. */
 interface PeerTable {
   candidate: boolean[];
   /** candidates per lower-case VtepMAC */
