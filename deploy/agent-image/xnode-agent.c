@@ -25,6 +25,25 @@
  *                                process is started per target. ICMP uses
  *                                datagram sockets (ping_group_range, the pod
  *                                agent) or raw ones (NET_RAW, the host agent).
+ *   xnode-agent overlay [--expect COUNT HASH]
+ *                                read the node's flannel entries (`ip -j route
+ *                                show`, `ip -j neigh show`, `bridge -j fdb
+ *                                show`) and fold them: each route via a
+ *                                gateway whose neighbour and FDB entry are the
+ *                                only ones under their keys makes a tuple
+ *                                (cidr, gateway, MAC, VTEP address) and the
+ *                                three entries with those values replaced by
+ *                                {cidr} {gw} {mac} {ip} make its template.
+ *                                Prints one JSON object: the tuples' count and
+ *                                hash (the sum of each tuple's FNV-1a 64 of
+ *                                "cidr gw mac ip", mixed by splitmix64's
+ *                                finaliser), and the three tables as read.
+ *                                When every tuple has one template and COUNT
+ *                                and HASH are what xnode expects from the
+ *                                cluster's leases, the folded entries are left
+ *                                out and the template printed once: O(1)
+ *                                output for a node whose entries follow its
+ *                                peers, instead of three entries per peer.
  *
  * One process per connection (fork), so a client that connects and sends
  * nothing holds up no other check; children are reaped by SIG_IGN on SIGCHLD.
@@ -40,9 +59,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <ctype.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -388,6 +410,421 @@ static int run_reach(int argc, char **argv) {
   return 0;
 }
 
+/* ---- overlay: a node's flannel entries folded against its peers' leases ---- */
+
+struct buf {
+  char *p;
+  size_t n, cap;
+};
+
+static void put(struct buf *b, const char *s, size_t n) {
+  if (b->n + n + 1 > b->cap) {
+    while (b->n + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 4096;
+    b->p = realloc(b->p, b->cap);
+    if (!b->p) {
+      fprintf(stderr, "xnode-agent overlay: out of memory\n");
+      exit(1);
+    }
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* A command's whole stdout; its exit status, or -1 when it could not be started. */
+static int capture(char *const argv[], struct buf *out) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execvp(argv[0], argv);
+    fprintf(stderr, "xnode-agent overlay: %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  char chunk[65536];
+  ssize_t n;
+  while ((n = read(fds[0], chunk, sizeof chunk)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    put(out, chunk, (size_t)n);
+  }
+  close(fds[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  if (!out->p) put(out, "", 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct span {
+  const char *p;
+  size_t n;
+};
+
+struct field {
+  struct span key;   /* without quotes */
+  struct span value; /* as printed */
+  int is_string;     /* a string without escapes: value minus its quotes is the text */
+};
+
+#define MAX_FIELDS 32
+
+struct entry {
+  struct span raw;
+  struct field f[MAX_FIELDS];
+  int fields;
+  int unusual; /* more fields than MAX_FIELDS, or a string with escapes: never folded */
+  int taken;
+};
+
+struct table {
+  struct entry *e;
+  size_t n, cap;
+};
+
+static const char *skip_ws(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) p++;
+  return p;
+}
+
+static const char *skip_string(const char *p, const char *end, int *escaped) {
+  for (p++; p < end && *p != '"'; p++)
+    if (*p == '\\') {
+      *escaped = 1;
+      p++;
+    }
+  return p < end ? p + 1 : NULL;
+}
+
+static const char *skip_value(const char *p, const char *end, int depth) {
+  p = skip_ws(p, end);
+  if (p >= end || depth > 32) return NULL;
+  int escaped = 0;
+  if (*p == '"') return skip_string(p, end, &escaped);
+  if (*p == '{' || *p == '[') {
+    char close = *p == '{' ? '}' : ']';
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == close) return p + 1;
+    for (;;) {
+      if (close == '}') {
+        if (p >= end || *p != '"' || !(p = skip_string(p, end, &escaped))) return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') return NULL;
+        p++;
+      }
+      if (!(p = skip_value(p, end, depth + 1))) return NULL;
+      p = skip_ws(p, end);
+      if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        continue;
+      }
+      return p < end && *p == close ? p + 1 : NULL;
+    }
+  }
+  const char *start = p;
+  while (p < end && (isalnum((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.')) p++;
+  return p > start ? p : NULL;
+}
+
+/* One entry's top-level fields; returns the end of the object or NULL. */
+static const char *read_entry(const char *p, const char *end, struct entry *e) {
+  memset(e, 0, sizeof *e);
+  e->raw.p = p;
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == '}') {
+    e->raw.n = (size_t)(p + 1 - e->raw.p);
+    return p + 1;
+  }
+  for (;;) {
+    int escaped = 0;
+    if (p >= end || *p != '"') return NULL;
+    const char *key = p + 1, *after = skip_string(p, end, &escaped);
+    if (!after) return NULL;
+    p = skip_ws(after, end);
+    if (p >= end || *p != ':') return NULL;
+    const char *value = skip_ws(p + 1, end), *value_end = skip_value(value, end, 1);
+    if (!value_end) return NULL;
+    if (value < end && *value == '"') skip_string(value, end, &escaped);
+    if (escaped || e->fields == MAX_FIELDS) {
+      e->unusual = 1;
+    } else {
+      struct field *f = &e->f[e->fields++];
+      f->key = (struct span){key, (size_t)(after - 1 - key)};
+      f->value = (struct span){value, (size_t)(value_end - value)};
+      f->is_string = *value == '"';
+    }
+    p = skip_ws(value_end, end);
+    if (p < end && *p == ',') {
+      p = skip_ws(p + 1, end);
+      continue;
+    }
+    if (p >= end || *p != '}') return NULL;
+    e->raw.n = (size_t)(p + 1 - e->raw.p);
+    return p + 1;
+  }
+}
+
+/* `ip -j`/`bridge -j` output: a JSON array of objects (empty output: none). */
+static int read_table(const struct buf *text, struct table *t) {
+  const char *p = skip_ws(text->p, text->p + text->n), *end = text->p + text->n;
+  if (p == end) return 0;
+  if (*p != '[') return -1;
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == ']') return 0;
+  for (;;) {
+    if (p >= end || *p != '{') return -1;
+    if (t->n == t->cap) {
+      t->cap = t->cap ? t->cap * 2 : 256;
+      t->e = realloc(t->e, t->cap * sizeof *t->e);
+      if (!t->e) return -1;
+    }
+    if (!(p = read_entry(p, end, &t->e[t->n]))) return -1;
+    t->n++;
+    p = skip_ws(p, end);
+    if (p < end && *p == ',') {
+      p = skip_ws(p + 1, end);
+      continue;
+    }
+    return p < end && *p == ']' ? 0 : -1;
+  }
+}
+
+static int span_is(struct span s, const char *text) { return s.n == strlen(text) && memcmp(s.p, text, s.n) == 0; }
+
+/* A field's text when it is a plain string, else a NULL span. */
+static struct span text_of(const struct entry *e, const char *key) {
+  for (int i = 0; i < e->fields; i++)
+    if (span_is(e->f[i].key, key) && e->f[i].is_string) return (struct span){e->f[i].value.p + 1, e->f[i].value.n - 2};
+  return (struct span){NULL, 0};
+}
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+/* Entries under a key ("dev dst", ...) sorted by its hash, for counting and finding them. */
+struct keyed {
+  uint64_t h;
+  char *key;
+  size_t index;
+};
+
+struct index {
+  struct keyed *k;
+  size_t n;
+};
+
+static int by_hash(const void *a, const void *b) {
+  const struct keyed *x = a, *y = b;
+  if (x->h != y->h) return x->h < y->h ? -1 : 1;
+  return strcmp(x->key, y->key);
+}
+
+/* "a b" of two spans, MACs in lower case when lower is set (bridge's lookups ignore case). */
+static char *key_of(struct span a, struct span b, int lower) {
+  char *k = malloc(a.n + b.n + 2);
+  if (!k) exit(1);
+  memcpy(k, a.p, a.n);
+  k[a.n] = ' ';
+  for (size_t i = 0; i < b.n; i++) k[a.n + 1 + i] = lower ? (char)tolower((unsigned char)b.p[i]) : b.p[i];
+  k[a.n + 1 + b.n] = 0;
+  return k;
+}
+
+static void index_add(struct index *ix, char *key, size_t index) {
+  ix->k = realloc(ix->k, (ix->n + 1) * sizeof *ix->k);
+  if (!ix->k) exit(1);
+  ix->k[ix->n++] = (struct keyed){fnv1a(FNV_OFFSET, key, strlen(key)), key, index};
+}
+
+/* The one entry under key, or -1 when there is none or more than one. */
+static long only(const struct index *ix, const char *key) {
+  uint64_t h = fnv1a(FNV_OFFSET, key, strlen(key));
+  size_t lo = 0, hi = ix->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (ix->k[mid].h < h) lo = mid + 1;
+    else hi = mid;
+  }
+  long found = -1;
+  for (size_t i = lo; i < ix->n && ix->k[i].h == h; i++)
+    if (strcmp(ix->k[i].key, key) == 0) {
+      if (found >= 0) return -1;
+      found = (long)ix->k[i].index;
+    }
+  return found;
+}
+
+static const char *const PLACEHOLDERS[] = {"{cidr}", "{gw}", "{mac}", "{ip}"};
+
+/* The entry with each string equal to one of the values (in that order) as its placeholder; -1 when a string already reads like one. */
+static int template_of(const struct entry *e, const struct span values[4], struct buf *out) {
+  puts_(out, "{");
+  for (int i = 0; i < e->fields; i++) {
+    const struct field *f = &e->f[i];
+    if (i) puts_(out, ",");
+    puts_(out, "\"");
+    put(out, f->key.p, f->key.n);
+    puts_(out, "\":");
+    struct span text = {f->value.p + 1, f->is_string ? f->value.n - 2 : 0};
+    int which = -1;
+    for (int k = 0; f->is_string && k < 4; k++) {
+      if (span_is(text, PLACEHOLDERS[k])) return -1;
+      if (which < 0 && text.n == values[k].n && memcmp(text.p, values[k].p, text.n) == 0) which = k;
+    }
+    if (which >= 0) {
+      puts_(out, "\"");
+      puts_(out, PLACEHOLDERS[which]);
+      puts_(out, "\"");
+    } else {
+      put(out, f->value.p, f->value.n);
+    }
+  }
+  puts_(out, "}");
+  return 0;
+}
+
+static uint64_t tuple_hash(const struct span values[4]) {
+  uint64_t h = FNV_OFFSET;
+  for (int k = 0; k < 4; k++) {
+    if (k) h = fnv1a(h, " ", 1);
+    h = fnv1a(h, values[k].p, values[k].n);
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+static void print_table(const char *name, const struct table *t, int skip_taken) {
+  printf(",\"%s\":[", name);
+  int first = 1;
+  for (size_t i = 0; i < t->n; i++) {
+    if (skip_taken && t->e[i].taken) continue;
+    printf("%s%.*s", first ? "" : ",", (int)t->e[i].raw.n, t->e[i].raw.p);
+    first = 0;
+  }
+  printf("]");
+}
+
+static int run_overlay(int argc, char **argv) {
+  int expecting = 0;
+  unsigned long long expected_count = 0, expected_hash = 0;
+  if (argc == 5 && strcmp(argv[2], "--expect") == 0) {
+    char *end1, *end2;
+    expected_count = strtoull(argv[3], &end1, 10);
+    expected_hash = strtoull(argv[4], &end2, 16);
+    expecting = *argv[3] && !*end1 && strlen(argv[4]) == 16 && !*end2;
+  }
+  if (argc != 2 && !expecting) {
+    fprintf(stderr, "xnode-agent overlay: usage: xnode-agent overlay [--expect COUNT HASH], HASH in 16 hex digits\n");
+    return 2;
+  }
+  static char *const commands[3][5] = {
+      {"ip", "-j", "route", "show", NULL}, {"ip", "-j", "neigh", "show", NULL}, {"bridge", "-j", "fdb", "show", NULL}};
+  struct buf text[3] = {{0}, {0}, {0}};
+  struct table tables[3] = {{0}, {0}, {0}};
+  for (int i = 0; i < 3; i++) {
+    int status = capture(commands[i], &text[i]);
+    if (status != 0) {
+      fprintf(stderr, "xnode-agent overlay: %s %s %s failed (%s %d)\n", commands[i][0], commands[i][1], commands[i][2], status < 0 ? "could not start," : "exit code", status);
+      return 1;
+    }
+    if (read_table(&text[i], &tables[i]) != 0) {
+      fprintf(stderr, "xnode-agent overlay: %s %s %s printed something other than a JSON array of objects\n", commands[i][0], commands[i][1], commands[i][2]);
+      return 1;
+    }
+  }
+  struct table *routes = &tables[0], *neighbours = &tables[1], *fdb = &tables[2];
+  struct index by_dst = {0}, by_neighbour = {0}, by_mac = {0};
+  for (size_t i = 0; i < routes->n; i++) {
+    struct span dst = text_of(&routes->e[i], "dst");
+    if (dst.p) index_add(&by_dst, key_of(dst, (struct span){"", 0}, 0), i);
+  }
+  for (size_t i = 0; i < neighbours->n; i++) {
+    struct span dev = text_of(&neighbours->e[i], "dev"), dst = text_of(&neighbours->e[i], "dst");
+    if (dev.p && dst.p) index_add(&by_neighbour, key_of(dev, dst, 0), i);
+  }
+  for (size_t i = 0; i < fdb->n; i++) {
+    struct span dev = text_of(&fdb->e[i], "ifname"), mac = text_of(&fdb->e[i], "mac");
+    if (dev.p && mac.p && text_of(&fdb->e[i], "dst").p) index_add(&by_mac, key_of(dev, mac, 1), i);
+  }
+  qsort(by_dst.k, by_dst.n, sizeof *by_dst.k, by_hash);
+  qsort(by_neighbour.k, by_neighbour.n, sizeof *by_neighbour.k, by_hash);
+  qsort(by_mac.k, by_mac.n, sizeof *by_mac.k, by_hash);
+
+  unsigned long long count = 0, sum = 0;
+  int shapes = 0;
+  struct buf shape = {0}, candidate = {0};
+  size_t ends[3] = {0, 0, 0};
+  for (size_t i = 0; i < routes->n; i++) {
+    struct entry *r = &routes->e[i];
+    struct span dst = text_of(r, "dst"), gw = text_of(r, "gateway"), dev = text_of(r, "dev");
+    if (r->unusual || !dst.p || !gw.p || !dev.p) continue;
+    char *k = key_of(dst, (struct span){"", 0}, 0);
+    long one = only(&by_dst, k);
+    free(k);
+    if (one != (long)i) continue;
+    k = key_of(dev, gw, 0);
+    long ni = only(&by_neighbour, k);
+    free(k);
+    if (ni < 0 || neighbours->e[ni].taken || neighbours->e[ni].unusual) continue;
+    struct entry *n = &neighbours->e[ni];
+    struct span mac = text_of(n, "lladdr");
+    if (!mac.p) continue;
+    k = key_of(dev, mac, 1);
+    long fi = only(&by_mac, k);
+    free(k);
+    if (fi < 0 || fdb->e[fi].taken || fdb->e[fi].unusual) continue;
+    struct entry *f = &fdb->e[fi];
+    struct span own = text_of(f, "mac"), vtep = text_of(f, "dst");
+    if (!own.p || !vtep.p || own.n != mac.n || memcmp(own.p, mac.p, mac.n) != 0) continue;
+    struct span values[4] = {dst, gw, mac, vtep};
+    candidate.n = 0;
+    size_t marks[3];
+    if (template_of(r, values, &candidate) != 0) continue;
+    marks[0] = candidate.n;
+    if (template_of(n, values, &candidate) != 0) continue;
+    marks[1] = candidate.n;
+    if (template_of(f, values, &candidate) != 0) continue;
+    marks[2] = candidate.n;
+    if (shapes == 0) {
+      put(&shape, candidate.p, candidate.n);
+      memcpy(ends, marks, sizeof ends);
+      shapes = 1;
+    } else if (shapes == 1 && (candidate.n != shape.n || memcmp(candidate.p, shape.p, shape.n) != 0)) {
+      shapes = 2;
+    }
+    r->taken = n->taken = f->taken = 1;
+    count++;
+    sum += tuple_hash(values);
+  }
+  int folded = expecting && shapes == 1 && count == expected_count && sum == expected_hash;
+  printf("{\"found\":{\"count\":%llu,\"hash\":\"%016llx\",\"shapes\":%d},\"folded\":%s", count, sum, shapes, folded ? "true" : "false");
+  if (folded)
+    printf(",\"template\":{\"route\":%.*s,\"neighbour\":%.*s,\"fdb\":%.*s}", (int)ends[0], shape.p, (int)(ends[1] - ends[0]), shape.p + ends[0],
+           (int)(ends[2] - ends[1]), shape.p + ends[1]);
+  print_table("routes", routes, folded);
+  print_table("neighbours", neighbours, folded);
+  print_table("fdb", fdb, folded);
+  printf("}\n");
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "pause") == 0) return run_pause();
   if (argc >= 2 && strcmp(argv[1], "respond") == 0) {
@@ -399,6 +836,9 @@ int main(int argc, char **argv) {
     return run_respond(port);
   }
   if (argc >= 2 && strcmp(argv[1], "reach") == 0) return run_reach(argc, argv);
-  fprintf(stderr, "usage: xnode-agent pause | xnode-agent respond [PORT] | xnode-agent reach [--timeout S] [--concurrency N] <targets\n");
+  if (argc >= 2 && strcmp(argv[1], "overlay") == 0) return run_overlay(argc, argv);
+  fprintf(stderr,
+          "usage: xnode-agent pause | xnode-agent respond [PORT] | xnode-agent reach [--timeout S] [--concurrency N] <targets | xnode-agent "
+          "overlay [--expect COUNT HASH]\n");
   return 2;
 }

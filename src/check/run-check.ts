@@ -54,7 +54,7 @@ export async function inspectAll(kube: KubeClient, snapshot: ClusterSnapshot, op
   return Promise.all(
     snapshot.nodes.map(async (node) => {
       // compacted at once: a large cluster's hosts each list an entry per peer three times over
-      const evidence = compactOverlay(snapshot, await inspectHost(kube, node, opts.execTimeoutMs));
+      const evidence = compactOverlay(snapshot, await inspectHost(kube, node, opts.execTimeoutMs, snapshot));
       done += 1;
       opts.onProgress?.({ phase: "inspect", node: node.name, done, total: snapshot.nodes.length, ok: evidence.errors.length === 0 });
       return evidence;

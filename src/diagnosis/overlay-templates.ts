@@ -13,6 +13,7 @@
 import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, NodeSnapshot, OverlayTemplate, RouteEntry } from "../model/index.js";
 import { memoized, sameMac } from "./cluster-view.js";
 import { CidrIndex, networkAddress, overlappingCidrPairs, parseCidr } from "./ipv4.js";
+import { foldHashText, foldTupleHash, type FoldExpectation, type OverlayRead } from "../probes/overlay-fold.js";
 
 export interface PeerEntries {
   route: RouteEntry;
@@ -147,6 +148,13 @@ function only<T>(index: Map<string, Map<string, { count: number; first: T }>>, o
   return found?.count === 1 ? found.first : undefined;
 }
 
+/** Adds index i, the largest so far, to inclusive ranges. */
+function extendRanges(ranges: [number, number][], i: number): void {
+  const last = ranges.at(-1);
+  if (last && last[1] === i - 1) last[1] = i;
+  else ranges.push([i, i]);
+}
+
 interface Group {
   route: Entry;
   neighbour: Entry;
@@ -198,9 +206,7 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
       groups.push((group = candidate));
     }
     for (const e of [route, neighbour, entry]) taken.add(e);
-    const last = group.peers.at(-1);
-    if (last && last[1] === i - 1) last[1] = i;
-    else group.peers.push([i, i]);
+    extendRanges(group.peers, i);
   });
   if (groups.length === 0) return host;
   const templates = groups.map((g) => ({ route: JSON.stringify(g.route), neighbour: JSON.stringify(g.neighbour), fdb: JSON.stringify(g.fdb), peers: g.peers }));
@@ -210,6 +216,63 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
     neighbours: neighbours.filter((n) => !taken.has(n)),
     fdb: fdb.filter((e) => !taken.has(e)),
     overlay: { takenAt: snapshot.takenAt, templates },
+  };
+}
+
+/** The distinct peers' tuple hashes, their sum, and each node's first index by name. */
+interface FoldSums {
+  hashes: (bigint | undefined)[];
+  count: number;
+  sum: bigint;
+  indexOf: Map<string, number>;
+}
+
+const foldSums = new WeakMap<ClusterSnapshot, FoldSums>();
+function sumsOf(snapshot: ClusterSnapshot): FoldSums {
+  let sums = foldSums.get(snapshot);
+  if (sums) return sums;
+  const { values, distinct } = keysIn(snapshot);
+  const hashes = values.map((v, i) => (v && distinct[i] ? foldTupleHash(v.cidr, v.gw, v.mac, v.ip) : undefined));
+  const indexOf = new Map<string, number>();
+  snapshot.nodes.forEach((n, i) => indexOf.has(n.name) || indexOf.set(n.name, i));
+  sums = { hashes, count: hashes.filter((h) => h !== undefined).length, sum: hashes.reduce<bigint>((a, h) => a + (h ?? 0n), 0n), indexOf };
+  foldSums.set(snapshot, sums);
+  return sums;
+}
+
+/**
+ * What `xnode-agent overlay` finds on `node` when its entries are exactly
+ * flannel's for every peer compactOverlay would fold: one tuple per distinct
+ * peer but itself. Undefined when there is no such peer.
+ */
+export function foldExpectation(snapshot: ClusterSnapshot, node: string): FoldExpectation | undefined {
+  const { hashes, count, sum, indexOf } = sumsOf(snapshot);
+  const own = hashes[indexOf.get(node) ?? -1];
+  const expected = count - (own === undefined ? 0 : 1);
+  return expected > 0 ? { count: expected, hash: foldHashText(sum - (own ?? 0n)) } : undefined;
+}
+
+/**
+ * The host's evidence from an overlay read: when the agent folded, the one
+ * template covers every peer foldExpectation counted, which is what
+ * compactOverlay makes of the same tables read in full (the agent folds only
+ * entries that are the only ones under their keys and that hash to exactly
+ * those peers' values); otherwise the tables as read.
+ */
+export function hostTablesFrom(snapshot: ClusterSnapshot, node: string, read: OverlayRead): Pick<HostEvidence, "routes" | "neighbours" | "fdb" | "overlay"> {
+  const tables = { routes: read.routes, neighbours: read.neighbours, fdb: read.fdb };
+  if (!read.template) return tables;
+  const { hashes, indexOf } = sumsOf(snapshot);
+  const self = indexOf.get(node);
+  const peers: [number, number][] = [];
+  hashes.forEach((h, i) => h === undefined || i === self || extendRanges(peers, i));
+  const { route, neighbour, fdb } = read.template;
+  return {
+    ...tables,
+    overlay: {
+      takenAt: snapshot.takenAt,
+      templates: [{ route: JSON.stringify(route), neighbour: JSON.stringify(neighbour), fdb: JSON.stringify(fdb), peers }],
+    },
   };
 }
 

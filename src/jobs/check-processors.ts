@@ -206,7 +206,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const nodes = data.nodes.map((name) => byName.get(name)).filter((n) => n !== undefined);
       await eachNode(nodes, async (node) => {
         await hostReads.run(async () => {
-          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs);
+          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs, snapshot);
           await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
         });
         if (!watched.apiFailure()) await advance(data, "inspect", node.name);

@@ -7,7 +7,7 @@ import type { Probe } from "./probe.js";
 
 const name = "fdb";
 
-function toEntry(entry: JsonFields): FdbEntry | undefined {
+export function fdbEntryOf(entry: JsonFields): FdbEntry | undefined {
   const dst = entry.optString("dst");
   if (dst === undefined) return undefined;
   return {
@@ -24,6 +24,6 @@ export const fdbProbe: Probe<void, FdbEntry[]> = {
   argv: () => ["bridge", "-j", "fdb", "show"],
   parse: (stdout) =>
     readJsonObjects(name, stdout)
-      .map(toEntry)
+      .map(fdbEntryOf)
       .filter((e): e is FdbEntry => e !== undefined),
 };

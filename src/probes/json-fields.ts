@@ -80,7 +80,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The JSON array of objects that `ip -j` / `bridge -j` prints. */
 export function readJsonObjects(probe: string, stdout: string): JsonFields[] {
-  return parseJsonArray(probe, stdout).map((item) => {
+  return jsonObjects(probe, parseJsonArray(probe, stdout));
+}
+
+/** Each item of an already parsed array as an object's fields. */
+export function jsonObjects(probe: string, list: readonly unknown[]): JsonFields[] {
+  return list.map((item) => {
     if (!isRecord(item)) throw new ProbeOutputError(probe, "expected an array of objects", JSON.stringify(item) ?? "");
     return new JsonFields(probe, item);
   });

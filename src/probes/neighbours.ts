@@ -6,7 +6,7 @@ import type { Probe } from "./probe.js";
 
 const name = "neighbours";
 
-function toEntry(entry: JsonFields): NeighbourEntry {
+export function neighbourOf(entry: JsonFields): NeighbourEntry {
   return {
     dst: entry.string("dst"),
     dev: entry.string("dev"),
@@ -20,5 +20,5 @@ export const neighboursProbe: Probe<void, NeighbourEntry[]> = {
   name,
   agent: "host",
   argv: () => ["ip", "-j", "neigh", "show"],
-  parse: (stdout) => readJsonObjects(name, stdout).map(toEntry),
+  parse: (stdout) => readJsonObjects(name, stdout).map(neighbourOf),
 };

@@ -6,7 +6,7 @@ import type { Probe } from "./probe.js";
 
 const name = "routes";
 
-function toRoute(route: JsonFields): RouteEntry {
+export function routeOf(route: JsonFields): RouteEntry {
   return {
     dst: route.string("dst"),
     // unicast routes carry no "type"; a blackhole for a pod CIDR must not count as a route
@@ -24,5 +24,5 @@ export const routesProbe: Probe<void, RouteEntry[]> = {
   name,
   agent: "host",
   argv: () => ["ip", "-j", "route", "show"],
-  parse: (stdout) => readJsonObjects(name, stdout).map(toRoute),
+  parse: (stdout) => readJsonObjects(name, stdout).map(routeOf),
 };

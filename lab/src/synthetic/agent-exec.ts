@@ -6,6 +6,7 @@
 import type { SynthCluster, SynthNode } from "./cluster-plan.js";
 import { catFiles, addrShow, fdbShow, neighShow, podAddrShow, routeShow, vxlanShow } from "./host-tools.js";
 import { iptablesSave, nftRuleset } from "./firewall-tools.js";
+import { overlayFold } from "./overlay-fold.js";
 import { PacketModel, rttMsOf, type Endpoint, type Proto } from "./packet-paths.js";
 
 export interface ExecAnswer {
@@ -69,6 +70,10 @@ export class AgentExec {
     if (cmd === "ping") return this.ping({ node, pod: false }, args);
     if (cmd === "sh" && args[0] === "-c") return this.script({ node, pod: false }, args.slice(2));
     if (cmd === "xnode-agent" && args[0] === "reach") return this.agentReach({ node, pod: false }, args.slice(1), stdin);
+    if (cmd === "xnode-agent" && args[0] === "overlay") {
+      const r = overlayFold(this.c, node, f, args.slice(1));
+      return answer(r.stdout, 0, r.stderr, r.exitCode);
+    }
     return this.unknown(cmd);
   }
 

@@ -145,15 +145,24 @@ export function podAddrShow(n: SynthNode): string {
   ]);
 }
 
-/** Numeric order of the kernel's table dump: the underlay's connected route sorts by its address like the rest. */
-export function routeShow(c: SynthCluster, n: SynthNode, f: NodeFaults): string {
+/** flannel's three entries for a peer, as iproute2 prints them (also with placeholders, for the agent's template). */
+export const flannelRoute = (dev: string, cidr: string, gw: string) => ({ dst: cidr, gateway: gw, dev, flags: ["onlink"] });
+export const flannelNeighbour = (dev: string, gw: string, mac: string) => ({ dst: gw, dev, lladdr: mac, state: ["PERMANENT"] });
+export const flannelFdb = (dev: string, mac: string, ip: string) => ({ mac, ifname: dev, dst: ip, flags: ["self"], state: "permanent" });
+
+/**
+ * Numeric order of the kernel's table dump: the underlay's connected route
+ * sorts by its address like the rest. `peers` (all nodes by default) are the
+ * nodes whose pod CIDR routes are listed, the node itself among them.
+ */
+export function routeShow(c: SynthCluster, n: SynthNode, f: NodeFaults, peers: readonly SynthNode[] = c.nodes): string {
   const dev = c.vxlanDevice;
-  const routes: { key: number; route: object }[] = c.nodes
+  const routes: { key: number; route: object }[] = peers
     .filter((p) => !f.deletedRoutes.has(p.podCIDR))
     .map((p) =>
       p === n
         ? { key: p.index, route: { dst: p.podCIDR, dev: "cni0", protocol: "kernel", scope: "link", prefsrc: n.cni0IP, flags: [] } }
-        : { key: p.index, route: { dst: p.podCIDR, gateway: p.flannelIP, dev, flags: ["onlink"] } },
+        : { key: p.index, route: flannelRoute(dev, p.podCIDR, p.flannelIP) },
     );
   const connected = { dst: c.underlay.cidr, dev: c.iface, protocol: "kernel", scope: "link", prefsrc: n.internalIP, flags: [] };
   // pod CIDRs are 10.x or lower in the usual layouts; keep the kernel's order by comparing first octets
@@ -219,13 +228,15 @@ function multicastFdb(ifname: string, mac: string, extra: string[] = []) {
   return ["33:33:00:00:00:01", ...extra, "01:00:5e:00:00:01", `33:33:ff:${tail}`].map((m) => ({ mac: m, ifname, flags: ["self"], state: "permanent" }));
 }
 
-export function fdbShow(c: SynthCluster, n: SynthNode, f: NodeFaults): string {
+/** The VTEP address n's FDB entry for peer p sends to. */
+const fdbDestination = (f: NodeFaults, p: SynthNode): string => f.staleFdb.get(p.name) ?? p.internalIP;
+
+/** `peers`: the nodes whose flannel entries are listed (all by default; the node itself never is). */
+export function fdbShow(c: SynthCluster, n: SynthNode, f: NodeFaults, peers: readonly SynthNode[] = c.nodes): string {
   const dev = c.vxlanDevice;
   return JSON.stringify([
     ...multicastFdb("cni0", n.cni0Mac, ["01:00:5e:00:00:6a", "33:33:00:00:00:6a"]),
-    ...c.nodes
-      .filter((p) => p !== n)
-      .map((p) => ({ mac: p.vtepMac, ifname: dev, dst: f.staleFdb.get(p.name) ?? p.internalIP, flags: ["self"], state: "permanent" })),
+    ...peers.filter((p) => p !== n).map((p) => flannelFdb(dev, p.vtepMac, fdbDestination(f, p))),
     ...multicastFdb(c.iface, n.eth0Mac),
     { mac: n.podMac, ifname: "veth0", flags: [], master: "cni0", state: "" },
     { mac: n.cni0Mac, ifname: "veth0", flags: [], master: "cni0", state: "permanent" },
@@ -233,8 +244,8 @@ export function fdbShow(c: SynthCluster, n: SynthNode, f: NodeFaults): string {
   ]);
 }
 
-export function neighShow(c: SynthCluster, n: SynthNode): string {
-  return JSON.stringify(c.nodes.filter((p) => p !== n).map((p) => ({ dst: p.flannelIP, dev: c.vxlanDevice, lladdr: p.vtepMac, state: ["PERMANENT"] })));
+export function neighShow(c: SynthCluster, n: SynthNode, peers: readonly SynthNode[] = c.nodes): string {
+  return JSON.stringify(peers.filter((p) => p !== n).map((p) => flannelNeighbour(c.vxlanDevice, p.flannelIP, p.vtepMac)));
 }
 
 const SYSCTL_DEFAULTS: Record<string, string> = { "net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "0", "net.ipv4.conf.default.rp_filter": "0" };

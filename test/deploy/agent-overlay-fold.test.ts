@@ -1,0 +1,142 @@
+// The host agent folds a node's flannel entries itself (`xnode-agent
+// overlay`, deploy/agent-image/xnode-agent.c) when they hash to exactly what
+// the leases say. Whenever it folds, the evidence the worker rebuilds from
+// the fold must be exactly what compactOverlay makes of the same tables read
+// in full; when it does not, the tables come back as read. The agent's real
+// binary runs here over each case's tables, served by `ip` and `bridge`
+// stand-ins on its PATH.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { agentBinaryDir } from "@xnode/lab/testing";
+import { compactOverlay, foldExpectation, hostTablesFrom } from "../../src/diagnosis/overlay-templates.js";
+import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, RouteEntry } from "../../src/model/index.js";
+import { overlayFoldProbe, type FoldExpectation, type OverlayRead } from "../../src/probes/overlay-fold.js";
+import { capturedEvidence } from "../diagnosis/captured-evidence-files.js";
+import { lanCluster, mutations, sharedLookups } from "../diagnosis/overlay-cases.js";
+
+// iproute2's JSON for each model entry: what the probes parse back into it
+const rawRoute = (r: RouteEntry) => ({
+  ...(r.type !== undefined && { type: r.type }),
+  dst: r.dst,
+  ...(r.gateway !== undefined && { gateway: r.gateway }),
+  ...(r.dev !== undefined && { dev: r.dev }),
+  ...(r.protocol !== undefined && { protocol: r.protocol }),
+  ...(r.scope !== undefined && { scope: r.scope }),
+  ...(r.prefsrc !== undefined && { prefsrc: r.prefsrc }),
+  flags: r.onlink ? ["onlink"] : [],
+});
+const rawNeighbour = (n: NeighbourEntry) => ({ dst: n.dst, dev: n.dev, ...(n.lladdr !== undefined && { lladdr: n.lladdr }), state: n.states });
+const rawFdb = (e: FdbEntry) => ({ mac: e.mac, ifname: e.dev, dst: e.dst, flags: ["self"], state: e.permanent ? "permanent" : "" });
+
+let dir: string;
+let binary: string;
+before(async () => {
+  binary = join(await agentBinaryDir(), "xnode-agent");
+  dir = mkdtempSync(join(tmpdir(), "xnode-fold-"));
+  writeFileSync(join(dir, "ip"), '#!/bin/sh\n[ "$1 $3" = "-j show" ] || exit 3\ncat "$XNODE_TABLES/$2"\n');
+  writeFileSync(join(dir, "bridge"), '#!/bin/sh\n[ "$*" = "-j fdb show" ] || exit 3\ncat "$XNODE_TABLES/fdb"\n');
+  for (const tool of ["ip", "bridge"]) chmodSync(join(dir, tool), 0o755);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function agentRead(host: HostEvidence, expect: FoldExpectation | undefined): OverlayRead {
+  writeFileSync(join(dir, "route"), JSON.stringify(host.routes!.map(rawRoute)));
+  writeFileSync(join(dir, "neigh"), JSON.stringify(host.neighbours!.map(rawNeighbour)));
+  writeFileSync(join(dir, "fdb"), JSON.stringify(host.fdb!.map(rawFdb)));
+  const r = spawnSync(binary, overlayFoldProbe.argv(expect).slice(1), { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, XNODE_TABLES: dir } });
+  assert.equal(r.status, 0, r.stderr);
+  return overlayFoldProbe.parse(r.stdout, expect);
+}
+
+const json = (list: readonly object[] | undefined) => (list ?? []).map((e) => JSON.stringify(e));
+
+/** Folded or not, the agent's read gives compactOverlay's evidence; returns whether it folded. */
+function assertAgentAgrees(snapshot: ClusterSnapshot, host: HostEvidence, label: string): boolean {
+  const expect = foldExpectation(snapshot, host.node);
+  const read = agentRead(host, expect);
+  const fromAgent = { ...host, ...hostTablesFrom(snapshot, host.node, read) };
+  const compact = compactOverlay(snapshot, host);
+  if (read.template) {
+    assert.deepEqual(fromAgent.overlay, compact.overlay, `${label}: templates`);
+    for (const key of ["routes", "neighbours", "fdb"] as const) assert.deepEqual(json(fromAgent[key]), json(compact[key]), `${label}: ${key} left`);
+  } else {
+    for (const key of ["routes", "neighbours", "fdb"] as const) assert.deepEqual(json(fromAgent[key]), json(host[key]), `${label}: ${key} as read`);
+  }
+  return read.template !== undefined;
+}
+
+const withTables = (ev: CheckEvidence) => ev.hosts.filter((h) => h.routes && h.neighbours && h.fdb);
+
+test("every captured run: the agent folds where compaction does, and its fold is compaction's", () => {
+  let folded = 0;
+  let hosts = 0;
+  for (const { name, evidence } of capturedEvidence()) {
+    for (const host of withTables(evidence)) {
+      hosts += 1;
+      if (assertAgentAgrees(evidence.snapshot, host, `${name} ${host.node}`)) folded += 1;
+    }
+  }
+  assert.ok(folded >= hosts / 2, `the agent folded ${folded} of ${hosts} captured hosts`);
+});
+
+const changesTuples = [
+  "FDB entry sends elsewhere",
+  "neighbour with a stale MAC",
+  "route missing",
+  "neighbour missing",
+  "FDB entry twice",
+  "route through cni0",
+];
+
+test("one entry broken in each way flannel's entries go wrong: the broken node sends its tables, never a fold that hides the fault", () => {
+  let tried = 0;
+  for (const { name, evidence } of capturedEvidence()) {
+    for (const [what, mutate] of Object.entries(mutations)) {
+      const ev = structuredClone(evidence);
+      const host = withTables(ev).find((h) => h.fdb!.some((e) => e.dev.startsWith("flannel")));
+      if (!host || mutate(host, ev) === undefined) continue;
+      tried += 1;
+      for (const h of withTables(ev)) assertAgentAgrees(ev.snapshot, h, `${name}: ${what} on ${host.node}, read on ${h.node}`);
+      // a broken peer entry changes the node's tuples: no fold. (A changed annotation breaks every other node's fold instead,
+      // and a blackhole inside a peer's CIDR joins no tuple: it stays in the list beside the fold.)
+      if (changesTuples.includes(what))
+        assert.equal(agentRead(host, foldExpectation(ev.snapshot, host.node)).template, undefined, `${name}: ${what} folded on ${host.node}`);
+    }
+  }
+  assert.ok(tried >= Object.keys(mutations).length * 3, `only ${tried} mutated captures`);
+});
+
+for (const [what, mutate] of Object.entries(sharedLookups)) {
+  test(`lookups that meet across peers: ${what}: the agent's fold is compaction's or absent`, () => {
+    const ev = lanCluster("shared", 4);
+    mutate(ev);
+    for (const host of withTables(ev)) assertAgentAgrees(ev.snapshot, host, `${what} on ${host.node}`);
+  });
+}
+
+test("a wrong expectation, or none, gets the tables as read", () => {
+  const ev = lanCluster("expect", 5);
+  const host = ev.hosts[0]!;
+  const right = foldExpectation(ev.snapshot, host.node)!;
+  assert.equal(right.count, 4);
+  assert.ok(agentRead(host, right).template);
+  for (const wrong of [{ ...right, count: 3 }, { ...right, hash: right.hash.replace(/.$/, (d) => (d === "0" ? "1" : "0")) }, undefined]) {
+    const read = agentRead(host, wrong);
+    assert.equal(read.template, undefined);
+    assert.equal(read.routes.length, host.routes!.length);
+    assert.deepEqual(read.found, { count: 4, hash: right.hash, shapes: 1 });
+  }
+});
+
+test("a 200-node cluster: every node's read folds to one template and a few entries", () => {
+  const ev = lanCluster("fold-200", 200);
+  for (const host of ev.hosts.slice(0, 20)) {
+    const read = agentRead(host, foldExpectation(ev.snapshot, host.node));
+    assert.ok(read.template, host.node);
+    assert.ok(read.routes.length + read.neighbours.length + read.fdb.length < 6, `${host.node} sent ${read.routes.length} routes`);
+  }
+});
