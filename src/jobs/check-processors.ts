@@ -174,8 +174,7 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     async [JOB.start](job) {
       const data = startPayload.parse(job.data);
       try {
-        const snapshot = await collectSnapshot(deps.kubeFor(data.cluster), now);
-        await deps.evidence.saveSnapshot(data.checkId, snapshot);
+        const snapshot = await deps.evidence.saveSnapshot(data.checkId, await collectSnapshot(deps.kubeFor(data.cluster), now));
         await deps.store.updateCheck(data.checkId, { status: "running", phase: "inspect" });
         await deps.store.startPhase(data.checkId, "inspect", snapshot.nodes.length);
         await deps.flows.add({

@@ -36,13 +36,19 @@ export interface OverlayRead {
 }
 
 const MASK = (1n << 64n) - 1n;
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
 
 /** The agent's hash of one tuple: FNV-1a 64 of "cidr gw mac ip", mixed by splitmix64's finaliser. */
 export function foldTupleHash(cidr: string, gw: string, mac: string, ip: string): bigint {
-  let h = FNV_OFFSET;
-  for (const byte of Buffer.from(`${cidr} ${gw} ${mac} ${ip}`)) h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK;
+  // FNV-1a in two 32-bit halves (BigInt per byte costs ~10x more): h * 0x100000001b3 = h * 0x1b3 + (h << 40)
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of Buffer.from(`${cidr} ${gw} ${mac} ${ip}`)) {
+    lo = (lo ^ byte) >>> 0;
+    const low = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(low / 0x100000000) + (lo << 8)) >>> 0;
+    lo = low >>> 0;
+  }
+  let h = (BigInt(hi) << 32n) | BigInt(lo);
   h = ((h ^ (h >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
   h = ((h ^ (h >> 27n)) * 0x94d049bb133111ebn) & MASK;
   return h ^ (h >> 31n);

@@ -9,7 +9,13 @@ import { clusterSnapshotSchema, hostEvidenceSchema, nodeReachSchema, type Cluste
 import { REPORT_TTL_SECONDS } from "./check-store.js";
 import { parseStored } from "./parse-stored.js";
 
+/** Snapshots a process keeps parsed: the checks it is working on at once, at most. */
+const SNAPSHOTS_KEPT = 4;
+
 export class EvidenceStore {
+  /** by check id, least recently used first */
+  private readonly snapshots = new Map<string, ClusterSnapshot>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "xnode:",
@@ -21,13 +27,38 @@ export class EvidenceStore {
     return `${this.prefix}check:${checkId}:${part}`;
   }
 
-  async saveSnapshot(checkId: string, snapshot: ClusterSnapshot): Promise<void> {
-    await this.redis.set(this.key(checkId, "snapshot"), JSON.stringify(snapshot), "EX", this.ttlSeconds);
+  /**
+   * The check's snapshot, written once: a start step run again keeps the
+   * first one (its jobs and compacted host states already refer to it) and
+   * gets it back. So a snapshot never changes, and each process keeps the
+   * last few it read instead of reading and parsing them again in every job
+   * (a 1,000-node snapshot is about a megabyte).
+   */
+  async saveSnapshot(checkId: string, snapshot: ClusterSnapshot): Promise<ClusterSnapshot> {
+    const written = await this.redis.set(this.key(checkId, "snapshot"), JSON.stringify(snapshot), "EX", this.ttlSeconds, "NX");
+    const kept = written === "OK" ? snapshot : await this.loadSnapshot(checkId);
+    if (!kept) return this.saveSnapshot(checkId, snapshot); // expired between the two calls
+    this.remember(checkId, kept);
+    return kept;
   }
 
   async loadSnapshot(checkId: string): Promise<ClusterSnapshot | undefined> {
+    const known = this.snapshots.get(checkId);
+    if (known) return known;
     const raw = await this.redis.get(this.key(checkId, "snapshot"));
-    return raw === null ? undefined : parseStored(clusterSnapshotSchema, raw, `snapshot of check ${checkId}`);
+    if (raw === null) return undefined;
+    const snapshot = parseStored(clusterSnapshotSchema, raw, `snapshot of check ${checkId}`);
+    this.remember(checkId, snapshot);
+    return snapshot;
+  }
+
+  private remember(checkId: string, snapshot: ClusterSnapshot): void {
+    this.snapshots.delete(checkId);
+    this.snapshots.set(checkId, snapshot);
+    for (const oldest of this.snapshots.keys()) {
+      if (this.snapshots.size <= SNAPSHOTS_KEPT) break;
+      this.snapshots.delete(oldest);
+    }
   }
 
   /** One node's host state; written again by a retried step, the same field is overwritten. */

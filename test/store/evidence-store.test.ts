@@ -34,7 +34,8 @@ test("snapshot, compacted hosts and reach results come back as written, each par
   const entries = evidence.matrix.filter((e) => e.from === node);
   await store.saveReach("c1", { node, entries, failures: [] });
 
-  assert.deepEqual(await store.loadSnapshot("c1"), evidence.snapshot);
+  // another process (a fresh store) reads it from Redis
+  assert.deepEqual(await new EvidenceStore(redis, `${prefix}:`, 3600).loadSnapshot("c1"), evidence.snapshot);
   const loaded = await store.loadHosts("c1");
   assert.deepEqual([...loaded.keys()].sort(), hosts.map((h) => h.node).sort());
   for (const h of hosts) assert.deepEqual(loaded.get(h.node), h);
@@ -45,6 +46,20 @@ test("snapshot, compacted hosts and reach results come back as written, each par
   }
   assert.equal(await store.loadSnapshot("gone"), undefined);
   assert.equal((await store.loadHosts("gone")).size, 0);
+});
+
+test("a snapshot is written once: a start step run again gets the first one back, and every process reads that one", async () => {
+  const store = new EvidenceStore(redis, `${prefix}:`, 3600);
+  const { evidence } = capturedEvidence()[0]!;
+  const later = { ...evidence.snapshot, takenAt: "2030-01-01T00:00:00.000Z" };
+  assert.equal((await store.saveSnapshot("once", evidence.snapshot)).takenAt, evidence.snapshot.takenAt);
+  const other = new EvidenceStore(redis, `${prefix}:`, 3600);
+  assert.equal((await other.saveSnapshot("once", later)).takenAt, evidence.snapshot.takenAt, "the second save keeps the first");
+  assert.equal((await new EvidenceStore(redis, `${prefix}:`, 3600).loadSnapshot("once"))!.takenAt, evidence.snapshot.takenAt);
+  // each process keeps what it read: the same object again, without another GET
+  const reader = new EvidenceStore(redis, `${prefix}:`, 3600);
+  const first = await reader.loadSnapshot("once");
+  assert.equal(await reader.loadSnapshot("once"), first);
 });
 
 test("a host part another version wrote fails with STORE_INVALID naming the node and the check", async () => {
