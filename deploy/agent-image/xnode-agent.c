@@ -624,7 +624,7 @@ struct keyed {
 
 struct index {
   struct keyed *k;
-  size_t n;
+  size_t n, cap;
 };
 
 static int by_hash(const void *a, const void *b) {
@@ -645,8 +645,11 @@ static char *key_of(struct span a, struct span b, int lower) {
 }
 
 static void index_add(struct index *ix, char *key, size_t index) {
-  ix->k = realloc(ix->k, (ix->n + 1) * sizeof *ix->k);
-  if (!ix->k) exit(1);
+  if (ix->n == ix->cap) {
+    ix->cap = ix->cap ? ix->cap * 2 : 256;
+    ix->k = realloc(ix->k, ix->cap * sizeof *ix->k);
+    if (!ix->k) exit(1);
+  }
   ix->k[ix->n++] = (struct keyed){fnv1a(FNV_OFFSET, key, strlen(key)), key, index};
 }
 

@@ -16,6 +16,7 @@ const execFileP = promisify(execFile);
 export { scenarioPath };
 /** Where the lab's build of the agents' binary (xnode-agent) is, built on first use. */
 export { agentBinaryDir } from "./dataplane/agent-binary.js";
+export { tableReadingAgent, type TableReadingAgent } from "./dataplane/table-reading-agent.js";
 
 /** Labs need root and network namespaces: fail loudly, never skip. */
 export function requireLabPrerequisites(): void {

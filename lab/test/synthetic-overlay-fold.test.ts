@@ -4,28 +4,17 @@
 // binary prints over the same node's tables as host-tools.ts renders them:
 // unfolded, folded against the right expectation, and refused a wrong one.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { agentBinaryDir } from "../src/dataplane/agent-binary.js";
+import { tableReadingAgent, type TableReadingAgent } from "../src/dataplane/table-reading-agent.js";
 import { parseScenario } from "../src/scenario.js";
 import { planSyntheticCluster } from "../src/synthetic/cluster-plan.js";
 import { fdbShow, neighShow, routeShow } from "../src/synthetic/host-tools.js";
 import { NO_FAULTS, nodeFaults } from "../src/synthetic/node-faults.js";
 import { overlayFold } from "../src/synthetic/overlay-fold.js";
 
-let dir: string;
-let binary: string;
-before(async () => {
-  binary = join(await agentBinaryDir(), "xnode-agent");
-  dir = mkdtempSync(join(tmpdir(), "xnode-synth-fold-"));
-  writeFileSync(join(dir, "ip"), '#!/bin/sh\ncat "$XNODE_TABLES/$2"\n');
-  writeFileSync(join(dir, "bridge"), '#!/bin/sh\ncat "$XNODE_TABLES/fdb"\n');
-  for (const tool of ["ip", "bridge"]) chmodSync(join(dir, tool), 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+let agent: TableReadingAgent;
+before(async () => (agent = await tableReadingAgent()));
+after(() => agent?.cleanup());
 
 const faults = [
   { kind: "delete-route", node: "node-0001", to: "10.244.3.0/24" },
@@ -43,13 +32,8 @@ test("every node of a faulty synthetic cluster: the shortcut prints what the bin
   let folds = 0;
   for (const n of c.nodes) {
     const f = byNode.get(n.name) ?? NO_FAULTS;
-    writeFileSync(join(dir, "route"), routeShow(c, n, f));
-    writeFileSync(join(dir, "neigh"), neighShow(c, n));
-    writeFileSync(join(dir, "fdb"), fdbShow(c, n, f));
-    const real = (args: string[]) => {
-      const r = spawnSync(binary, ["overlay", ...args], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, XNODE_TABLES: dir } });
-      return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status };
-    };
+    const tables = { route: routeShow(c, n, f), neigh: neighShow(c, n), fdb: fdbShow(c, n, f) };
+    const real = (args: string[]) => agent.run(tables, ["overlay", ...args]);
     const plain = real([]);
     const { count, hash } = (JSON.parse(plain.stdout) as { found: { count: number; hash: string } }).found;
     const wrong = hash.replace(/^./, (d) => (d === "0" ? "1" : "0"));

@@ -6,12 +6,8 @@
 // binary runs here over each case's tables, served by `ip` and `bridge`
 // stand-ins on its PATH.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { agentBinaryDir } from "@xnode/lab/testing";
+import { tableReadingAgent, type TableReadingAgent } from "@xnode/lab/testing";
 import { compactOverlay, foldExpectation, hostTablesFrom } from "../../src/diagnosis/overlay-templates.js";
 import type { CheckEvidence, ClusterSnapshot, FdbEntry, HostEvidence, NeighbourEntry, RouteEntry } from "../../src/model/index.js";
 import { overlayFoldProbe, type FoldExpectation, type OverlayRead } from "../../src/probes/overlay-fold.js";
@@ -32,23 +28,18 @@ const rawRoute = (r: RouteEntry) => ({
 const rawNeighbour = (n: NeighbourEntry) => ({ dst: n.dst, dev: n.dev, ...(n.lladdr !== undefined && { lladdr: n.lladdr }), state: n.states });
 const rawFdb = (e: FdbEntry) => ({ mac: e.mac, ifname: e.dev, dst: e.dst, flags: ["self"], state: e.permanent ? "permanent" : "" });
 
-let dir: string;
-let binary: string;
-before(async () => {
-  binary = join(await agentBinaryDir(), "xnode-agent");
-  dir = mkdtempSync(join(tmpdir(), "xnode-fold-"));
-  writeFileSync(join(dir, "ip"), '#!/bin/sh\n[ "$1 $3" = "-j show" ] || exit 3\ncat "$XNODE_TABLES/$2"\n');
-  writeFileSync(join(dir, "bridge"), '#!/bin/sh\n[ "$*" = "-j fdb show" ] || exit 3\ncat "$XNODE_TABLES/fdb"\n');
-  for (const tool of ["ip", "bridge"]) chmodSync(join(dir, tool), 0o755);
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+let agent: TableReadingAgent;
+before(async () => (agent = await tableReadingAgent()));
+after(() => agent?.cleanup());
 
 function agentRead(host: HostEvidence, expect: FoldExpectation | undefined): OverlayRead {
-  writeFileSync(join(dir, "route"), JSON.stringify(host.routes!.map(rawRoute)));
-  writeFileSync(join(dir, "neigh"), JSON.stringify(host.neighbours!.map(rawNeighbour)));
-  writeFileSync(join(dir, "fdb"), JSON.stringify(host.fdb!.map(rawFdb)));
-  const r = spawnSync(binary, overlayFoldProbe.argv(expect).slice(1), { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, XNODE_TABLES: dir } });
-  assert.equal(r.status, 0, r.stderr);
+  const tables = {
+    route: JSON.stringify(host.routes!.map(rawRoute)),
+    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
+    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
+  };
+  const r = agent.run(tables, overlayFoldProbe.argv(expect).slice(1));
+  assert.equal(r.exitCode, 0, r.stderr);
   return overlayFoldProbe.parse(r.stdout, expect);
 }
 
