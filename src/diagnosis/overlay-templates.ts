@@ -219,11 +219,12 @@ export function compactOverlay(snapshot: ClusterSnapshot, host: HostEvidence): H
   };
 }
 
-/** The distinct peers' tuple hashes, their sum, and each node's first index by name. */
+/** The distinct peers' tuple hashes, their sum, their indices as ranges, and each node's first index by name. */
 interface FoldSums {
   hashes: (bigint | undefined)[];
   count: number;
   sum: bigint;
+  ranges: [number, number][];
   indexOf: Map<string, number>;
 }
 
@@ -235,7 +236,9 @@ function sumsOf(snapshot: ClusterSnapshot): FoldSums {
   const hashes = values.map((v, i) => (v && distinct[i] ? foldTupleHash(v.cidr, v.gw, v.mac, v.ip) : undefined));
   const indexOf = new Map<string, number>();
   snapshot.nodes.forEach((n, i) => indexOf.has(n.name) || indexOf.set(n.name, i));
-  sums = { hashes, count: hashes.filter((h) => h !== undefined).length, sum: hashes.reduce<bigint>((a, h) => a + (h ?? 0n), 0n), indexOf };
+  const ranges: [number, number][] = [];
+  hashes.forEach((h, i) => h === undefined || extendRanges(ranges, i));
+  sums = { hashes, count: hashes.filter((h) => h !== undefined).length, sum: hashes.reduce<bigint>((a, h) => a + (h ?? 0n), 0n), ranges, indexOf };
   foldSums.set(snapshot, sums);
   return sums;
 }
@@ -262,10 +265,17 @@ export function foldExpectation(snapshot: ClusterSnapshot, node: string): FoldEx
 export function hostTablesFrom(snapshot: ClusterSnapshot, node: string, read: OverlayRead): Pick<HostEvidence, "routes" | "neighbours" | "fdb" | "overlay"> {
   const tables = { routes: read.routes, neighbours: read.neighbours, fdb: read.fdb };
   if (!read.template) return tables;
-  const { hashes, indexOf } = sumsOf(snapshot);
-  const self = indexOf.get(node);
+  const { ranges, indexOf } = sumsOf(snapshot);
+  const self = indexOf.get(node) ?? -1;
+  // every distinct node's range but with the node itself cut out: O(ranges) per node, not O(nodes)
   const peers: [number, number][] = [];
-  hashes.forEach((h, i) => h === undefined || i === self || extendRanges(peers, i));
+  for (const [start, end] of ranges) {
+    if (self < start || self > end) peers.push([start, end]);
+    else {
+      if (start < self) peers.push([start, self - 1]);
+      if (self < end) peers.push([self + 1, end]);
+    }
+  }
   const { route, neighbour, fdb } = read.template;
   return {
     ...tables,

@@ -100,13 +100,13 @@ export function handleRest(req: RestRequest, res: ServerResponse): RestResult {
 
   switch (info.verb) {
     case "get": {
-      const obj = store.get(kind.kind, namespace, info.name!);
+      const obj = store.peek(kind.kind, namespace, info.name!);
       if (!obj) throw notFound(kind.group, kind.resource, info.name!);
       return { status: 200, body: table ? render(req, [obj]) : obj };
     }
     case "list": {
       const matches = parseSelectors(kind.kind, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector"));
-      const items = store.list(kind.kind, namespace).filter(matches);
+      const items = store.peekList(kind.kind, namespace).filter(matches);
       const resourceVersion = store.resourceVersion;
       if (table) return { status: 200, body: render(req, items, resourceVersion) };
       return { status: 200, body: { kind: `${kind.kind}List`, apiVersion: apiVersionOf(kind), metadata: { resourceVersion }, items } };

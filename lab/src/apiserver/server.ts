@@ -166,7 +166,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const execRequest = (info: RequestInfo, url: URL): ExecRequest => {
     const namespace = info.namespace!;
     const podName = info.name!;
-    const pod = store.get("Pod", namespace, podName);
+    const pod = store.peek("Pod", namespace, podName);
     if (!pod) throw notFound("", "pods", podName);
     const command = url.searchParams.getAll("command");
     if (command.length === 0) throw badRequest("you must specify at least one command for the container");

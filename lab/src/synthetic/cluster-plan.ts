@@ -3,7 +3,7 @@
 // i-th /24 of flannel.network as podCIDR (flannel's default SubnetLen), cni0
 // at .1, the pod agent at .2 and flannel.<VNI> at .0, as on the lab's real nodes.
 import { createHash } from "node:crypto";
-import { cidrContains, hostAddress, intToIp, parseCidr } from "../dataplane/ipv4.js";
+import { hostAddress, intToIp, ipToInt, parseCidr, type Cidr } from "../dataplane/ipv4.js";
 import type { Scenario } from "../scenario.js";
 import { syntheticNodeName } from "./names.js";
 
@@ -31,6 +31,9 @@ export interface SynthCluster {
   vxlanDevice: string;
   nodes: SynthNode[];
   byName: Map<string, SynthNode>;
+  /** flannel.network and the underlay, parsed once: every probe's address is looked up in them */
+  podNetwork: Cidr;
+  underlayNetwork: Cidr;
 }
 
 /** Private ranges tried for the underlay; the first that does not overlap flannel.network and fits the nodes wins. */
@@ -86,18 +89,21 @@ export function planSyntheticCluster(s: Scenario): SynthCluster {
     vxlanDevice: `flannel.${s.flannel.vni}`,
     nodes,
     byName: new Map(nodes.map((n) => [n.name, n])),
+    podNetwork: network,
+    underlayNetwork: underlay,
   };
 }
 
 /** The node whose pod CIDR holds `ip`, by arithmetic (podCIDRs are consecutive /24s). */
 export function nodeByPodAddress(c: SynthCluster, ip: string): SynthNode | undefined {
-  if (!cidrContains(c.scenario.flannel.network, ip)) return undefined;
-  const offset = Math.floor((parseCidr(`${ip}/32`).base - parseCidr(c.scenario.flannel.network).base) / 2 ** (32 - SUBNET_LEN));
-  return c.nodes[offset];
+  const { base, size } = c.podNetwork;
+  const n = ipToInt(ip);
+  return n >= base && n < base + size ? c.nodes[Math.floor((n - base) / 2 ** (32 - SUBNET_LEN))] : undefined;
 }
 
 /** The node whose underlay address is `ip`. */
 export function nodeByInternalIP(c: SynthCluster, ip: string): SynthNode | undefined {
-  if (!cidrContains(c.underlay.cidr, ip)) return undefined;
-  return c.nodes[parseCidr(`${ip}/32`).base - parseCidr(c.underlay.cidr).base - FIRST_HOST];
+  const { base, size } = c.underlayNetwork;
+  const n = ipToInt(ip);
+  return n >= base && n < base + size ? c.nodes[n - base - FIRST_HOST] : undefined;
 }
