@@ -17,6 +17,7 @@ import {
   type Finding,
   type FindingApprovals,
   type HostEvidence,
+  type NodeReach,
 } from "../model/index.js";
 import { errorParts, isXnodeError, XnodeError, type ErrorCode } from "../errors.js";
 import type { KubeClient } from "../kube/kube-client.js";
@@ -38,6 +39,7 @@ import {
   startPayload,
   type CheckBase,
 } from "./check-payloads.js";
+import { NodeBatch } from "./node-batch.js";
 import { chunkNodes } from "./node-chunks.js";
 
 export interface CheckWorkerDeps {
@@ -160,14 +162,35 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
     return snapshot.nodes.map((n) => stored.get(n.name) ?? { node: n.name, errors: [{ probe: "inspect", message: `inspecting ${n.name} failed` }] });
   }
 
-  async function advance(base: CheckBase, phase: "inspect" | "reach", node: string): Promise<void> {
+  async function advance(base: CheckBase, phase: "inspect" | "reach", nodes: string[]): Promise<void> {
     if (!(await stillRunning(base))) return;
-    const progress = await deps.store.advance(base.checkId, phase, node);
-    if (!progress.counted) return;
-    const last = progress.done >= progress.total;
+    const { counted, done, total } = await deps.store.advance(base.checkId, phase, nodes);
+    if (counted === 0) return;
+    const last = done >= total;
     if (!last && !(await deps.store.throttle(base.checkId, deps.progressIntervalMs ?? 1000))) return;
     const rec = await deps.store.getCheck(base.checkId);
-    if (rec) await deps.notifier.progress(rec, progress).catch((err: unknown) => deps.logger.warn({ err, checkId: base.checkId }, "progress update failed"));
+    if (rec)
+      await deps.notifier
+        .progress(rec, { phase, done, total })
+        .catch((err: unknown) => deps.logger.warn({ err, checkId: base.checkId }, "progress update failed"));
+  }
+
+  /** A step's finished nodes: saved (with `save`) and counted in batches (node-batch.ts), counted only while the API answers. */
+  function finishedNodes<T extends { node: string }>(
+    base: CheckBase,
+    phase: "inspect" | "reach",
+    watched: { apiFailure(): unknown },
+    save: (items: T[]) => Promise<void>,
+  ): NodeBatch<T> {
+    return new NodeBatch<T>(async (items) => {
+      await save(items);
+      if (!watched.apiFailure())
+        await advance(
+          base,
+          phase,
+          items.map((i) => i.node),
+        );
+    });
   }
 
   const steps: Record<string, (job: Job) => Promise<unknown>> = {
@@ -203,13 +226,15 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
       const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
       const nodes = data.nodes.map((name) => byName.get(name)).filter((n) => n !== undefined);
-      await eachNode(nodes, async (node) => {
-        await hostReads.run(async () => {
-          const evidence = await inspectHost(watched.kube, node, deps.execTimeoutMs, snapshot);
-          await deps.evidence.saveHost(data.checkId, compactOverlay(snapshot, evidence));
+      const finished = finishedNodes<HostEvidence>(data, "inspect", watched, (hosts) => deps.evidence.saveHosts(data.checkId, hosts));
+      try {
+        await eachNode(nodes, async (node) => {
+          const evidence = await hostReads.run(() => inspectHost(watched.kube, node, deps.execTimeoutMs, snapshot));
+          finished.add(compactOverlay(snapshot, evidence));
         });
-        if (!watched.apiFailure()) await advance(data, "inspect", node.name);
-      });
+      } finally {
+        await finished.close();
+      }
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: nodes.length };
     },
@@ -242,15 +267,19 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const data = reachPayload.parse(job.data);
       if (!(await stillRunning(data))) return { stopped: true };
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
-      await eachNode(data.nodes, async ({ node, agents }) => {
-        const { matrix, failures } = await runAgentProbes(
-          watched.kube,
-          agents.map((a) => ({ ...a, node })),
-          deps,
-        );
-        await deps.evidence.saveReach(data.checkId, { node, entries: matrix, failures });
-        if (!watched.apiFailure()) await advance(data, "reach", node);
-      });
+      const finished = finishedNodes<NodeReach>(data, "reach", watched, (reaches) => deps.evidence.saveReaches(data.checkId, reaches));
+      try {
+        await eachNode(data.nodes, async ({ node, agents }) => {
+          const { matrix, failures } = await runAgentProbes(
+            watched.kube,
+            agents.map((a) => ({ ...a, node })),
+            deps,
+          );
+          finished.add({ node, entries: matrix, failures });
+        });
+      } finally {
+        await finished.close();
+      }
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: data.nodes.length };
     },

@@ -33,12 +33,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('LRANGE', KEYS[2], 0, -1)`;
 
 // Atomic: count a unit of the current phase once (SADD), answer the count and the total.
+// ARGV: phase, TTL, then the units
 const ADVANCE_SCRIPT = `
 local phase = redis.call('HGET', KEYS[1], 'phase')
 local total = redis.call('HGET', KEYS[1], 'total') or '0'
 if phase ~= ARGV[1] then return {0, redis.call('SCARD', KEYS[2]), total} end
-local added = redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+local added = redis.call('SADD', KEYS[2], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 return {added, redis.call('SCARD', KEYS[2]), total}`;
 
 export class CheckStore {
@@ -104,11 +105,13 @@ export class CheckStore {
    * Counts `unit` (a node) done in `phase`, once however often a retried job
    * reports it; `counted` is false for a repeat or a unit of a phase that is over.
    */
-  async advance(id: string, phase: string, unit: string): Promise<{ phase: string; done: number; total: number; counted: boolean }> {
+  /** Counts units (nodes) done in a phase, each once however often it is reported; `counted` is how many were new. */
+  async advance(id: string, phase: string, units: readonly string[]): Promise<{ phase: string; done: number; total: number; counted: number }> {
     const key = this.key("check", id, "progress");
-    const result = (await this.redis.eval(ADVANCE_SCRIPT, 2, key, `${key}:done`, phase, unit, this.activeTtlSeconds)) as [number, number, string];
+    if (units.length === 0) throw new Error("advance needs at least one unit");
+    const result = (await this.redis.eval(ADVANCE_SCRIPT, 2, key, `${key}:done`, phase, this.activeTtlSeconds, ...units)) as [number, number, string];
     const [counted, done, total] = result;
-    return { phase, done, total: Number(total), counted: counted === 1 };
+    return { phase, done, total: Number(total), counted };
   }
 
   /** true for the first of a check's steps to fail it: only that one tells Slack. */

@@ -61,9 +61,9 @@ export class EvidenceStore {
     }
   }
 
-  /** One node's host state; written again by a retried step, the same field is overwritten. */
-  async saveHost(checkId: string, host: HostEvidence): Promise<void> {
-    await this.saveField(this.key(checkId, "hosts"), host.node, host);
+  /** Nodes' host states, in one write; written again by a retried step, a node's field is overwritten. */
+  async saveHosts(checkId: string, hosts: readonly HostEvidence[]): Promise<void> {
+    await this.saveFields(this.key(checkId, "hosts"), hosts);
   }
 
   /** Every node's host state saved so far, by node. */
@@ -71,16 +71,19 @@ export class EvidenceStore {
     return this.loadFields(this.key(checkId, "hosts"), (raw, node) => parseStored(hostEvidenceSchema, raw, `host evidence of ${node} in check ${checkId}`));
   }
 
-  async saveReach(checkId: string, reach: NodeReach): Promise<void> {
-    await this.saveField(this.key(checkId, "reach"), reach.node, reach);
+  async saveReaches(checkId: string, reaches: readonly NodeReach[]): Promise<void> {
+    await this.saveFields(this.key(checkId, "reach"), reaches);
   }
 
   async loadReach(checkId: string): Promise<Map<string, NodeReach>> {
     return this.loadFields(this.key(checkId, "reach"), (raw, node) => parseStored(nodeReachSchema, raw, `reachability results of ${node} in check ${checkId}`));
   }
 
-  private async saveField(key: string, field: string, value: unknown): Promise<void> {
-    await this.redis.multi().hset(key, field, JSON.stringify(value)).expire(key, this.ttlSeconds).exec();
+  /** Each value under its node's field, with the key's TTL, in one transaction. */
+  private async saveFields(key: string, values: readonly { node: string }[]): Promise<void> {
+    if (values.length === 0) return;
+    const fields = Object.fromEntries(values.map((v) => [v.node, JSON.stringify(v)]));
+    await this.redis.multi().hset(key, fields).expire(key, this.ttlSeconds).exec();
   }
 
   private async loadFields<T>(key: string, parse: (raw: string, field: string) => T): Promise<Map<string, T>> {

@@ -50,21 +50,23 @@ describe("CheckStore", () => {
 
   test("progress counts concurrent units exactly", async () => {
     await store.startPhase("p1", "inspect", 5);
-    const counts = await Promise.all([1, 2, 3, 4, 5].map((n) => store.advance("p1", "inspect", `node-${n}`)));
+    const counts = await Promise.all([1, 2, 3, 4, 5].map((n) => store.advance("p1", "inspect", [`node-${n}`])));
     assert.deepEqual(counts.map((c) => c.done).sort(), [1, 2, 3, 4, 5]);
-    assert.ok(counts.every((c) => c.total === 5 && c.phase === "inspect" && c.counted));
+    assert.ok(counts.every((c) => c.total === 5 && c.phase === "inspect" && c.counted === 1));
   });
 
   test("progress counts a unit once however often a retried job reports it, and not after its phase", async () => {
     await store.startPhase("p2", "inspect", 3);
-    await store.advance("p2", "inspect", "node-1");
-    const again = await store.advance("p2", "inspect", "node-1");
-    assert.deepEqual(again, { phase: "inspect", done: 1, total: 3, counted: false });
+    await store.advance("p2", "inspect", ["node-1"]);
+    const again = await store.advance("p2", "inspect", ["node-1"]);
+    assert.deepEqual(again, { phase: "inspect", done: 1, total: 3, counted: 0 });
     await store.startPhase("p2", "reach", 2);
-    const late = await store.advance("p2", "inspect", "node-2");
-    assert.equal(late.counted, false);
-    const first = await store.advance("p2", "reach", "node-1");
-    assert.deepEqual(first, { phase: "reach", done: 1, total: 2, counted: true });
+    const late = await store.advance("p2", "inspect", ["node-2"]);
+    assert.equal(late.counted, 0);
+    const first = await store.advance("p2", "reach", ["node-1"]);
+    assert.deepEqual(first, { phase: "reach", done: 1, total: 2, counted: 1 });
+    // a batch: the units it adds are counted, the ones already counted are not
+    assert.deepEqual(await store.advance("p2", "reach", ["node-1", "node-2", "node-3"]), { phase: "reach", done: 3, total: 2, counted: 2 });
   });
 
   test("only the first failure of a check is told", async () => {

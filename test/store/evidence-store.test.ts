@@ -27,12 +27,13 @@ test("snapshot, compacted hosts and reach results come back as written, each par
   const { evidence } = capturedEvidence()[0]!;
   const hosts = evidence.hosts.map((h) => compactOverlay(evidence.snapshot, h));
   await store.saveSnapshot("c1", evidence.snapshot);
-  for (const h of hosts) await store.saveHost("c1", h);
-  // a retried step writes its node again: the field is replaced, not duplicated
-  await store.saveHost("c1", hosts[0]!);
+  await store.saveHosts("c1", hosts.slice(0, 1));
+  await store.saveHosts("c1", hosts.slice(1));
+  // a retried step writes its nodes again: the fields are replaced, not duplicated
+  await store.saveHosts("c1", hosts.slice(0, 1));
   const node = evidence.snapshot.nodes[0]!.name;
   const entries = evidence.matrix.filter((e) => e.from === node);
-  await store.saveReach("c1", { node, entries, failures: [] });
+  await store.saveReaches("c1", [{ node, entries, failures: [] }]);
 
   // another process (a fresh store) reads it from Redis
   assert.deepEqual(await new EvidenceStore(redis, `${prefix}:`, 3600).loadSnapshot("c1"), evidence.snapshot);
