@@ -552,11 +552,15 @@ static const char *read_entry(const char *p, const char *end, struct entry *e) {
     const char *value = skip_ws(p + 1, end), *value_end = skip_value(value, end, 1);
     if (!value_end) return NULL;
     if (value < end && *value == '"') skip_string(value, end, &escaped);
+    struct span name = {key, (size_t)(after - 1 - key)};
+    /* a key twice would be read one way here and another by JSON.parse */
+    for (int i = 0; i < e->fields && !e->unusual; i++)
+      if (e->f[i].key.n == name.n && memcmp(e->f[i].key.p, name.p, name.n) == 0) e->unusual = 1;
     if (escaped || e->fields == MAX_FIELDS) {
       e->unusual = 1;
     } else {
       struct field *f = &e->f[e->fields++];
-      f->key = (struct span){key, (size_t)(after - 1 - key)};
+      f->key = name;
       f->value = (struct span){value, (size_t)(value_end - value)};
       f->is_string = *value == '"';
     }
@@ -592,7 +596,9 @@ static int read_table(const struct buf *text, struct table *t) {
       p = skip_ws(p + 1, end);
       continue;
     }
-    return p < end && *p == ']' ? 0 : -1;
+    if (p >= end || *p != ']') return -1;
+    /* nothing after the array, as JSON.parse would insist */
+    return skip_ws(p + 1, end) == end ? 0 : -1;
   }
 }
 
@@ -725,13 +731,18 @@ static void print_table(const char *name, const struct table *t, int skip_taken)
 }
 
 static int run_overlay(int argc, char **argv) {
+  /* children are waited for: an inherited SIG_IGN would make waitpid fail */
+  signal(SIGCHLD, SIG_DFL);
   int expecting = 0;
   unsigned long long expected_count = 0, expected_hash = 0;
   if (argc == 5 && strcmp(argv[2], "--expect") == 0) {
-    char *end1, *end2;
-    expected_count = strtoull(argv[3], &end1, 10);
-    expected_hash = strtoull(argv[4], &end2, 16);
-    expecting = *argv[3] && !*end1 && strlen(argv[4]) == 16 && !*end2;
+    /* digits only: strtoull alone would take signs, spaces and 0x */
+    expecting = *argv[3] && strspn(argv[3], "0123456789") == strlen(argv[3]) && strlen(argv[3]) <= 9 && strlen(argv[4]) == 16 &&
+                strspn(argv[4], "0123456789abcdefABCDEF") == 16;
+    if (expecting) {
+      expected_count = strtoull(argv[3], NULL, 10);
+      expected_hash = strtoull(argv[4], NULL, 16);
+    }
   }
   if (argc != 2 && !expecting) {
     fprintf(stderr, "xnode-agent overlay: usage: xnode-agent overlay [--expect COUNT HASH], HASH in 16 hex digits\n");
@@ -816,7 +827,11 @@ static int run_overlay(int argc, char **argv) {
     count++;
     sum += tuple_hash(values);
   }
-  int folded = expecting && shapes == 1 && count == expected_count && sum == expected_hash;
+  /* an entry this reader could not take apart (escapes, a key twice, too many fields) might be read otherwise by xnode: no fold */
+  int unusual = 0;
+  for (int t = 0; t < 3; t++)
+    for (size_t i = 0; i < tables[t].n; i++) unusual |= tables[t].e[i].unusual;
+  int folded = expecting && !unusual && shapes == 1 && count == expected_count && sum == expected_hash;
   printf("{\"found\":{\"count\":%llu,\"hash\":\"%016llx\",\"shapes\":%d},\"folded\":%s", count, sum, shapes, folded ? "true" : "false");
   if (folded)
     printf(",\"template\":{\"route\":%.*s,\"neighbour\":%.*s,\"fdb\":%.*s}", (int)ends[0], shape.p, (int)(ends[1] - ends[0]), shape.p + ends[0],

@@ -227,14 +227,12 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       const byName = new Map(snapshot.nodes.map((n) => [n.name, n]));
       const nodes = data.nodes.map((name) => byName.get(name)).filter((n) => n !== undefined);
       const finished = finishedNodes<HostEvidence>(data, "inspect", watched, (hosts) => deps.evidence.saveHosts(data.checkId, hosts));
-      try {
-        await eachNode(nodes, async (node) => {
+      await finished.around(() =>
+        eachNode(nodes, async (node) => {
           const evidence = await hostReads.run(() => inspectHost(watched.kube, node, deps.execTimeoutMs, snapshot));
           finished.add(compactOverlay(snapshot, evidence));
-        });
-      } finally {
-        await finished.close();
-      }
+        }),
+      );
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: nodes.length };
     },
@@ -268,18 +266,16 @@ export function createCheckProcessor(deps: CheckWorkerDeps): (job: Job) => Promi
       if (!(await stillRunning(data))) return { stopped: true };
       const watched = watchApiFailures(deps.kubeFor(data.cluster));
       const finished = finishedNodes<NodeReach>(data, "reach", watched, (reaches) => deps.evidence.saveReaches(data.checkId, reaches));
-      try {
-        await eachNode(data.nodes, async ({ node, agents }) => {
+      await finished.around(() =>
+        eachNode(data.nodes, async ({ node, agents }) => {
           const { matrix, failures } = await runAgentProbes(
             watched.kube,
             agents.map((a) => ({ ...a, node })),
             deps,
           );
           finished.add({ node, entries: matrix, failures });
-        });
-      } finally {
-        await finished.close();
-      }
+        }),
+      );
       await stopOnApiFailure(data, watched.apiFailure());
       return { nodes: data.nodes.length };
     },

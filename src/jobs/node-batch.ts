@@ -24,6 +24,22 @@ export class NodeBatch<T> {
     else this.timer ??= setTimeout(() => this.flush(), this.waitMs);
   }
 
+  /**
+   * Runs the chunk's work, then writes what is left, whether or not the work
+   * threw; the work's own error wins over a write's.
+   */
+  async around<R>(work: () => Promise<R>): Promise<R> {
+    let result: R;
+    try {
+      result = await work();
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+    await this.close();
+    return result;
+  }
+
   /** Writes what is left, waits for every write, and throws the first write's error. */
   async close(): Promise<void> {
     this.flush();

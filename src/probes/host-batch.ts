@@ -1,9 +1,10 @@
 // Several fixed host probes in one exec: a fixed script runs each probe's
 // command in turn and prints its stdout, exit code and first stderr line
 // between markers, so a check costs one exec per node for all of its host
-// reads instead of one per probe. The commands are the probes' own constant
-// argv (no cluster data), passed as positional parameters and word-split by
-// the script, so they may hold no whitespace or glob characters.
+// reads instead of one per probe. The commands are the probes' own argv
+// (constant, but for the overlay read's expected count and hash, which are
+// digits), passed as positional parameters and word-split by the script, so
+// they may hold no whitespace or glob characters.
 import { XnodeError } from "../errors.js";
 import { ProbeOutputError } from "./probe.js";
 

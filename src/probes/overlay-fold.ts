@@ -67,7 +67,7 @@ const outputSchema = z.object({
   fdb: z.array(z.unknown()),
 });
 
-function parse(stdout: string): OverlayRead {
+function parse(stdout: string, expect: FoldExpectation | undefined): OverlayRead {
   let data: unknown;
   try {
     data = JSON.parse(stdout);
@@ -79,6 +79,10 @@ function parse(stdout: string): OverlayRead {
     throw new ProbeOutputError(name, out.success ? "a template without folding, or folding without one" : out.error.issues[0]!.message, stdout);
   }
   const { found, template } = out.data;
+  // a fold is taken only for exactly what was asked: an agent with other rules must not pass one off
+  if (template && (!expect || found.count !== expect.count || found.hash !== expect.hash.toLowerCase() || found.shapes !== 1)) {
+    throw new ProbeOutputError(name, `a fold of ${found.count} entries hashing to ${found.hash}, not the ${expect?.count ?? 0} asked for`, stdout);
+  }
   const fdbOf = (list: readonly unknown[]) => jsonObjects("fdb", list).flatMap((e) => fdbEntryOf(e) ?? []);
   const read: OverlayRead = {
     found,
@@ -100,5 +104,5 @@ export const overlayFoldProbe: Probe<FoldExpectation | undefined, OverlayRead> =
   name,
   agent: "host",
   argv: (expect) => ["xnode-agent", "overlay", ...(expect ? ["--expect", String(expect.count), expect.hash] : [])],
-  parse: (stdout) => parse(stdout),
+  parse,
 };

@@ -33,6 +33,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('LRANGE', KEYS[2], 0, -1)`;
 
 // Atomic: count a unit of the current phase once (SADD), answer the count and the total.
+/** Units one advance() may count: Lua's unpack takes a few thousand arguments at most. */
+const MAX_UNITS = 1000;
+
 // ARGV: phase, TTL, then the units
 const ADVANCE_SCRIPT = `
 local phase = redis.call('HGET', KEYS[1], 'phase')
@@ -102,13 +105,13 @@ export class CheckStore {
   }
 
   /**
-   * Counts `unit` (a node) done in `phase`, once however often a retried job
-   * reports it; `counted` is false for a repeat or a unit of a phase that is over.
+   * Counts units (nodes) done in `phase`, each once however often a retried
+   * job reports it; `counted` is how many were new (0 for repeats, or for a
+   * phase that is over). At most MAX_UNITS at once (Lua's unpack limit).
    */
-  /** Counts units (nodes) done in a phase, each once however often it is reported; `counted` is how many were new. */
   async advance(id: string, phase: string, units: readonly string[]): Promise<{ phase: string; done: number; total: number; counted: number }> {
     const key = this.key("check", id, "progress");
-    if (units.length === 0) throw new Error("advance needs at least one unit");
+    if (units.length === 0 || units.length > MAX_UNITS) throw new Error(`advance takes 1 to ${MAX_UNITS} units, not ${units.length}`);
     const result = (await this.redis.eval(ADVANCE_SCRIPT, 2, key, `${key}:done`, phase, this.activeTtlSeconds, ...units)) as [number, number, string];
     const [counted, done, total] = result;
     return { phase, done, total: Number(total), counted };

@@ -131,3 +131,67 @@ test("a 200-node cluster: every node's read folds to one template and a few entr
     assert.ok(read.routes.length + read.neighbours.length + read.fdb.length < 6, `${host.node} sent ${read.routes.length} routes`);
   }
 });
+
+// JSON iproute2 does not print, but that the agent must not read one way where JSON.parse reads another
+test("tables the agent cannot read as JSON.parse would (a key twice, escapes, text after the array) are never folded", () => {
+  const ev = lanCluster("odd-json", 4);
+  const host = ev.hosts[0]!;
+  const expect = foldExpectation(ev.snapshot, host.node)!;
+  const raw = {
+    route: JSON.stringify(host.routes!.map(rawRoute)),
+    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
+    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
+  };
+  const args = overlayFoldProbe.argv(expect).slice(1);
+  assert.ok(overlayFoldProbe.parse(agent.run(raw, args).stdout, expect).template, "the plain tables fold");
+  const twice = raw.route.replaceAll('"dev":"flannel.1"', '"dev":"flannel.1","dev":"cni0"');
+  const escaped = raw.route.replace(/\]$/, ',{"type":"blackhole","dst":"10.0.1.0\\/25","flags":[]}]');
+  for (const [what, route] of [
+    ["a key twice", twice],
+    ["an escaped slash", escaped],
+  ]) {
+    const r = agent.run({ ...raw, route: route! }, args);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const read = overlayFoldProbe.parse(r.stdout, expect);
+    assert.equal(read.template, undefined, what);
+    assert.equal(read.routes.length, JSON.parse(route!).length, `${what}: every route as read`);
+  }
+  const trailing = agent.run({ ...raw, neigh: `${raw.neigh}\n[]` }, args);
+  assert.equal(trailing.exitCode, 1);
+  assert.match(trailing.stderr, /ip -j neigh printed something other than a JSON array/);
+  for (const bad of [
+    ["--expect", `+${expect.count}`, expect.hash],
+    ["--expect", String(expect.count), `0x${expect.hash.slice(2)}`],
+  ]) {
+    assert.equal(agent.run(raw, ["overlay", ...bad]).exitCode, 2, bad.join(" "));
+  }
+});
+
+test("started with SIGCHLD ignored (as some container runtimes leave it), the agent still waits for its tools", () => {
+  const ev = lanCluster("sigchld", 3);
+  const host = ev.hosts[0]!;
+  const expect = foldExpectation(ev.snapshot, host.node)!;
+  const tables = {
+    route: JSON.stringify(host.routes!.map(rawRoute)),
+    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
+    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
+  };
+  const ignoring = ["python3", "-c", "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"];
+  const r = agent.run(tables, overlayFoldProbe.argv(expect).slice(1), ignoring);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.ok(overlayFoldProbe.parse(r.stdout, expect).template);
+});
+
+test("a fold the worker did not ask for is refused, not read", () => {
+  const ev = lanCluster("unasked", 4);
+  const host = ev.hosts[0]!;
+  const expect = foldExpectation(ev.snapshot, host.node)!;
+  const tables = {
+    route: JSON.stringify(host.routes!.map(rawRoute)),
+    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
+    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
+  };
+  const folded = agent.run(tables, overlayFoldProbe.argv(expect).slice(1)).stdout;
+  assert.throws(() => overlayFoldProbe.parse(folded, { ...expect, count: expect.count + 1 }), /not the 4 asked for/);
+  assert.throws(() => overlayFoldProbe.parse(folded, undefined), /PROBE|asked for/);
+});

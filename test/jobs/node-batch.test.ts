@@ -56,3 +56,27 @@ test("a failed write fails close(), after the other writes ran", async () => {
   await assert.rejects(batch.close(), /redis down/);
   assert.deepEqual(writes, [[0, 1], [2, 3], [4]]);
 });
+
+test("around(): what the work finished is written even when the work throws, and the work's error is the one thrown", async () => {
+  const writes: number[][] = [];
+  const batch = new NodeBatch<number>(
+    (items) => {
+      writes.push(items);
+      return Promise.reject(new Error("write failed"));
+    },
+    25,
+    60_000,
+  );
+  await assert.rejects(
+    batch.around(async () => {
+      batch.add(1);
+      batch.add(2);
+      throw new Error("node failed");
+    }),
+    /node failed/,
+  );
+  assert.deepEqual(writes, [[1, 2]]);
+  const ok = new NodeBatch<number>((items) => (writes.push(items), Promise.resolve()), 25, 60_000);
+  assert.equal(await ok.around(() => (ok.add(3), Promise.resolve("done"))), "done");
+  assert.deepEqual(writes.at(-1), [3]);
+});

@@ -16,7 +16,8 @@ export interface Tables {
 }
 
 export interface TableReadingAgent {
-  run(tables: Tables, args: readonly string[]): { stdout: string; stderr: string; exitCode: number | null };
+  /** `launcher`: a command the binary is started through (its path and args follow). */
+  run(tables: Tables, args: readonly string[], launcher?: readonly string[]): { stdout: string; stderr: string; exitCode: number | null };
   cleanup(): void;
 }
 
@@ -28,9 +29,10 @@ export async function tableReadingAgent(): Promise<TableReadingAgent> {
   writeFileSync(join(dir, "bridge"), '#!/bin/sh\n[ "$*" = "-j fdb show" ] || exit 3\ncat "$XNODE_TABLES/fdb"\n');
   for (const tool of ["ip", "bridge"]) chmodSync(join(dir, tool), 0o755);
   return {
-    run(tables, args) {
+    run(tables, args, launcher = []) {
       for (const [name, text] of Object.entries(tables)) writeFileSync(join(dir, name), text);
-      const r = spawnSync(binary, [...args], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, XNODE_TABLES: dir } });
+      const [command = binary, ...rest] = [...launcher, binary, ...args];
+      const r = spawnSync(command, rest, { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, XNODE_TABLES: dir } });
       return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status };
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -45,7 +45,7 @@ function hashesOf(c: SynthCluster): ClusterHashes {
 const USAGE = "xnode-agent overlay: usage: xnode-agent overlay [--expect COUNT HASH], HASH in 16 hex digits\n";
 
 export function overlayFold(c: SynthCluster, n: SynthNode, f: NodeFaults, args: readonly string[]): { stdout: string; stderr: string; exitCode: number } {
-  const expecting = args.length === 3 && args[0] === "--expect" && /^\d+$/.test(args[1]!) && /^[0-9a-fA-F]{16}$/.test(args[2]!);
+  const expecting = args.length === 3 && args[0] === "--expect" && /^\d{1,9}$/.test(args[1]!) && /^[0-9a-fA-F]{16}$/.test(args[2]!);
   if (args.length !== 0 && !expecting) return { stdout: "", stderr: USAGE, exitCode: 2 };
   const { of, total, byCidr } = hashesOf(c);
   // peers whose route is gone: their neighbour and FDB entries have no route to join
