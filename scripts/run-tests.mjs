@@ -24,6 +24,7 @@ const UNIT = [
   "test/digest/compose-digest.test.ts",
   "test/digest/render-digest.test.ts",
   "test/handlers/parse-command.test.ts",
+  "test/jobs/node-batch.test.ts",
   "test/kube/semaphore.test.ts",
   "test/ops/slack-connection.test.ts",
   "test/probes/",
