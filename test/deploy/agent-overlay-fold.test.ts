@@ -32,13 +32,23 @@ let agent: TableReadingAgent;
 before(async () => (agent = await tableReadingAgent()));
 after(() => agent?.cleanup());
 
+/** The host's tables as `ip -j` and `bridge -j` print them. */
+const rawTables = (host: HostEvidence) => ({
+  route: JSON.stringify(host.routes!.map(rawRoute)),
+  neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
+  fdb: JSON.stringify(host.fdb!.map(rawFdb)),
+});
+
+/** The first node of a flat healthy cluster: its tables, what the worker expects of it, and the agent's arguments. */
+function firstNode(cluster: string, count: number) {
+  const ev = lanCluster(cluster, count);
+  const host = ev.hosts[0]!;
+  const expect = foldExpectation(ev.snapshot, host.node)!;
+  return { host, expect, tables: rawTables(host), args: overlayFoldProbe.argv(expect).slice(1) };
+}
+
 function agentRead(host: HostEvidence, expect: FoldExpectation | undefined): OverlayRead {
-  const tables = {
-    route: JSON.stringify(host.routes!.map(rawRoute)),
-    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
-    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
-  };
-  const r = agent.run(tables, overlayFoldProbe.argv(expect).slice(1));
+  const r = agent.run(rawTables(host), overlayFoldProbe.argv(expect).slice(1));
   assert.equal(r.exitCode, 0, r.stderr);
   return overlayFoldProbe.parse(r.stdout, expect);
 }
@@ -134,15 +144,7 @@ test("a 200-node cluster: every node's read folds to one template and a few entr
 
 // JSON iproute2 does not print, but that the agent must not read one way where JSON.parse reads another
 test("tables the agent cannot read as JSON.parse would (a key twice, escapes, text after the array) are never folded", () => {
-  const ev = lanCluster("odd-json", 4);
-  const host = ev.hosts[0]!;
-  const expect = foldExpectation(ev.snapshot, host.node)!;
-  const raw = {
-    route: JSON.stringify(host.routes!.map(rawRoute)),
-    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
-    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
-  };
-  const args = overlayFoldProbe.argv(expect).slice(1);
+  const { expect, tables: raw, args } = firstNode("odd-json", 4);
   assert.ok(overlayFoldProbe.parse(agent.run(raw, args).stdout, expect).template, "the plain tables fold");
   const twice = raw.route.replaceAll('"dev":"flannel.1"', '"dev":"flannel.1","dev":"cni0"');
   const escaped = raw.route.replace(/\]$/, ',{"type":"blackhole","dst":"10.0.1.0\\/25","flags":[]}]');
@@ -168,30 +170,16 @@ test("tables the agent cannot read as JSON.parse would (a key twice, escapes, te
 });
 
 test("started with SIGCHLD ignored (as some container runtimes leave it), the agent still waits for its tools", () => {
-  const ev = lanCluster("sigchld", 3);
-  const host = ev.hosts[0]!;
-  const expect = foldExpectation(ev.snapshot, host.node)!;
-  const tables = {
-    route: JSON.stringify(host.routes!.map(rawRoute)),
-    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
-    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
-  };
+  const { expect, tables, args } = firstNode("sigchld", 3);
   const ignoring = ["python3", "-c", "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"];
-  const r = agent.run(tables, overlayFoldProbe.argv(expect).slice(1), ignoring);
+  const r = agent.run(tables, args, ignoring);
   assert.equal(r.exitCode, 0, r.stderr);
   assert.ok(overlayFoldProbe.parse(r.stdout, expect).template);
 });
 
 test("a fold the worker did not ask for is refused, not read", () => {
-  const ev = lanCluster("unasked", 4);
-  const host = ev.hosts[0]!;
-  const expect = foldExpectation(ev.snapshot, host.node)!;
-  const tables = {
-    route: JSON.stringify(host.routes!.map(rawRoute)),
-    neigh: JSON.stringify(host.neighbours!.map(rawNeighbour)),
-    fdb: JSON.stringify(host.fdb!.map(rawFdb)),
-  };
-  const folded = agent.run(tables, overlayFoldProbe.argv(expect).slice(1)).stdout;
+  const { expect, tables, args } = firstNode("unasked", 4);
+  const folded = agent.run(tables, args).stdout;
   assert.throws(() => overlayFoldProbe.parse(folded, { ...expect, count: expect.count + 1 }), /not the 4 asked for/);
   assert.throws(() => overlayFoldProbe.parse(folded, undefined), /PROBE|asked for/);
 });
