@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { scenarioPath } from "./bundled-scenarios.js";
 import { Lab } from "./lab.js";
-import { loadScenario } from "./scenario.js";
+import { loadScenario, type Scenario } from "./scenario.js";
 
 const execFileP = promisify(execFile);
 
@@ -29,9 +29,11 @@ export interface StartedLab {
   stop(): Promise<void>;
 }
 
-export async function startLab(scenario: string, name = `${scenario}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`): Promise<StartedLab> {
+/** A lab of a bundled scenario (by name) or of a scenario built by the test. */
+export async function startLab(scenario: string | Scenario, name?: string): Promise<StartedLab> {
   requireLabPrerequisites();
-  const lab = await Lab.start(await loadScenario(scenarioPath(scenario)), { name });
+  const loaded = typeof scenario === "string" ? await loadScenario(scenarioPath(scenario)) : scenario;
+  const lab = await Lab.start(loaded, { name: name ?? `${loaded.name}-${process.pid}-${Math.random().toString(36).slice(2, 6)}` });
   const dir = await mkdtemp(join(tmpdir(), "xnode-test-"));
   const kubeconfigPath = join(dir, "kubeconfig");
   await writeFile(kubeconfigPath, lab.kubeconfig, { mode: 0o600 });

@@ -5,7 +5,8 @@
 // agent without the overlay mode (an older image) still gives the tables,
 // through a second exec.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
+import { parseScenario } from "@xnode/lab";
 import { collectSnapshot } from "../../src/check/collect-snapshot.js";
 import { inspectHost } from "../../src/check/inspect-host.js";
 import { compactOverlay } from "../../src/diagnosis/overlay-templates.js";
@@ -61,4 +62,46 @@ test("an agent without the overlay mode: the tables come from a second exec, in 
   assert.equal(ev.overlay, undefined);
   assert.ok(flannelEntries(ev) >= 4);
   assert.ok(ev.interfaces && ev.sysctls && ev.iptablesBackends, "the other probes came with the first exec");
+});
+
+// The synthetic lab answers the overlay read from topology and faults (lab/src/synthetic/overlay-fold.ts): against the
+// worker's own expectation, its healthy nodes must fold, its nodes with broken tables must not, and each read must be
+// what compacting that node's full tables gives.
+describe("a synthetic cluster with broken tables on two nodes", () => {
+  let synth: StartedLab;
+  let synthKube: KubeClient;
+  let synthSnapshot: ClusterSnapshot;
+  before(async () => {
+    const scenario = parseScenario({
+      name: "fold-synth",
+      synthetic: { nodes: 12 },
+      flannel: { network: "10.244.0.0/16" },
+      faults: [
+        { kind: "delete-route", node: "node-0003", to: "10.244.7.0/24" },
+        { kind: "stale-fdb", node: "node-0005", peer: "node-0001" },
+      ],
+    });
+    synth = await startLab(scenario);
+    synthKube = createKubeClient({ cluster: "fold-synth", kubeconfig: synth.kubeconfigPath });
+    synthSnapshot = await collectSnapshot(synthKube);
+  });
+  after(() => synth?.stop());
+
+  test("healthy nodes fold, the two broken ones send their tables, and every read is the compaction of the full one", async () => {
+    const folded: string[] = [];
+    for (const node of synthSnapshot.nodes) {
+      const read = await inspectHost(synthKube, node, 15_000, synthSnapshot);
+      const compact = compactOverlay(synthSnapshot, await inspectHost(synthKube, node, 15_000));
+      if (read.overlay && flannelEntries(read) === 0) folded.push(node.name);
+      const fromFold = read.overlay ? read : compactOverlay(synthSnapshot, read);
+      assert.deepEqual(fromFold.overlay, compact.overlay, node.name);
+      for (const key of ["routes", "neighbours", "fdb"] as const)
+        assert.deepEqual(JSON.stringify(fromFold[key]), JSON.stringify(compact[key]), `${node.name} ${key}`);
+    }
+    const broken = ["node-0003", "node-0005"];
+    assert.deepEqual(
+      folded,
+      synthSnapshot.nodes.map((n) => n.name).filter((n) => !broken.includes(n)),
+    );
+  });
 });
