@@ -116,7 +116,7 @@ export async function inspectHost(kube: KubeClient, node: NodeSnapshot, timeoutM
   }
   try {
     const read = overlayFoldProbe.parse(sectionOf(sections, overlay.name, target), expect);
-    return { ...evidence, ...(snapshot ? hostTablesFrom(snapshot, node.name, read) : { routes: read.routes, neighbours: read.neighbours, fdb: read.fdb }) };
+    return { ...evidence, ...(snapshot ? hostTablesFrom(snapshot, node.name, read) : read.tables) };
   } catch {
     await runBatch(kube, target, TABLES_BATCH, timeoutMs, TABLE_PROBES, evidence);
     return evidence;

@@ -263,7 +263,7 @@ export function foldExpectation(snapshot: ClusterSnapshot, node: string): FoldEx
  * those peers' values); otherwise the tables as read.
  */
 export function hostTablesFrom(snapshot: ClusterSnapshot, node: string, read: OverlayRead): Pick<HostEvidence, "routes" | "neighbours" | "fdb" | "overlay"> {
-  const tables = { routes: read.routes, neighbours: read.neighbours, fdb: read.fdb };
+  const { tables } = read;
   if (!read.template) return tables;
   const { ranges, indexOf } = sumsOf(snapshot);
   const self = indexOf.get(node) ?? -1;

@@ -7,9 +7,9 @@
 // and marked unreadable, so a verdict resting on them is "unknown".
 import { z } from "zod";
 import type { NftChain, NftRule, NftRuleset, NftSet } from "../model/index.js";
-import { errorMessage, firstIssue } from "../errors.js";
+import { firstIssue } from "../errors.js";
 import { classifyStatement, isRecord, renderRule, single } from "./nft-expr.js";
-import { ProbeOutputError, type Probe } from "./probe.js";
+import { parseJsonOutput, ProbeOutputError, type Probe } from "./probe.js";
 
 const name = "nftables";
 
@@ -94,15 +94,8 @@ function readSet(kind: string, body: unknown): NftSet | string {
 }
 
 function parse(stdout: string): NftRuleset {
-  const text = stdout.trim();
-  if (text === "") throw new ProbeOutputError(name, "no output", "");
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new ProbeOutputError(name, `not JSON (${errorMessage(err)})`, text);
-  }
-  if (!isRecord(data) || !Array.isArray(data.nftables)) throw new ProbeOutputError(name, 'expected an object with an "nftables" array', text);
+  const data = parseJsonOutput(name, stdout);
+  if (!isRecord(data) || !Array.isArray(data.nftables)) throw new ProbeOutputError(name, 'expected an object with an "nftables" array', stdout.trim());
   const out: NftRuleset = { tables: [], chains: [], sets: [], rules: [], unreadable: [] };
   const keep = <T>(target: T[], item: T | string) => (typeof item === "string" ? out.unreadable.push(item) : target.push(item));
   for (const item of data.nftables) {

@@ -14,7 +14,7 @@ import type { FdbEntry, NeighbourEntry, RouteEntry } from "../model/index.js";
 import { fdbEntryOf } from "./fdb.js";
 import { jsonObjects } from "./json-fields.js";
 import { neighbourOf } from "./neighbours.js";
-import { ProbeOutputError, type Probe } from "./probe.js";
+import { parseJsonOutput, ProbeOutputError, type Probe } from "./probe.js";
 import { routeOf } from "./routes.js";
 
 const name = "overlay";
@@ -30,9 +30,7 @@ export interface OverlayRead {
   /** the folded entries' one template, present only when the agent found exactly the expectation */
   template?: { route: RouteEntry; neighbour: NeighbourEntry; fdb: FdbEntry };
   /** the entries not folded: every entry when there is no template */
-  routes: RouteEntry[];
-  neighbours: NeighbourEntry[];
-  fdb: FdbEntry[];
+  tables: { routes: RouteEntry[]; neighbours: NeighbourEntry[]; fdb: FdbEntry[] };
 }
 
 const MASK = (1n << 64n) - 1n;
@@ -68,13 +66,7 @@ const outputSchema = z.object({
 });
 
 function parse(stdout: string, expect: FoldExpectation | undefined): OverlayRead {
-  let data: unknown;
-  try {
-    data = JSON.parse(stdout);
-  } catch {
-    throw new ProbeOutputError(name, "not JSON", stdout);
-  }
-  const out = outputSchema.safeParse(data);
+  const out = outputSchema.safeParse(parseJsonOutput(name, stdout));
   if (!out.success || out.data.folded !== (out.data.template !== undefined)) {
     throw new ProbeOutputError(name, out.success ? "a template without folding, or folding without one" : out.error.issues[0]!.message, stdout);
   }
@@ -86,9 +78,11 @@ function parse(stdout: string, expect: FoldExpectation | undefined): OverlayRead
   const fdbOf = (list: readonly unknown[]) => jsonObjects("fdb", list).flatMap((e) => fdbEntryOf(e) ?? []);
   const read: OverlayRead = {
     found,
-    routes: jsonObjects("routes", out.data.routes).map(routeOf),
-    neighbours: jsonObjects("neighbours", out.data.neighbours).map(neighbourOf),
-    fdb: fdbOf(out.data.fdb),
+    tables: {
+      routes: jsonObjects("routes", out.data.routes).map(routeOf),
+      neighbours: jsonObjects("neighbours", out.data.neighbours).map(neighbourOf),
+      fdb: fdbOf(out.data.fdb),
+    },
   };
   if (template) {
     const [fdb] = fdbOf([template.fdb]);

@@ -25,16 +25,20 @@ export class ProbeOutputError extends XnodeError {
   }
 }
 
-/** JSON.parse for `ip -j`/`bridge -j` output, with a probe-specific error. */
-export function parseJsonArray(probe: string, stdout: string): unknown[] {
+/** JSON.parse for a tool's whole output, with a probe-specific error. */
+export function parseJsonOutput(probe: string, stdout: string): unknown {
   const text = stdout.trim();
   if (text === "") throw new ProbeOutputError(probe, "no output", "");
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ProbeOutputError(probe, `not JSON (${errorMessage(err)})`, text);
   }
-  if (!Array.isArray(data)) throw new ProbeOutputError(probe, "expected a JSON array", text);
+}
+
+/** parseJsonOutput for `ip -j`/`bridge -j` output, which is an array. */
+export function parseJsonArray(probe: string, stdout: string): unknown[] {
+  const data = parseJsonOutput(probe, stdout);
+  if (!Array.isArray(data)) throw new ProbeOutputError(probe, "expected a JSON array", stdout.trim());
   return data;
 }

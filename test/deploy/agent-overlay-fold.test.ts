@@ -128,7 +128,7 @@ test("a wrong expectation, or none, gets the tables as read", () => {
   for (const wrong of [{ ...right, count: 3 }, { ...right, hash: right.hash.replace(/.$/, (d) => (d === "0" ? "1" : "0")) }, undefined]) {
     const read = agentRead(host, wrong);
     assert.equal(read.template, undefined);
-    assert.equal(read.routes.length, host.routes!.length);
+    assert.equal(read.tables.routes.length, host.routes!.length);
     assert.deepEqual(read.found, { count: 4, hash: right.hash, shapes: 1 });
   }
 });
@@ -138,7 +138,7 @@ test("a 200-node cluster: every node's read folds to one template and a few entr
   for (const host of ev.hosts.slice(0, 20)) {
     const read = agentRead(host, foldExpectation(ev.snapshot, host.node));
     assert.ok(read.template, host.node);
-    assert.ok(read.routes.length + read.neighbours.length + read.fdb.length < 6, `${host.node} sent ${read.routes.length} routes`);
+    assert.ok(read.tables.routes.length + read.tables.neighbours.length + read.tables.fdb.length < 6, `${host.node} sent ${read.tables.routes.length} routes`);
   }
 });
 
@@ -156,7 +156,7 @@ test("tables the agent cannot read as JSON.parse would (a key twice, escapes, te
     assert.equal(r.exitCode, 0, r.stderr);
     const read = overlayFoldProbe.parse(r.stdout, expect);
     assert.equal(read.template, undefined, what);
-    assert.equal(read.routes.length, JSON.parse(route!).length, `${what}: every route as read`);
+    assert.equal(read.tables.routes.length, JSON.parse(route!).length, `${what}: every route as read`);
   }
   const trailing = agent.run({ ...raw, neigh: `${raw.neigh}\n[]` }, args);
   assert.equal(trailing.exitCode, 1);
