@@ -104,10 +104,10 @@ export function checkFailureHandler(deps: CheckWorkerDeps): (job: Job | undefine
 }
 
 /**
- * Host reads in flight per worker process, across its steps: each returns a
- * node's whole tables (1.3 MB at 5,000 nodes) to parse and compact, which is
- * CPU and memory, not waiting; reach execs mostly wait and are bounded by the
- * client's exec slots alone.
+ * Host reads in flight per worker process, across its steps: a node whose
+ * agent cannot fold its tables returns them whole (1.3 MB at 5,000 nodes) to
+ * parse and compact, which is CPU and memory, not waiting; reach execs mostly
+ * wait and are bounded by the client's exec slots alone.
  */
 const HOST_READS_AT_ONCE = 32;
 

@@ -55,7 +55,7 @@ export function overlayFold(c: SynthCluster, n: SynthNode, f: NodeFaults, args: 
     .sort((a, b) => a.index - b.index);
   let sum = total - of.get(n)! - unrouted.reduce((a, p) => a + of.get(p)!, 0n);
   for (const [name, dst] of f.staleFdb) {
-    const p = c.nodes.find((x) => x.name === name);
+    const p = c.byName.get(name);
     if (p && p !== n && !unrouted.includes(p)) sum += tupleHash(p.podCIDR, p.flannelIP, p.vtepMac, dst) - of.get(p)!;
   }
   const count = c.nodes.length - 1 - unrouted.length;
